@@ -1,0 +1,12 @@
+//! `harness`: the conformance and fuzz harness for the Auth0 post-login action that mints Tinybird JWTs.
+//!
+//! The library holds the executable reference ([`spec`]), the JavaScript value semantics it rests on
+//! ([`js`]), the outcome every implementation is judged by ([`outcome`]), and the Auth0 event model and
+//! case files ([`event`]). The `tbjwt` binary is a thin layer over it.
+
+pub mod event;
+pub mod jwt;
+pub mod js;
+pub mod node;
+pub mod outcome;
+pub mod spec;

@@ -1,0 +1,78 @@
+//! The outcome of running the action once: the single currency between the spec, the runners, the
+//! comparator, the reports and the snapshots (DESIGN.md §3).
+//!
+//! ```json
+//! {"status":"completed","error":null,"logs":["Tinybird JWT token set for user"],
+//!  "calls":[{"api":"user.setAppMetadata","args":["tinybirdJWT","<jwt>"]}]}
+//! ```
+//! Unknown fields are ignored when an outcome is read, so that implementations may add their own.
+
+use serde::{Deserialize, Serialize};
+
+/// How the action ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// It returned (or its promise resolved).
+    Completed,
+    /// It threw (or its promise rejected).
+    Threw,
+}
+
+/// The error an action threw. Conformance compares `name`; `message` is informative.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThrownError {
+    /// The JavaScript error class name: `TypeError`, `Error`, ...
+    pub name: String,
+    /// The error message.
+    pub message: String,
+}
+
+/// One call the action made on the Auth0 `api` object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiCall {
+    /// The dotted method path, for example `user.setAppMetadata` or `access.deny`.
+    pub api: String,
+    /// The arguments, as JSON.
+    pub args: Vec<serde_json::Value>,
+}
+
+impl ApiCall {
+    /// A call with string arguments.
+    pub fn new(api: &str, args: impl IntoIterator<Item = String>) -> Self {
+        Self { api: api.to_owned(), args: args.into_iter().map(serde_json::Value::String).collect() }
+    }
+}
+
+/// What one run of the action did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// `completed` or `threw`.
+    pub status: Status,
+    /// The thrown error, when `status` is `threw`.
+    pub error: Option<ThrownError>,
+    /// One string per `console.*` call, formatted as Node's `util.format`.
+    #[serde(default)]
+    pub logs: Vec<String>,
+    /// Every `api` call, in order.
+    #[serde(default)]
+    pub calls: Vec<ApiCall>,
+}
+
+impl Outcome {
+    /// An outcome that completed with no logs and no calls yet.
+    pub fn completed() -> Self {
+        Self { status: Status::Completed, error: None, logs: Vec::new(), calls: Vec::new() }
+    }
+
+    /// Marks the outcome as thrown with `name: message`, keeping the logs and calls made before.
+    pub fn throw(&mut self, name: &str, message: impl Into<String>) {
+        self.status = Status::Threw;
+        self.error = Some(ThrownError { name: name.to_owned(), message: message.into() });
+    }
+
+    /// The string arguments of every call to `api`, in order (for example every token stored).
+    pub fn string_args_of<'a>(&'a self, api: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.calls.iter().filter(move |c| c.api == api).flat_map(|c| c.args.iter().filter_map(|a| a.as_str()))
+    }
+}
