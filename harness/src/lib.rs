@@ -9,4 +9,5 @@ pub mod jwt;
 pub mod js;
 pub mod node;
 pub mod outcome;
+pub mod runner;
 pub mod spec;

@@ -1,1 +1,8 @@
-//! placeholder
+//! Auth0 post-login events: a typed model of what Auth0 really sends (v3 shape), and case files, the
+//! fixtures' format (an event with a name, a description, the rules it exercises and an optional clock).
+
+mod case;
+mod model;
+
+pub use case::{Case, CaseError, CASE_MARKER, DEFAULT_NOW, MAX_NOW};
+pub use model::{Authorization, Client, Connection, PostLoginEvent, Request, Transaction, User};

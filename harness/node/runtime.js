@@ -1,0 +1,275 @@
+'use strict';
+// The tbjwt emulation of the Auth0 Actions runtime for the post-login trigger.
+//
+// One long-lived worker loads one action and serves many cases over protocol v1 (docs/protocol.md):
+// commands arrive as JSON lines on stdin, replies leave as JSON lines on file descriptor 3, so that
+// whatever the action writes to stdout or stderr cannot corrupt the channel.
+//
+// Per case it builds `event` from the case's JSON, an `api` object that records every call made on it
+// (any namespace, any method), captures console.* as util.format strings, freezes Date at the case's
+// `now`, and turns a throw or a rejected promise into status "threw". The harness on the other side
+// enforces timeouts by killing the worker.
+//
+// Usage: node runtime.js --action FILE [--modules DIR]
+//   FILE     the action (CommonJS exporting onExecutePostLogin, or an ES module exporting it)
+//   DIR      a node_modules folder where the action's declared dependencies are installed
+
+const fs = require('fs');
+const path = require('path');
+const util = require('util');
+const Module = require('module');
+const readline = require('readline');
+
+const PROTOCOL_FD = Number(process.env.TBJWT_PROTOCOL_FD || 3);
+const RealDate = Date;
+const realExit = process.exit;
+
+function send(message) {
+  const line = JSON.stringify(message) + '\n';
+  let offset = 0;
+  const buffer = Buffer.from(line, 'utf8');
+  while (offset < buffer.length) {
+    offset += fs.writeSync(PROTOCOL_FD, buffer, offset, buffer.length - offset);
+  }
+}
+
+function parseArgs(argv) {
+  const args = { action: null, modules: null };
+  for (let i = 0; i < argv.length; i += 1) {
+    if (argv[i] === '--action') args.action = argv[(i += 1)];
+    else if (argv[i] === '--modules') args.modules = argv[(i += 1)];
+  }
+  return args;
+}
+
+// ---- loading the action ---------------------------------------------------------------------------
+
+class LoadError extends Error {}
+
+function declaredHint(request) {
+  const name = request.startsWith('@') ? request.split('/').slice(0, 2).join('/') : request.split('/')[0];
+  return (
+    `the action requires '${name}', which is not installed: declare it in the Marketplace folder's ` +
+    `configuration.json as {"dependencies": [{"name": "${name}", "version": "<version>"}]}`
+  );
+}
+
+async function loadAction(file, modulesDir) {
+  const filename = path.resolve(file);
+  let source;
+  try {
+    source = fs.readFileSync(filename, 'utf8');
+  } catch (e) {
+    throw new LoadError(`cannot read the action ${filename}: ${e.message}`);
+  }
+  const paths = (modulesDir ? [path.resolve(modulesDir)] : []).concat(
+    Module._nodeModulePaths(path.dirname(filename)),
+  );
+  const isEsm = filename.endsWith('.mjs') || (/^\s*export\s/m.test(source) && !/module\.exports|exports\./.test(source));
+  let exported;
+  if (isEsm) {
+    // ES modules resolve bare imports from their own location; give them the dependency folder.
+    const base = modulesDir ? path.join(path.resolve(modulesDir), '..', '.tbjwt-action.mjs') : filename;
+    fs.writeFileSync(base, source);
+    try {
+      exported = await import(require('url').pathToFileURL(base).href + `?t=${process.pid}`);
+    } catch (e) {
+      if (e && e.code === 'ERR_MODULE_NOT_FOUND') {
+        const m = /Cannot find package '([^']+)'/.exec(e.message);
+        throw new LoadError(m ? declaredHint(m[1]) : e.message);
+      }
+      throw new LoadError(`the action failed to load: ${e && e.stack ? e.stack : e}`);
+    }
+  } else {
+    const mod = new Module(filename, null);
+    mod.filename = filename;
+    mod.paths = paths;
+    const baseRequire = mod.require.bind(mod);
+    mod.require = function requireForAction(request) {
+      try {
+        return baseRequire(request);
+      } catch (e) {
+        if (e && e.code === 'MODULE_NOT_FOUND' && !request.startsWith('.') && !path.isAbsolute(request)) {
+          const wrapped = new Error(declaredHint(request));
+          wrapped.code = 'MODULE_NOT_FOUND';
+          throw wrapped;
+        }
+        throw e;
+      }
+    };
+    try {
+      mod._compile(source, filename);
+    } catch (e) {
+      throw new LoadError(`the action failed to load: ${e && e.message ? e.message : e}`);
+    }
+    exported = mod.exports;
+  }
+  const handler = exported && (exported.onExecutePostLogin || (exported.default && exported.default.onExecutePostLogin));
+  if (typeof handler !== 'function') {
+    throw new LoadError(`${filename} does not export a function onExecutePostLogin`);
+  }
+  return handler;
+}
+
+// ---- per-case state ---------------------------------------------------------------------------------
+
+let current = null; // { logs, calls }
+
+function toJson(value) {
+  try {
+    const text = JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+    return text === undefined ? null : JSON.parse(text);
+  } catch (_) {
+    return String(value);
+  }
+}
+
+for (const level of ['log', 'info', 'warn', 'error', 'debug', 'trace']) {
+  const original = console[level].bind(console);
+  console[level] = (...args) => {
+    if (current) current.logs.push(util.format(...args));
+    else original(...args);
+  };
+}
+
+function freezeClock(ms) {
+  class FrozenDate extends RealDate {
+    constructor(...args) {
+      if (args.length === 0) super(ms);
+      else super(...args);
+    }
+    static now() {
+      return ms;
+    }
+  }
+  globalThis.Date = FrozenDate;
+}
+
+// Methods whose real return value is not the api itself.
+const RETURNS = {
+  'cache.get': () => undefined,
+  'cache.set': () => ({ type: 'success' }),
+  'cache.delete': () => ({ type: 'success' }),
+  'redirect.encodeToken': () => 'tbjwt-encoded-token',
+  'redirect.validateToken': () => ({}),
+};
+
+const IGNORED_KEYS = new Set(['then', 'toJSON', 'inspect', 'constructor', 'valueOf', 'toString']);
+
+function makeApi() {
+  const namespaces = new Map();
+  const api = new Proxy(
+    {},
+    {
+      get(_target, ns) {
+        if (typeof ns !== 'string' || IGNORED_KEYS.has(ns)) return undefined;
+        if (!namespaces.has(ns)) namespaces.set(ns, makeNamespace(ns));
+        return namespaces.get(ns);
+      },
+    },
+  );
+  function makeNamespace(ns) {
+    const methods = new Map();
+    return new Proxy(
+      {},
+      {
+        get(_target, method) {
+          if (typeof method !== 'string' || IGNORED_KEYS.has(method)) return undefined;
+          const name = `${ns}.${method}`;
+          if (!methods.has(name)) {
+            methods.set(name, (...args) => {
+              if (current) current.calls.push({ api: name, args: args.map(toJson) });
+              return RETURNS[name] ? RETURNS[name]() : api;
+            });
+          }
+          return methods.get(name);
+        },
+      },
+    );
+  }
+  return api;
+}
+
+class ExitCalled extends Error {}
+
+function errorOf(e) {
+  if (e instanceof Error || (e && typeof e === 'object' && 'message' in e)) {
+    return { name: String(e.name || (e.constructor && e.constructor.name) || 'Error'), message: String(e.message) };
+  }
+  return { name: typeof e, message: String(e) };
+}
+
+async function runCase(handler, message) {
+  const now = Number(message.now);
+  current = { logs: [], calls: [] };
+  freezeClock(now * 1000);
+  let exitCode = null;
+  process.exit = (code) => {
+    exitCode = code === undefined ? 0 : code;
+    throw new ExitCalled(`the action called process.exit(${exitCode})`);
+  };
+  const outcome = { status: 'completed', error: null, logs: current.logs, calls: current.calls };
+  try {
+    await handler(message.event, makeApi());
+  } catch (e) {
+    if (exitCode !== null) {
+      return { seq: message.seq, errored: { message: `the action called process.exit(${exitCode})` } };
+    }
+    outcome.status = 'threw';
+    outcome.error = errorOf(e);
+  } finally {
+    current = null;
+    globalThis.Date = RealDate;
+    process.exit = realExit;
+  }
+  if (exitCode !== null) {
+    return { seq: message.seq, errored: { message: `the action called process.exit(${exitCode})` } };
+  }
+  return { seq: message.seq, outcome };
+}
+
+// ---- protocol loop ------------------------------------------------------------------------------------
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  let handler = null;
+  let loadError = null;
+  try {
+    if (!args.action) throw new LoadError('usage: node runtime.js --action FILE [--modules DIR]');
+    handler = await loadAction(args.action, args.modules);
+  } catch (e) {
+    loadError = e instanceof LoadError ? e.message : `the action failed to load: ${e && e.stack ? e.stack : e}`;
+  }
+  process.on('unhandledRejection', () => {});
+  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    let message;
+    try {
+      message = JSON.parse(line);
+    } catch (e) {
+      send({ errored: { message: `the harness sent a line that is not JSON: ${e.message}` } });
+      continue;
+    }
+    if (message.cmd === 'start') {
+      if (loadError) send({ ready: false, errored: { message: loadError } });
+      else send({ ready: true, name: path.basename(args.action), language: 'javascript', runtime: `node ${process.version}` });
+    } else if (message.cmd === 'run') {
+      if (loadError) send({ seq: message.seq, errored: { message: loadError } });
+      else send(await runCase(handler, message));
+    } else if (message.cmd === 'stop') {
+      break;
+    } else {
+      send({ seq: message.seq, errored: { message: `unknown command ${JSON.stringify(message.cmd)}` } });
+    }
+  }
+  realExit(0);
+}
+
+main().catch((e) => {
+  try {
+    send({ errored: { message: `the runtime itself failed: ${e && e.stack ? e.stack : e}` } });
+  } finally {
+    realExit(70);
+  }
+});

@@ -1,0 +1,59 @@
+//! Argument parsing and dispatch, one file per subcommand. Exit codes: 0 success, 2 usage or harness
+//! error (clap's own usage errors exit 2 too).
+
+mod bench;
+mod spec;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Conformance and fuzz harness for the Auth0 post-login action that mints Tinybird JWTs.
+#[derive(Parser)]
+#[command(name = "tbjwt", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the reference outcome of an event (or case file) as JSON.
+    Spec(spec::Args),
+    /// Measure the harness's own speed.
+    #[command(subcommand)]
+    Bench(bench::Target),
+}
+
+/// Exit code for usage and harness errors.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Runs the CLI.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Spec(args) => spec::run(args),
+        Command::Bench(target) => bench::run(target),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("tbjwt: error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// The current time in whole seconds since the epoch.
+pub fn wall_clock_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Parses a `--now` value: whole seconds within JavaScript's Date range.
+pub fn parse_now(text: &str) -> Result<i64, String> {
+    let now: i64 = text.parse().map_err(|_| format!("`{text}` is not a whole number of seconds"))?;
+    let max = harness::event::MAX_NOW;
+    if !(-max..=max).contains(&now) {
+        return Err(format!("{now} is outside JavaScript's Date range (±{max} seconds)"));
+    }
+    Ok(now)
+}

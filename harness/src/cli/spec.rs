@@ -1,0 +1,33 @@
+//! `tbjwt spec EVENT.json [--now SECONDS] [--explain]`: the reference outcome of one event.
+
+use anyhow::Result;
+use harness::event::Case;
+use harness::js::JsValue;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `tbjwt spec`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// An event file (any JSON object) or a case file (`"$tbjwt": "case"`).
+    event: PathBuf,
+    /// The clock, in whole seconds since the epoch (default: the case's own `now`, else the current time).
+    #[arg(long, value_parser = super::parse_now, allow_hyphen_values = true)]
+    now: Option<i64>,
+    /// Also print the rules that decided the outcome.
+    #[arg(long)]
+    explain: bool,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let case = Case::load(&args.event)?;
+    let now = args.now.or(case.now).unwrap_or_else(super::wall_clock_now);
+    let evaluation = harness::spec::evaluate(&JsValue::from_json(&case.event), now);
+    let text = if args.explain {
+        serde_json::to_string_pretty(&evaluation)?
+    } else {
+        serde_json::to_string_pretty(&evaluation.outcome)?
+    };
+    println!("{text}");
+    Ok(ExitCode::SUCCESS)
+}

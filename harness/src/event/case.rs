@@ -1,0 +1,198 @@
+//! Case files: the fixtures' format, and what `tbjwt spec|run|check --replay` read.
+//!
+//! A case file is a JSON object marked with `"$tbjwt": "case"`:
+//! ```json
+//! {"$tbjwt": "case", "description": "why this case exists", "rules": ["R7"], "now": 1764000000,
+//!  "event": { ...the post-login event... }}
+//! ```
+//! Any other JSON object is read as a bare event. `description`, `rules` and `now` are optional.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+use crate::spec::Rule;
+
+/// The key and value that mark a case file.
+pub const CASE_MARKER: (&str, &str) = ("$tbjwt", "case");
+
+/// The clock fixtures use when they do not set one: 2025-11-24T16:00:00Z.
+pub const DEFAULT_NOW: i64 = 1_764_000_000;
+
+/// One case: an event, with what it is for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    /// The case's name (the file stem for files).
+    #[serde(skip)]
+    pub name: String,
+    /// Why the case exists.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// The rules the case exercises.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<Rule>,
+    /// The clock, when the case pins one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub now: Option<i64>,
+    /// The post-login event (any JSON value).
+    pub event: serde_json::Value,
+}
+
+/// Why a file is not a usable case.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    /// The file cannot be read.
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The text is not JSON.
+    #[error("{path}:{line}:{column}: not JSON: {message}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The parser's message.
+        message: String,
+    },
+    /// JSON, but not what a case or event must be.
+    #[error("{path}: {message}")]
+    Shape {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the field.
+        message: String,
+    },
+}
+
+/// Largest `now` (seconds) that keeps `now * 1000` within JavaScript's Date range.
+pub const MAX_NOW: i64 = 8_640_000_000_000;
+
+impl Case {
+    /// A case around an event.
+    pub fn new(name: impl Into<String>, event: serde_json::Value) -> Case {
+        Case { name: name.into(), description: String::new(), rules: Vec::new(), now: None, event }
+    }
+
+    /// The clock to use: the case's own, else `fallback`.
+    pub fn now_or(&self, fallback: i64) -> i64 {
+        self.now.unwrap_or(fallback)
+    }
+
+    /// Reads a case file or a bare event file.
+    pub fn load(path: &Path) -> Result<Case, CaseError> {
+        let text = std::fs::read(path).map_err(|source| CaseError::Read { path: path.to_owned(), source })?;
+        let name = path.file_stem().map_or_else(|| "case".to_owned(), |s| s.to_string_lossy().into_owned());
+        Case::parse(&text, name, path)
+    }
+
+    /// Parses case or event text; `path` only names the source in errors.
+    pub fn parse(text: &[u8], name: String, path: &Path) -> Result<Case, CaseError> {
+        let shape = |message: String| CaseError::Shape { path: path.to_owned(), message };
+        let value: serde_json::Value = serde_json::from_slice(text).map_err(|e| CaseError::Json {
+            path: path.to_owned(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
+        })?;
+        let serde_json::Value::Object(map) = value else {
+            return Err(shape(format!("the top level must be a JSON object (an event or a case), not {}", kind(&value))));
+        };
+        if map.get(CASE_MARKER.0).and_then(|v| v.as_str()) != Some(CASE_MARKER.1) {
+            return Ok(Case::new(name, serde_json::Value::Object(map)));
+        }
+        let mut map = map;
+        map.shift_remove(CASE_MARKER.0);
+        for key in map.keys() {
+            if !["description", "rules", "now", "event"].contains(&key.as_str()) {
+                return Err(shape(format!(
+                    "unknown field `{key}` in a case file (fields: description, rules, now, event)"
+                )));
+            }
+        }
+        if !map.contains_key("event") {
+            return Err(shape("a case file needs an `event` field".into()));
+        }
+        let mut case: Case = serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| shape(e.to_string()))?;
+        if let Some(now) = case.now {
+            if !(-MAX_NOW..=MAX_NOW).contains(&now) {
+                return Err(shape(format!("`now` is {now}, outside JavaScript's Date range (±{MAX_NOW} s)")));
+            }
+        }
+        case.name = name;
+        Ok(case)
+    }
+
+    /// The case file text, ready to write (pretty JSON with the marker first).
+    pub fn to_file_text(&self) -> String {
+        let mut map = serde_json::Map::new();
+        map.insert(CASE_MARKER.0.into(), CASE_MARKER.1.into());
+        if let serde_json::Value::Object(fields) = serde_json::to_value(self).expect("a case serialises") {
+            map.extend(fields);
+        }
+        let mut text = serde_json::to_string_pretty(&serde_json::Value::Object(map)).expect("JSON serialises");
+        text.push('\n');
+        text
+    }
+
+    /// Every case file (`*.json`) in a folder, sorted by name. A folder that does not exist holds none.
+    pub fn load_dir(dir: &Path) -> Result<Vec<Case>, CaseError> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => return Err(CaseError::Read { path: dir.to_owned(), source }),
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        paths.sort();
+        paths.iter().map(|p| Case::load(p)).collect()
+    }
+}
+
+fn kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Case, CaseError> {
+        Case::parse(text.as_bytes(), "t".into(), Path::new("t.json"))
+    }
+
+    #[test]
+    fn bare_events_and_case_files() {
+        let bare = parse(r#"{"secrets":{}}"#).unwrap();
+        assert_eq!(bare.event, serde_json::json!({"secrets": {}}));
+        let case = parse(r#"{"$tbjwt":"case","rules":["R5"],"now":5,"event":{"a":1}}"#).unwrap();
+        assert_eq!((case.rules.clone(), case.now), (vec![Rule::R5], Some(5)));
+        let again = Case::parse(Case { name: "t".into(), ..case.clone() }.to_file_text().as_bytes(), "t".into(), Path::new("x")).unwrap();
+        assert_eq!(again.event, case.event);
+    }
+
+    #[test]
+    fn errors_name_the_file_position_and_field() {
+        let e = parse("{\n  \"a\": x}").unwrap_err().to_string();
+        assert!(e.starts_with("t.json:2:"), "{e}");
+        assert!(parse("[1]").unwrap_err().to_string().contains("not an array"));
+        assert!(parse(r#"{"$tbjwt":"case","evnt":{}}"#).unwrap_err().to_string().contains("`evnt`"));
+        assert!(parse(r#"{"$tbjwt":"case"}"#).unwrap_err().to_string().contains("`event`"));
+        assert!(parse(r#"{"$tbjwt":"case","rules":["R13"],"event":{}}"#).unwrap_err().to_string().contains("R13"));
+        assert!(parse(r#"{"$tbjwt":"case","now":1e300,"event":{}}"#).is_err());
+    }
+}

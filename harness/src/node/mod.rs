@@ -1,0 +1,12 @@
+//! Node.js as the harness uses it: the embedded runtime files, npm installs into a cache keyed by what
+//! is installed, and Marketplace action folders.
+//!
+//! Everything the harness needs from npm is installed on first use from a committed lock file (the
+//! runtime's own `jsonwebtoken@9.0.1`) or from an action's declared `dependencies`, once per distinct set,
+//! so that `cargo test` and `tbjwt` work on a fresh machine that has Node.js and npm.
+
+mod action;
+mod install;
+
+pub use action::{ActionSource, Dependency};
+pub use install::{cache_root, ensure_dependencies, ensure_runtime, NodeError, RuntimeDir};

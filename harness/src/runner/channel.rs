@@ -1,0 +1,280 @@
+//! A child process that speaks protocol v1 (JSON lines): spawn, handshake, one request at a time with a
+//! deadline, and everything needed to explain a failure (exit status, stderr tail).
+//!
+//! Replies are read on a thread and handed over through a channel, so a deadline is a `recv_timeout` and
+//! a hung program is killed, never waited on. The reply stream is the child's stdout (`cmd:` programs)
+//! or its file descriptor 3 (the Node runtime, whose action may write anything to stdout).
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Where the child writes its replies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyStream {
+    /// Standard output.
+    Stdout,
+    /// File descriptor 3 (stdout is then drained and kept as context only).
+    Fd3,
+}
+
+/// Why a request got no usable reply. Each of these makes a case `errored`.
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelError {
+    /// The program could not be started.
+    #[error("cannot start `{program}`: {source}")]
+    Spawn {
+        /// The program.
+        program: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// No reply within the deadline (the program was killed).
+    #[error("no reply within {0:?} (killed){1}")]
+    Timeout(Duration, Context),
+    /// The program exited or closed its reply stream.
+    #[error("the program exited ({0}){1}")]
+    Exited(String, Context),
+    /// A reply line that is not JSON.
+    #[error("the reply is not JSON ({error}): {line:?}{context}")]
+    NotJson {
+        /// The offending line (cut to 300 characters).
+        line: String,
+        /// The parser's message.
+        error: String,
+        /// stderr tail.
+        context: Context,
+    },
+    /// Writing the request failed.
+    #[error("cannot send the request: {0}{1}")]
+    Send(std::io::Error, Context),
+}
+
+/// The tail of what the program wrote to stderr (and stdout, when that is not the reply stream).
+#[derive(Debug, Default, Clone)]
+pub struct Context(pub String);
+
+impl std::fmt::Display for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.trim().is_empty() {
+            Ok(())
+        } else {
+            write!(f, "\n--- output tail ---\n{}", self.0.trim_end())
+        }
+    }
+}
+
+const TAIL_BYTES: usize = 2048;
+
+type Tail = Arc<Mutex<VecDeque<u8>>>;
+
+fn drain_into_tail(mut source: impl Read + Send + 'static, tail: Tail) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = source.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let mut t = tail.lock().unwrap_or_else(|p| p.into_inner());
+            t.extend(&buf[..n]);
+            let excess = t.len().saturating_sub(TAIL_BYTES);
+            t.drain(..excess);
+        }
+    });
+}
+
+/// A running protocol program.
+pub struct ProtocolProcess {
+    program: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    replies: Receiver<std::io::Result<String>>,
+    tail: Tail,
+}
+
+impl ProtocolProcess {
+    /// Spawns `command` with its replies on `stream`.
+    pub fn spawn(mut command: Command, stream: ReplyStream) -> Result<ProtocolProcess, ChannelError> {
+        let program = command.get_program().to_string_lossy().into_owned();
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let spawn_err = |source| ChannelError::Spawn { program: program.clone(), source };
+        let (reply_reader, reply_writer) = match stream {
+            ReplyStream::Stdout => (None, None),
+            ReplyStream::Fd3 => {
+                let (r, w) = std::io::pipe().map_err(spawn_err)?;
+                (Some(r), Some(w))
+            }
+        };
+        if let Some(writer) = &reply_writer {
+            use std::os::fd::AsRawFd;
+            use std::os::unix::process::CommandExt;
+            let fd = writer.as_raw_fd();
+            // SAFETY: between fork and exec only async-signal-safe calls (dup2, fcntl) are made.
+            unsafe {
+                command.pre_exec(move || {
+                    if fd == 3 {
+                        let flags = libc::fcntl(3, libc::F_GETFD);
+                        if flags < 0 || libc::fcntl(3, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                    } else if libc::dup2(fd, 3) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let mut child = command.spawn().map_err(spawn_err)?;
+        drop(reply_writer); // the child holds the only write end now
+        let tail: Tail = Arc::new(Mutex::new(VecDeque::with_capacity(TAIL_BYTES)));
+        if let Some(stderr) = child.stderr.take() {
+            drain_into_tail(stderr, tail.clone());
+        }
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let reply_source: Box<dyn Read + Send> = match reply_reader {
+            Some(r) => {
+                drain_into_tail(stdout, tail.clone());
+                Box::new(r)
+            }
+            None => Box::new(stdout),
+        };
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::with_capacity(64 * 1024, reply_source);
+            loop {
+                let mut line = String::new();
+                match reader.read_line(&mut line) {
+                    Ok(0) => break,
+                    Ok(_) => {
+                        if line.trim().is_empty() {
+                            continue;
+                        }
+                        if tx.send(Ok(line)).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        break;
+                    }
+                }
+            }
+        });
+        let stdin = child.stdin.take();
+        Ok(ProtocolProcess { program, child, stdin, replies: rx, tail })
+    }
+
+    /// The program name, for messages.
+    pub fn program(&self) -> &str {
+        &self.program
+    }
+
+    /// What the program last wrote to stderr (and stdout, when that is not the reply stream).
+    pub fn context(&self) -> Context {
+        let t = self.tail.lock().unwrap_or_else(|p| p.into_inner());
+        let (a, b) = t.as_slices();
+        let mut bytes = a.to_vec();
+        bytes.extend_from_slice(b);
+        Context(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    fn exit_description(&mut self) -> String {
+        // Give the process a moment to finish exiting so the status is known.
+        for _ in 0..50 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return describe_status(status);
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        "reply stream closed".to_owned()
+    }
+
+    /// Sends one JSON line.
+    pub fn send(&mut self, line: &str) -> Result<(), ChannelError> {
+        let result = match self.stdin.as_mut() {
+            Some(stdin) => stdin
+                .write_all(line.as_bytes())
+                .and_then(|()| if line.ends_with('\n') { Ok(()) } else { stdin.write_all(b"\n") })
+                .and_then(|()| stdin.flush()),
+            None => Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdin closed")),
+        };
+        result.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                ChannelError::Exited(self.exit_description(), self.context())
+            } else {
+                ChannelError::Send(e, self.context())
+            }
+        })
+    }
+
+    /// Waits up to `timeout` for the next reply line, parsed as JSON. On a timeout the program is killed.
+    pub fn receive(&mut self, timeout: Duration) -> Result<serde_json::Value, ChannelError> {
+        match self.replies.recv_timeout(timeout) {
+            Ok(Ok(line)) => serde_json::from_str(&line).map_err(|e| ChannelError::NotJson {
+                line: line.trim_end().chars().take(300).collect(),
+                error: e.to_string(),
+                context: self.context(),
+            }),
+            Ok(Err(e)) => Err(ChannelError::Exited(format!("reading its replies failed: {e}"), self.context())),
+            Err(RecvTimeoutError::Timeout) => {
+                self.kill();
+                Err(ChannelError::Timeout(timeout, self.context()))
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                let status = self.exit_description();
+                Err(ChannelError::Exited(status, self.context()))
+            }
+        }
+    }
+
+    /// Sends `line` and waits for one reply.
+    pub fn request(&mut self, line: &str, timeout: Duration) -> Result<serde_json::Value, ChannelError> {
+        self.send(line)?;
+        self.receive(timeout)
+    }
+
+    /// Whether the process has exited.
+    pub fn has_exited(&mut self) -> bool {
+        !matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Kills the process (and waits for it, so no zombie is left).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends `{"cmd":"stop"}` and gives the program `grace` to exit before killing it.
+    pub fn stop(mut self, grace: Duration) {
+        let _ = self.send(r#"{"cmd":"stop"}"#);
+        self.stdin = None;
+        let deadline = std::time::Instant::now() + grace;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.kill();
+    }
+}
+
+impl Drop for ProtocolProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.kill();
+        }
+    }
+}
+
+fn describe_status(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit code {code}"),
+        (None, Some(signal)) => format!("killed by signal {signal}"),
+        _ => status.to_string(),
+    }
+}
