@@ -5,9 +5,11 @@
 //! case files ([`event`]). The `tbjwt` binary is a thin layer over it.
 
 pub mod event;
+pub mod generate;
 pub mod jwt;
 pub mod js;
 pub mod node;
 pub mod outcome;
+pub mod review;
 pub mod runner;
 pub mod spec;

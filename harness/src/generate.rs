@@ -1,0 +1,203 @@
+//! proptest strategies for post-login events, in two input domains, and the grammar of pipe-name lists.
+//!
+//! - [`Domain::Auth0`]: what Auth0 can really send: the three settings absent, empty or strings; a v3
+//!   `user` with `user_id` (sometimes a string `id` too); `authorization` absent or `{"roles": [...]}`;
+//!   realistic noise in the fields the action does not read.
+//! - [`Domain::AnyJson`]: every JSON type wherever the action reads a value, for implementations that
+//!   claim JavaScript-level fidelity.
+//!
+//! Every strategy shrinks towards small, plain values, so a divergence is reported on a minimal event.
+
+use proptest::prelude::*;
+use proptest::strategy::BoxedStrategy;
+use serde_json::{json, Map, Value};
+
+use crate::event::PostLoginEvent;
+
+/// Which events to generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Domain {
+    /// Events Auth0 can really send.
+    #[default]
+    Auth0,
+    /// Any JSON value wherever the action reads one.
+    AnyJson,
+}
+
+impl Domain {
+    /// The domain's name as the CLI spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Domain::Auth0 => "auth0",
+            Domain::AnyJson => "any-json",
+        }
+    }
+}
+
+/// The event strategy for `domain`.
+pub fn events(domain: Domain) -> BoxedStrategy<Value> {
+    match domain {
+        Domain::Auth0 => auth0_event().boxed(),
+        Domain::AnyJson => any_json_event().boxed(),
+    }
+}
+
+/// A realistic pipe identifier, as Tinybird names pipes.
+pub fn pipe_identifier() -> impl Strategy<Value = String> + Clone {
+    prop_oneof![
+        3 => "[a-z][a-z0-9_]{0,20}",
+        1 => prop::sample::select(vec!["top_pages", "kpis", "sessions_by_day", "trend", "api_endpoint_v2", "events_mv"])
+            .prop_map(str::to_owned),
+    ]
+}
+
+/// One segment of a pipe-name list: identifiers, padded, empty, case variants, Unicode (combining
+/// marks, right-to-left, emoji), controls (NUL, DEL, bidi overrides), quotes and escapes, long names.
+pub fn pipe_segment() -> impl Strategy<Value = String> + Clone {
+    let awkward = prop::sample::select(vec![
+        "e\u{301}", "\u{5de}\u{5db}\u{5d9}\u{5e8}\u{5d5}\u{5ea}", "📈", "👩‍💻", "日本語", "\u{0}", "\u{7f}", "\u{202e}",
+        "\u{2028}", "\u{feff}", "\t", "\n", "\"", "\\", "'", "\\u0000", "PIPES:READ", " ", "\u{a0}", "\u{ffff}",
+    ]);
+    prop_oneof![
+        8 => pipe_identifier().boxed(),
+        2 => (pipe_identifier(), prop::sample::select(vec![" ", "  ", "\t"]), 0..3u8).prop_map(|(id, pad, side)| match side {
+            0 => format!("{pad}{id}"),
+            1 => format!("{id}{pad}"),
+            _ => format!("{pad}{id}{pad}"),
+        }).boxed(),
+        2 => Just(String::new()).boxed(),
+        1 => pipe_identifier().prop_map(|s| s.to_uppercase()).boxed(),
+        2 => (pipe_identifier(), awkward, any::<bool>())
+            .prop_map(|(id, odd, before)| if before { format!("{odd}{id}") } else { format!("{id}{odd}") }).boxed(),
+        1 => "\\PC{1,8}".boxed(),
+        1 => (pipe_identifier(), 200..3000usize).prop_map(|(id, n)| id.repeat(n / id.len().max(1) + 1)).boxed(),
+    ]
+}
+
+/// A `TINYBIRD_PIPE_NAMES` string: comma-separated segments, with the separators and shapes people
+/// really write (spaces after commas, trailing commas, duplicates, very long lists).
+pub fn pipe_names() -> impl Strategy<Value = String> + Clone {
+    prop_oneof![
+        10 => prop::collection::vec(pipe_segment(), 1..8).prop_map(|v| v.join(",")).boxed(),
+        2 => prop::collection::vec(pipe_identifier(), 1..6).prop_map(|v| v.join(", ")).boxed(),
+        1 => (pipe_identifier(), 2..6usize).prop_map(|(id, n)| vec![id; n].join(",")).boxed(),
+        1 => ",{1,6}".boxed(),
+        1 => prop::collection::vec(pipe_identifier(), 100..400).prop_map(|v| v.join(",")).boxed(),
+    ]
+}
+
+/// A plausible Tinybird admin token (made up: `p.` and base64url-ish text).
+fn admin_token() -> impl Strategy<Value = String> + Clone {
+    "[A-Za-z0-9_-]{8,40}\\.[A-Za-z0-9_-]{8,40}".prop_map(|s| format!("p.eyJ{s}"))
+}
+
+fn workspace_id() -> impl Strategy<Value = String> + Clone {
+    prop_oneof![
+        3 => "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}".boxed(),
+        1 => "[a-z0-9_]{1,16}".boxed(),
+    ]
+}
+
+/// A setting in the Auth0 domain: absent, empty, or a string.
+fn setting(value: impl Strategy<Value = String> + Clone + 'static) -> BoxedStrategy<Option<Value>> {
+    prop_oneof![
+        1 => Just(None),
+        1 => Just(Some(Value::String(String::new()))),
+        10 => value.prop_map(|s| Some(Value::String(s))),
+    ]
+    .boxed()
+}
+
+fn role_names() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec(prop::sample::select(vec!["admin", "analyst", "viewer", "billing", "tinybird:read"]).prop_map(str::to_owned), 0..4)
+}
+
+/// Events Auth0 can really send.
+pub fn auth0_event() -> impl Strategy<Value = Value> {
+    let user = ("(auth0|google-oauth2|samlp\\|acme)\\|[0-9a-f]{12,24}", prop::option::weighted(0.2, "[a-z0-9|_-]{1,24}"));
+    let noise = (0..500u32, prop::sample::select(vec!["en", "es", "de", "ja"]), any::<bool>());
+    (setting(admin_token()), setting(workspace_id()), setting(pipe_names()), prop::option::weighted(0.7, role_names()), user, noise)
+        .prop_map(|(token, ws, pipes, roles, (user_id, id), (logins, locale, verified))| {
+            let mut event = PostLoginEvent::login(&user_id, token, ws, pipes, roles);
+            if let Some(user) = event.user.as_mut() {
+                user.id = id.map(Value::String);
+                user.email_verified = verified;
+            }
+            if let Some(tx) = event.transaction.as_mut() {
+                tx.locale = Some(locale.to_owned());
+            }
+            event.extra.insert("stats".into(), json!({"logins_count": logins}));
+            event.to_json()
+        })
+}
+
+/// A JSON number as JavaScript sees numbers: integers, awkward doubles, and the printing edge cases.
+fn json_number() -> impl Strategy<Value = Value> + Clone {
+    prop_oneof![
+        3 => (-1000i64..1000).prop_map(Value::from).boxed(),
+        2 => prop::sample::select(vec![0.0, -0.0, 0.5, -1.5, 1e21, 1e-7, 123e-20, 9007199254740993.0, 1.7976931348623157e308, 5e-324])
+            .prop_map(Value::from).boxed(),
+        1 => any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f).map(Value::Number)).boxed(),
+    ]
+}
+
+/// Any JSON value, shallow enough to read in a report.
+pub fn any_json() -> impl Strategy<Value = Value> + Clone {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        json_number(),
+        prop_oneof![Just(String::new()), Just("0".to_owned()), "\\PC{0,12}"].prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec((prop_oneof![Just("toString".to_owned()), Just("0".to_owned()), "[a-z]{1,6}"], inner), 0..4)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+/// A slot the action reads: absent (`None`) or any JSON value, with the realistic string likely.
+fn slot(realistic: impl Strategy<Value = String> + Clone + 'static) -> BoxedStrategy<Option<Value>> {
+    prop_oneof![
+        1 => Just(None),
+        3 => realistic.prop_map(|s| Some(Value::String(s))),
+        3 => any_json().prop_map(Some),
+    ]
+    .boxed()
+}
+
+/// An object slot: absent, any JSON, or an object holding the given members.
+fn object_slot(members: Vec<(&'static str, Option<Value>)>, other: Option<Value>, shape: u8) -> Option<Value> {
+    match shape {
+        0 => None,
+        1 => other,
+        _ => Some(Value::Object(members.into_iter().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v))).collect())),
+    }
+}
+
+/// Any JSON type at every place the action reads.
+pub fn any_json_event() -> impl Strategy<Value = Value> {
+    let shape = prop_oneof![1 => Just(0u8), 1 => Just(1u8), 8 => Just(2u8)];
+    (
+        (slot(admin_token()), any_json(), shape.clone()),
+        (slot(workspace_id()), slot(pipe_names()), any_json(), shape.clone()),
+        (slot("[a-z0-9|]{1,12}"), any_json(), shape),
+        prop_oneof![Just(None), any_json().prop_map(Some), role_names().prop_map(|r| Some(json!({"roles": r})))],
+    )
+        .prop_map(|((token, secrets_other, s1), (ws, pipes, config_other, s2), (id, user_other, s3), authorization)| {
+            let mut event = Map::new();
+            let secrets = object_slot(vec![("TINYBIRD_ADMIN_TOKEN", token)], Some(secrets_other), s1);
+            let configuration =
+                object_slot(vec![("TINYBIRD_WORKSPACE_ID", ws), ("TINYBIRD_PIPE_NAMES", pipes)], Some(config_other), s2);
+            let user = object_slot(vec![("user_id", Some(json!("auth0|0123456789ab"))), ("id", id)], Some(user_other), s3);
+            for (key, value) in [("secrets", secrets), ("configuration", configuration), ("user", user), ("authorization", authorization)] {
+                if let Some(v) = value {
+                    event.insert(key.to_owned(), v);
+                }
+            }
+            Value::Object(event)
+        })
+}
