@@ -20,11 +20,15 @@ pub fn hs256_sign(secret: &[u8], signing_input: &[u8]) -> Option<String> {
 /// Whether `token` is a compact JWS whose HS256 signature is valid under `secret` (the header's `alg`
 /// is not consulted; see [`DecodedJwt::header`] for that).
 pub fn hs256_verify(token: &str, secret: &[u8]) -> bool {
-    let Some((input, signature)) = token.rsplit_once('.') else { return false };
+    let Some((input, signature)) = token.rsplit_once('.') else {
+        return false;
+    };
     if input.matches('.').count() != 1 || secret.is_empty() {
         return false;
     }
-    let Ok(key) = DecodingKey::from_secret(secret) else { return false };
+    let Ok(key) = DecodingKey::from_secret(secret) else {
+        return false;
+    };
     crypto::verify(signature, input.as_bytes(), &key, Algorithm::HS256).unwrap_or(false)
 }
 
@@ -61,7 +65,9 @@ impl DecodedJwt {
             return Err(JwtDecodeError::Parts(parts.len()));
         }
         let json = |part: &str, what: &'static str| -> Result<serde_json::Value, JwtDecodeError> {
-            let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| JwtDecodeError::Base64(what))?;
+            let bytes = URL_SAFE_NO_PAD
+                .decode(part)
+                .map_err(|_| JwtDecodeError::Base64(what))?;
             serde_json::from_slice(&bytes).map_err(|e| JwtDecodeError::Json(what, e.to_string()))
         };
         Ok(DecodedJwt {
@@ -78,7 +84,11 @@ mod tests {
 
     #[test]
     fn sign_then_verify_and_decode() {
-        let input = format!("{}.{}", b64url(br#"{"alg":"HS256","typ":"JWT"}"#), b64url(br#"{"a":1}"#));
+        let input = format!(
+            "{}.{}",
+            b64url(br#"{"alg":"HS256","typ":"JWT"}"#),
+            b64url(br#"{"a":1}"#)
+        );
         let sig = hs256_sign(b"k", input.as_bytes()).unwrap();
         let token = format!("{input}.{sig}");
         assert!(hs256_verify(&token, b"k"));

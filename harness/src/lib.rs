@@ -4,10 +4,12 @@
 //! ([`js`]), the outcome every implementation is judged by ([`outcome`]), and the Auth0 event model and
 //! case files ([`event`]). The `tbjwt` binary is a thin layer over it.
 
+#![warn(missing_docs)]
+
 pub mod event;
 pub mod generate;
-pub mod jwt;
 pub mod js;
+pub mod jwt;
 pub mod node;
 pub mod outcome;
 pub mod review;

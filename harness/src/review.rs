@@ -48,7 +48,9 @@ pub fn review_outcome<'a>(outcome: &'a Outcome, admin_token: Option<&str>) -> Ou
     let mut tokens: Vec<TokenReview> = Vec::new();
     for call in &outcome.calls {
         for (i, arg) in call.args.iter().enumerate() {
-            let Some(raw) = arg.as_str().filter(|s| looks_like_jwt(s)) else { continue };
+            let Some(raw) = arg.as_str().filter(|s| looks_like_jwt(s)) else {
+                continue;
+            };
             let place = format!("{}[{i}]", call.api);
             if let Some(existing) = tokens.iter_mut().find(|t| t.raw == raw) {
                 existing.found_in.push(place);
@@ -59,17 +61,29 @@ pub fn review_outcome<'a>(outcome: &'a Outcome, admin_token: Option<&str>) -> Ou
                 found_in: vec![place],
                 header: decoded.header,
                 claims: decoded.claims,
-                signature_valid_under_admin_token: admin_token.map(|k| hs256_verify(raw, k.as_bytes())),
+                signature_valid_under_admin_token: admin_token
+                    .map(|k| hs256_verify(raw, k.as_bytes())),
                 raw: raw.to_owned(),
             });
         }
     }
-    OutcomeReview { outcome, tokens, rules: Vec::new() }
+    OutcomeReview {
+        outcome,
+        tokens,
+        rules: Vec::new(),
+    }
 }
 
 /// Reviews the reference's evaluation, with its rule trace.
-pub fn review_evaluation<'a>(evaluation: &'a Evaluation, admin_token: Option<&str>) -> OutcomeReview<'a> {
+pub fn review_evaluation<'a>(
+    evaluation: &'a Evaluation,
+    admin_token: Option<&str>,
+) -> OutcomeReview<'a> {
     let mut review = review_outcome(&evaluation.outcome, admin_token);
-    review.rules = evaluation.trace.iter().map(|s| format!("{}: {}", s.rule, s.note)).collect();
+    review.rules = evaluation
+        .trace
+        .iter()
+        .map(|s| format!("{}: {}", s.rule, s.note))
+        .collect();
     review
 }

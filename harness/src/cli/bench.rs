@@ -33,10 +33,15 @@ pub fn run(target: Target) -> Result<ExitCode> {
 
 /// A typical event with `pipes` pipe names and an authorization.
 pub fn typical_event(pipes: usize) -> JsValue {
-    let names: Vec<String> = (0..pipes).map(|i| format!("pipe_{i:03}_daily_stats")).collect();
+    let names: Vec<String> = (0..pipes)
+        .map(|i| format!("pipe_{i:03}_daily_stats"))
+        .collect();
     let event = PostLoginEvent::login(
         "auth0|64f1c0ffee0123456789abcd",
-        Some("p.eyJ1IjogIjAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMCJ9.bench-admin-token".into()),
+        Some(
+            "p.eyJ1IjogIjAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMCJ9.bench-admin-token"
+                .into(),
+        ),
         Some("7f3c2a1e-0000-4000-8000-000000000000".into()),
         Some(names.join(",").into()),
         Some(vec!["analyst".into()]),
@@ -50,7 +55,10 @@ fn spec_rate(pipes: usize, budget: Duration) -> (f64, f64) {
     let mut n: u64 = 0;
     while start.elapsed() < budget {
         for _ in 0..256 {
-            std::hint::black_box(harness::spec::outcome(std::hint::black_box(&event), DEFAULT_NOW));
+            std::hint::black_box(harness::spec::outcome(
+                std::hint::black_box(&event),
+                DEFAULT_NOW,
+            ));
         }
         n += 256;
     }

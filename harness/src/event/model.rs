@@ -191,16 +191,24 @@ impl PostLoginEvent {
                 protocol: "oidc-basic-profile".into(),
                 requested_scopes: vec!["openid".into(), "profile".into(), "email".into()],
                 locale: Some("en".into()),
-                extra: obj(serde_json::json!({"redirect_uri": "https://app.example.com/callback", "response_type": ["code"]})),
+                extra: obj(
+                    serde_json::json!({"redirect_uri": "https://app.example.com/callback", "response_type": ["code"]}),
+                ),
             }),
             request: Some(Request {
                 ip: "203.0.113.7".into(),
                 method: "GET".into(),
                 hostname: Some("example.eu.auth0.com".into()),
                 user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) Firefox/132.0".into()),
-                extra: obj(serde_json::json!({"language": "en-US,en;q=0.9", "geoip": {"countryCode": "ES", "cityName": "Madrid"}, "query": {}, "body": {}})),
+                extra: obj(
+                    serde_json::json!({"language": "en-US,en;q=0.9", "geoip": {"countryCode": "ES", "cityName": "Madrid"}, "query": {}, "body": {}}),
+                ),
             }),
-            client: Some(Client { client_id: "cl1entIdAbCdEf0123456789".into(), name: "Analytics Dashboard".into(), metadata: Map::new() }),
+            client: Some(Client {
+                client_id: "cl1entIdAbCdEf0123456789".into(),
+                name: "Analytics Dashboard".into(),
+                metadata: Map::new(),
+            }),
             connection: Some(Connection {
                 id: "con_AbCdEf0123456789".into(),
                 name: "Username-Password-Authentication".into(),

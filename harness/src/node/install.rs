@@ -13,7 +13,10 @@ use super::Dependency;
 /// The runtime files compiled into the binary, so an installed `tbjwt` needs no source checkout.
 const RUNTIME_FILES: [(&str, &str); 3] = [
     ("package.json", include_str!("../../node/package.json")),
-    ("package-lock.json", include_str!("../../node/package-lock.json")),
+    (
+        "package-lock.json",
+        include_str!("../../node/package-lock.json"),
+    ),
     ("runtime.js", include_str!("../../node/runtime.js")),
 ];
 
@@ -57,7 +60,10 @@ pub enum NodeError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> NodeError + '_ {
-    move |source| NodeError::Io { path: path.to_owned(), source }
+    move |source| NodeError::Io {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// The folder that holds the harness's npm installs: `$TBJWT_CACHE_DIR`, else `$XDG_CACHE_HOME/tbjwt`,
@@ -109,7 +115,16 @@ pub fn ensure_runtime() -> Result<RuntimeDir, NodeError> {
             let path = tmp.join(name);
             std::fs::write(&path, text).map_err(io_err(&path))?;
         }
-        npm(tmp, &["ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"])
+        npm(
+            tmp,
+            &[
+                "ci",
+                "--no-audit",
+                "--no-fund",
+                "--ignore-scripts",
+                "--loglevel=error",
+            ],
+        )
     })?;
     Ok(RuntimeDir { dir })
 }
@@ -126,13 +141,17 @@ pub fn ensure_dependencies(deps: &[Dependency]) -> Result<Option<PathBuf>, NodeE
     for d in &sorted {
         manifest.insert(d.name.clone(), serde_json::Value::String(d.version.clone()));
     }
-    let package = serde_json::json!({"name": "tbjwt-action-deps", "private": true, "dependencies": manifest});
+    let package =
+        serde_json::json!({"name": "tbjwt-action-deps", "private": true, "dependencies": manifest});
     let text = serde_json::to_string_pretty(&package).expect("a JSON value serialises");
     let key = hex::encode(&Sha256::digest(text.as_bytes())[..8]);
     let dir = install_once(&cache_root().join("deps"), &key, |tmp| {
         let path = tmp.join("package.json");
         std::fs::write(&path, &text).map_err(io_err(&path))?;
-        npm(tmp, &["install", "--no-audit", "--no-fund", "--loglevel=error"])
+        npm(
+            tmp,
+            &["install", "--no-audit", "--no-fund", "--loglevel=error"],
+        )
     })?;
     Ok(Some(dir.join("node_modules")))
 }
@@ -148,7 +167,9 @@ fn install_once(
         return Ok(dir);
     }
     std::fs::create_dir_all(parent).map_err(io_err(parent))?;
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
     let tmp = parent.join(format!(".{key}.tmp-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
     let built = build(&tmp).and_then(|()| {
@@ -177,12 +198,26 @@ fn npm(dir: &Path, args: &[&str]) -> Result<(), NodeError> {
         .args(args)
         .current_dir(dir)
         .output()
-        .map_err(|source| NodeError::Missing { program: "npm".into(), source })?;
+        .map_err(|source| NodeError::Missing {
+            program: "npm".into(),
+            source,
+        })?;
     if output.status.success() {
         return Ok(());
     }
     let mut text = String::from_utf8_lossy(&output.stderr).into_owned();
     text.push_str(&String::from_utf8_lossy(&output.stdout));
-    let tail: String = text.chars().rev().take(4000).collect::<Vec<_>>().into_iter().rev().collect();
-    Err(NodeError::Npm { args: args.join(" "), dir: dir.to_owned(), output: tail })
+    let tail: String = text
+        .chars()
+        .rev()
+        .take(4000)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    Err(NodeError::Npm {
+        args: args.join(" "),
+        dir: dir.to_owned(),
+        output: tail,
+    })
 }

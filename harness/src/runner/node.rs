@@ -41,18 +41,29 @@ impl NodeWorker {
             Some(deps) => ensure_dependencies(deps)?,
         };
         let mut command = Command::new("node");
-        command.arg(runtime.script()).arg("--action").arg(&action.file);
+        command
+            .arg(runtime.script())
+            .arg("--action")
+            .arg(&action.file);
         if let Some(modules) = modules {
             command.arg("--modules").arg(modules);
         }
-        let mut process = ProtocolProcess::spawn(command, ReplyStream::Fd3).map_err(|e| match e {
-            ChannelError::Spawn { program, source } if source.kind() == std::io::ErrorKind::NotFound => {
-                WorkerError::Node(NodeError::Missing { program, source })
-            }
-            other => WorkerError::Channel(other),
-        })?;
-        let hello = protocol::parse_hello(process.request(&protocol::start_message(), START_TIMEOUT)?)?;
-        Ok(NodeWorker { process, hello, seq: 0 })
+        let mut process =
+            ProtocolProcess::spawn(command, ReplyStream::Fd3).map_err(|e| match e {
+                ChannelError::Spawn { program, source }
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    WorkerError::Node(NodeError::Missing { program, source })
+                }
+                other => WorkerError::Channel(other),
+            })?;
+        let hello =
+            protocol::parse_hello(process.request(&protocol::start_message(), START_TIMEOUT)?)?;
+        Ok(NodeWorker {
+            process,
+            hello,
+            seq: 0,
+        })
     }
 
     /// The runtime's answer to `start`.
