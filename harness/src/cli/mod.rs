@@ -2,6 +2,7 @@
 //! error (clap's own usage errors exit 2 too).
 
 mod bench;
+mod run;
 mod spec;
 
 use clap::{Parser, Subcommand};
@@ -19,6 +20,8 @@ struct Cli {
 enum Command {
     /// Print the reference outcome of an event (or case file) as JSON.
     Spec(spec::Args),
+    /// Print an implementation's outcome of an event, in the same format as `spec`.
+    Run(run::Args),
     /// Measure the harness's own speed.
     #[command(subcommand)]
     Bench(bench::Target),
@@ -26,12 +29,15 @@ enum Command {
 
 /// Exit code for usage and harness errors.
 pub const EXIT_ERROR: u8 = 2;
+/// Exit code when the implementation itself errored (crashed, hung, broke the protocol).
+pub const EXIT_IMPLEMENTATION_ERRORED: u8 = 3;
 
 /// Runs the CLI.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Spec(args) => spec::run(args),
+        Command::Run(args) => run::run(args),
         Command::Bench(target) => bench::run(target),
     };
     match result {
@@ -48,6 +54,14 @@ pub fn wall_clock_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Parses a positive number of seconds (a timeout).
+pub fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Ok(s),
+        _ => Err(format!("`{text}` is not a number of seconds between 0 and 3600")),
+    }
 }
 
 /// Parses a `--now` value: whole seconds within JavaScript's Date range.

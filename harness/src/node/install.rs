@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::Dependency;
+use super::{ActionSource, Dependency};
 
 /// The runtime files compiled into the binary, so an installed `tbjwt` needs no source checkout.
 const RUNTIME_FILES: [(&str, &str); 3] = [
@@ -127,6 +127,24 @@ pub fn ensure_runtime() -> Result<RuntimeDir, NodeError> {
         )
     })?;
     Ok(RuntimeDir { dir })
+}
+
+/// The `node_modules` folder an action loads its packages from: the runtime's own locked packages for a
+/// bare file or for declared dependencies they already satisfy (the published action's
+/// `jsonwebtoken@9.0.1`), otherwise a cached install of the declared set.
+pub fn modules_for(action: &ActionSource, runtime: &RuntimeDir) -> Result<Option<PathBuf>, NodeError> {
+    let Some(deps) = &action.dependencies else {
+        return Ok(Some(runtime.node_modules()));
+    };
+    if deps.is_empty() {
+        return Ok(None);
+    }
+    let locked: serde_json::Value = serde_json::from_str(RUNTIME_FILES[0].1).expect("the embedded package.json is JSON");
+    let satisfied = deps.iter().all(|d| locked["dependencies"][&d.name].as_str() == Some(d.version.as_str()));
+    if satisfied {
+        return Ok(Some(runtime.node_modules()));
+    }
+    ensure_dependencies(deps)
 }
 
 /// Installs an action's declared dependencies (`npm install` of exact versions) into the cache, once per

@@ -9,4 +9,4 @@ mod action;
 mod install;
 
 pub use action::{ActionSource, Dependency};
-pub use install::{cache_root, ensure_dependencies, ensure_runtime, NodeError, RuntimeDir};
+pub use install::{cache_root, ensure_dependencies, ensure_runtime, modules_for, NodeError, RuntimeDir};

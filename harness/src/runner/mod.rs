@@ -1,8 +1,129 @@
-//! Runners: what executes an implementation of the action and returns its outcome.
+//! Runners: what executes an implementation of the action and returns its [`Outcome`].
 //!
-//! Protocol programs ([`channel`]) and the Node.js Actions runtime ([`node`]) share protocol v1
-//! ([`protocol`]).
+//! One trait, [`Runner`], with four implementations behind the names users write (see
+//! [`Implementation`]):
+//!
+//! | name              | runner                                                             |
+//! |-------------------|--------------------------------------------------------------------|
+//! | `reference`       | the built-in spec, in-process                                      |
+//! | `node:PATH`       | an Auth0 Action in the Node.js emulation of the Actions runtime   |
+//! | `cmd:COMMAND LINE`| any program speaking protocol v1 on stdin/stdout                   |
+//! | `http(s)://…`     | an endpoint that takes the `run` message as a POST                |
+//!
+//! A Rust port is checked in-process through [`from_fn`] (or its own `Runner` impl). A run that the
+//! implementation could not complete (crash, hang, protocol violation) is an [`Errored`], never a panic
+//! and never confused with a divergence: `Errored` is not `failed`.
 
 pub mod channel;
-pub mod node;
+mod func;
+mod http;
+mod implementation;
+mod program;
 pub mod protocol;
+mod reference;
+
+pub use func::{from_fn, FnRunner};
+pub use http::HttpRunner;
+pub use implementation::{Implementation, ImplementationParseError, StartError};
+pub use program::{Launcher, ProgramRunner};
+pub use reference::ReferenceRunner;
+
+use std::time::Duration;
+
+use crate::outcome::Outcome;
+use protocol::MockUrls;
+
+/// One case to run.
+#[derive(Debug, Clone, Copy)]
+pub struct RunRequest<'a> {
+    /// The clock, in whole seconds since the epoch.
+    pub now: i64,
+    /// The post-login event.
+    pub event: &'a serde_json::Value,
+    /// The mocked services' base URLs, when the case runs inside a login flow.
+    pub mocks: Option<&'a MockUrls>,
+}
+
+/// The implementation itself broke on a case (crashed, hung, broke the protocol, failed to load).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Errored {
+    /// What happened, with the program's output tail when there is one.
+    pub message: String,
+}
+
+impl Errored {
+    /// An `Errored` with `message`.
+    pub fn new(message: impl Into<String>) -> Errored {
+        Errored { message: message.into() }
+    }
+}
+
+/// What one run gives: the outcome, or how the implementation broke.
+pub type RunResult = Result<Outcome, Errored>;
+
+/// Settings every runner honours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunnerSettings {
+    /// How long one case may take (Auth0's own limit is 20 s for a whole flow).
+    pub case_timeout: Duration,
+    /// How long a program may take to start and answer `start`.
+    pub start_timeout: Duration,
+}
+
+impl Default for RunnerSettings {
+    fn default() -> Self {
+        RunnerSettings { case_timeout: Duration::from_secs(5), start_timeout: Duration::from_secs(20) }
+    }
+}
+
+/// Something that runs the action. Runners are used from one thread at a time; run several for
+/// parallelism.
+pub trait Runner: Send {
+    /// A short description for reports (`node:fixtures/…`, the program's own name, …).
+    fn describe(&self) -> String;
+
+    /// Whether the implementation takes the case's `now` as its clock. One that does not is still
+    /// checked at the semantic level, with `iat` against the wall clock.
+    fn honours_now(&self) -> bool {
+        true
+    }
+
+    /// Gets ready to run (starts a process, loads the action), so that a broken implementation is
+    /// reported before any case. Running without preparing first is fine too.
+    fn prepare(&mut self) -> Result<(), Errored> {
+        Ok(())
+    }
+
+    /// Runs one case.
+    fn run(&mut self, request: &RunRequest<'_>) -> RunResult;
+
+    /// Runs several cases, in order. Process-backed runners pipeline them; the default runs them one by one.
+    fn run_batch(&mut self, requests: &[RunRequest<'_>]) -> Vec<RunResult> {
+        requests.iter().map(|r| self.run(r)).collect()
+    }
+
+    /// Releases what the runner holds (processes); it may be used again afterwards.
+    fn stop(&mut self) {}
+}
+
+impl Runner for Box<dyn Runner> {
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+    fn honours_now(&self) -> bool {
+        (**self).honours_now()
+    }
+    fn prepare(&mut self) -> Result<(), Errored> {
+        (**self).prepare()
+    }
+    fn run(&mut self, request: &RunRequest<'_>) -> RunResult {
+        (**self).run(request)
+    }
+    fn run_batch(&mut self, requests: &[RunRequest<'_>]) -> Vec<RunResult> {
+        (**self).run_batch(requests)
+    }
+    fn stop(&mut self) {
+        (**self).stop()
+    }
+}

@@ -62,6 +62,9 @@ pub struct Hello {
     /// Its language.
     #[serde(default)]
     pub language: Option<String>,
+    /// `false` when the implementation cannot take `now` as its clock (default `true`).
+    #[serde(default)]
+    pub honours_now: Option<bool>,
 }
 
 /// A judged reply to `run`.

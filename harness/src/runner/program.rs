@@ -1,0 +1,177 @@
+//! Protocol programs as runners: `cmd:` programs on stdin/stdout and the Node.js Actions runtime on
+//! stdin/fd 3. One long-lived process serves many cases; cases are pipelined (all requests of a batch are
+//! sent, then the replies collected in order), and any failure kills the process, makes that case
+//! `errored`, and the following cases go to a fresh process.
+
+use std::process::Command;
+use std::time::Duration;
+
+use super::channel::{ProtocolProcess, ReplyStream};
+use super::protocol::{self, Hello, Reply};
+use super::{Errored, RunRequest, RunResult, Runner, RunnerSettings};
+use crate::node::{ensure_runtime, modules_for, ActionSource, NodeError};
+
+/// How to start one protocol program.
+pub struct Launcher {
+    name: String,
+    program: String,
+    args: Vec<std::ffi::OsString>,
+    stream: ReplyStream,
+}
+
+impl Launcher {
+    /// A `cmd:` program: `argv[0]` with the rest as arguments, replying on stdout.
+    pub fn program(argv: &[String]) -> Launcher {
+        Launcher {
+            name: format!("cmd:{}", shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" "))),
+            program: argv.first().cloned().unwrap_or_default(),
+            args: argv.iter().skip(1).map(Into::into).collect(),
+            stream: ReplyStream::Stdout,
+        }
+    }
+
+    /// The Node.js Actions runtime loaded with `action`. Installs the runtime and the action's declared
+    /// dependencies first (once per machine), so a missing npm package is reported before any case runs.
+    pub fn node(name: String, action: &ActionSource) -> Result<Launcher, NodeError> {
+        let runtime = ensure_runtime()?;
+        let mut args: Vec<std::ffi::OsString> =
+            vec![runtime.script().into(), "--action".into(), action.file.clone().into()];
+        if let Some(modules) = modules_for(action, &runtime)? {
+            args.push("--modules".into());
+            args.push(modules.into());
+        }
+        Ok(Launcher { name, program: "node".into(), args, stream: ReplyStream::Fd3 })
+    }
+
+    fn spawn(&self) -> Result<ProtocolProcess, Errored> {
+        let mut command = Command::new(&self.program);
+        command.args(&self.args);
+        ProtocolProcess::spawn(command, self.stream).map_err(|e| Errored::new(format!("{}: {e}", self.name)))
+    }
+}
+
+struct Live {
+    process: ProtocolProcess,
+    seq: u64,
+}
+
+/// A runner over a protocol program.
+pub struct ProgramRunner {
+    launcher: Launcher,
+    settings: RunnerSettings,
+    live: Option<Live>,
+    hello: Option<Hello>,
+}
+
+impl ProgramRunner {
+    /// A runner that starts `launcher`'s program on first use (or on [`ProgramRunner::start`]).
+    pub fn new(launcher: Launcher, settings: RunnerSettings) -> ProgramRunner {
+        ProgramRunner { launcher, settings, live: None, hello: None }
+    }
+
+    /// Starts the program now and returns its answer to `start`.
+    pub fn start(&mut self) -> Result<&Hello, Errored> {
+        self.live()?;
+        Ok(self.hello.as_ref().expect("a live process has answered start"))
+    }
+
+    fn live(&mut self) -> Result<&mut Live, Errored> {
+        if self.live.is_none() {
+            let mut process = self.launcher.spawn()?;
+            let name = &self.launcher.name;
+            let answer = process
+                .request(&protocol::start_message(), self.settings.start_timeout)
+                .map_err(|e| Errored::new(format!("{name} did not start: {e}")))?;
+            let hello = protocol::parse_hello(answer)
+                .map_err(|e| Errored::new(format!("{name} did not start: {e}{}", process.context())))?;
+            self.hello = Some(hello);
+            self.live = Some(Live { process, seq: 0 });
+        }
+        Ok(self.live.as_mut().expect("just set"))
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut live) = self.live.take() {
+            live.process.kill();
+        }
+    }
+}
+
+impl Runner for ProgramRunner {
+    fn describe(&self) -> String {
+        self.launcher.name.clone()
+    }
+
+    fn honours_now(&self) -> bool {
+        self.hello.as_ref().and_then(|h| h.honours_now).unwrap_or(true)
+    }
+
+    fn prepare(&mut self) -> Result<(), Errored> {
+        self.start().map(|_| ())
+    }
+
+    fn run(&mut self, request: &RunRequest<'_>) -> RunResult {
+        self.run_batch(std::slice::from_ref(request)).pop().expect("one result per request")
+    }
+
+    fn run_batch(&mut self, requests: &[RunRequest<'_>]) -> Vec<RunResult> {
+        let timeout = self.settings.case_timeout;
+        let mut results: Vec<RunResult> = Vec::with_capacity(requests.len());
+        while results.len() < requests.len() {
+            let pending = &requests[results.len()..];
+            let live = match self.live() {
+                Ok(live) => live,
+                Err(e) => {
+                    self.kill();
+                    results.push(Err(e));
+                    continue;
+                }
+            };
+            let first_seq = live.seq + 1;
+            let mut sent = 0u64;
+            for r in pending {
+                let line = protocol::run_message(first_seq + sent, r.now, r.event, r.mocks);
+                if live.process.send(&line).is_err() {
+                    break; // the process is gone; receiving tells why
+                }
+                sent += 1;
+            }
+            live.seq = first_seq + sent.max(1) - 1;
+            let mut broken = false;
+            for k in 0..sent.max(1) {
+                let seq = first_seq + k;
+                let received = live.process.receive(timeout);
+                let judged = match received {
+                    Ok(value) => protocol::parse_reply(value, seq)
+                        .map_err(|v| Errored::new(format!("protocol violation: {v}{}", live.process.context()))),
+                    Err(e) => Err(Errored::new(e.to_string())),
+                };
+                match judged {
+                    Ok(Reply::Outcome(outcome)) => results.push(Ok(outcome)),
+                    Ok(Reply::Errored(message)) => results.push(Err(Errored::new(message))),
+                    Err(e) => {
+                        results.push(Err(e));
+                        broken = true;
+                        break;
+                    }
+                }
+            }
+            if broken {
+                self.kill();
+            }
+        }
+        results
+    }
+
+    fn stop(&mut self) {
+        if let Some(live) = self.live.take() {
+            live.process.stop(Duration::from_millis(500));
+        }
+    }
+}
+
+impl Drop for ProgramRunner {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
