@@ -15,17 +15,7 @@ use serde_json::{json, Map, Value};
 use crate::event::PostLoginEvent;
 
 /// Which events to generate.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    serde::Serialize,
-    serde::Deserialize,
-    clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Domain {
     /// Events Auth0 can really send.
@@ -139,29 +129,16 @@ fn setting(value: impl Strategy<Value = String> + Clone + 'static) -> BoxedStrat
 
 fn role_names() -> impl Strategy<Value = Vec<String>> {
     prop::collection::vec(
-        prop::sample::select(vec![
-            "admin",
-            "analyst",
-            "viewer",
-            "billing",
-            "tinybird:read",
-        ])
-        .prop_map(str::to_owned),
+        prop::sample::select(vec!["admin", "analyst", "viewer", "billing", "tinybird:read"]).prop_map(str::to_owned),
         0..4,
     )
 }
 
 /// Events Auth0 can really send.
 pub fn auth0_event() -> impl Strategy<Value = Value> {
-    let user = (
-        "(auth0|google-oauth2|samlp\\|acme)\\|[0-9a-f]{12,24}",
-        prop::option::weighted(0.2, "[a-z0-9|_-]{1,24}"),
-    );
-    let noise = (
-        0..500u32,
-        prop::sample::select(vec!["en", "es", "de", "ja"]),
-        any::<bool>(),
-    );
+    let user =
+        ("(auth0|google-oauth2|samlp\\|acme)\\|[0-9a-f]{12,24}", prop::option::weighted(0.2, "[a-z0-9|_-]{1,24}"));
+    let noise = (0..500u32, prop::sample::select(vec!["en", "es", "de", "ja"]), any::<bool>());
     (
         setting(admin_token()),
         setting(workspace_id()),
@@ -170,22 +147,18 @@ pub fn auth0_event() -> impl Strategy<Value = Value> {
         user,
         noise,
     )
-        .prop_map(
-            |(token, ws, pipes, roles, (user_id, id), (logins, locale, verified))| {
-                let mut event = PostLoginEvent::login(&user_id, token, ws, pipes, roles);
-                if let Some(user) = event.user.as_mut() {
-                    user.id = id.map(Value::String);
-                    user.email_verified = verified;
-                }
-                if let Some(tx) = event.transaction.as_mut() {
-                    tx.locale = Some(locale.to_owned());
-                }
-                event
-                    .extra
-                    .insert("stats".into(), json!({"logins_count": logins}));
-                event.to_json()
-            },
-        )
+        .prop_map(|(token, ws, pipes, roles, (user_id, id), (logins, locale, verified))| {
+            let mut event = PostLoginEvent::login(&user_id, token, ws, pipes, roles);
+            if let Some(user) = event.user.as_mut() {
+                user.id = id.map(Value::String);
+                user.email_verified = verified;
+            }
+            if let Some(tx) = event.transaction.as_mut() {
+                tx.locale = Some(locale.to_owned());
+            }
+            event.extra.insert("stats".into(), json!({"logins_count": logins}));
+            event.to_json()
+        })
 }
 
 /// A JSON number as JavaScript sees numbers: integers, awkward doubles, and the printing edge cases.
@@ -204,21 +177,13 @@ pub fn any_json() -> impl Strategy<Value = Value> + Clone {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         json_number(),
-        prop_oneof![Just(String::new()), Just("0".to_owned()), "\\PC{0,12}"]
-            .prop_map(Value::String),
+        prop_oneof![Just(String::new()), Just("0".to_owned()), "\\PC{0,12}"].prop_map(Value::String),
     ];
     leaf.prop_recursive(3, 16, 4, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
             prop::collection::vec(
-                (
-                    prop_oneof![
-                        Just("toString".to_owned()),
-                        Just("0".to_owned()),
-                        "[a-z]{1,6}"
-                    ],
-                    inner
-                ),
+                (prop_oneof![Just("toString".to_owned()), Just("0".to_owned()), "[a-z]{1,6}"], inner),
                 0..4
             )
             .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
@@ -227,9 +192,7 @@ pub fn any_json() -> impl Strategy<Value = Value> + Clone {
 }
 
 /// A slot the action reads: absent (`None`) or any JSON value, with the realistic string likely.
-fn slot(
-    realistic: impl Strategy<Value = String> + Clone + 'static,
-) -> BoxedStrategy<Option<Value>> {
+fn slot(realistic: impl Strategy<Value = String> + Clone + 'static) -> BoxedStrategy<Option<Value>> {
     prop_oneof![
         1 => Just(None),
         3 => realistic.prop_map(|s| Some(Value::String(s))),
@@ -239,20 +202,11 @@ fn slot(
 }
 
 /// An object slot: absent, any JSON, or an object holding the given members.
-fn object_slot(
-    members: Vec<(&'static str, Option<Value>)>,
-    other: Option<Value>,
-    shape: u8,
-) -> Option<Value> {
+fn object_slot(members: Vec<(&'static str, Option<Value>)>, other: Option<Value>, shape: u8) -> Option<Value> {
     match shape {
         0 => None,
         1 => other,
-        _ => Some(Value::Object(
-            members
-                .into_iter()
-                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v)))
-                .collect(),
-        )),
+        _ => Some(Value::Object(members.into_iter().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v))).collect())),
     }
 }
 
@@ -261,45 +215,21 @@ pub fn any_json_event() -> impl Strategy<Value = Value> {
     let shape = prop_oneof![1 => Just(0u8), 1 => Just(1u8), 8 => Just(2u8)];
     (
         (slot(admin_token()), any_json(), shape.clone()),
-        (
-            slot(workspace_id()),
-            slot(pipe_names()),
-            any_json(),
-            shape.clone(),
-        ),
+        (slot(workspace_id()), slot(pipe_names()), any_json(), shape.clone()),
         (slot("[a-z0-9|]{1,12}"), any_json(), shape),
-        prop_oneof![
-            Just(None),
-            any_json().prop_map(Some),
-            role_names().prop_map(|r| Some(json!({"roles": r})))
-        ],
+        prop_oneof![Just(None), any_json().prop_map(Some), role_names().prop_map(|r| Some(json!({"roles": r})))],
     )
         .prop_map(
-            |(
-                (token, secrets_other, s1),
-                (ws, pipes, config_other, s2),
-                (id, user_other, s3),
-                authorization,
-            )| {
+            |((token, secrets_other, s1), (ws, pipes, config_other, s2), (id, user_other, s3), authorization)| {
                 let mut event = Map::new();
-                let secrets = object_slot(
-                    vec![("TINYBIRD_ADMIN_TOKEN", token)],
-                    Some(secrets_other),
-                    s1,
-                );
+                let secrets = object_slot(vec![("TINYBIRD_ADMIN_TOKEN", token)], Some(secrets_other), s1);
                 let configuration = object_slot(
-                    vec![
-                        ("TINYBIRD_WORKSPACE_ID", ws),
-                        ("TINYBIRD_PIPE_NAMES", pipes),
-                    ],
+                    vec![("TINYBIRD_WORKSPACE_ID", ws), ("TINYBIRD_PIPE_NAMES", pipes)],
                     Some(config_other),
                     s2,
                 );
-                let user = object_slot(
-                    vec![("user_id", Some(json!("auth0|0123456789ab"))), ("id", id)],
-                    Some(user_other),
-                    s3,
-                );
+                let user =
+                    object_slot(vec![("user_id", Some(json!("auth0|0123456789ab"))), ("id", id)], Some(user_other), s3);
                 for (key, value) in [
                     ("secrets", secrets),
                     ("configuration", configuration),

@@ -65,9 +65,7 @@ impl DecodedJwt {
             return Err(JwtDecodeError::Parts(parts.len()));
         }
         let json = |part: &str, what: &'static str| -> Result<serde_json::Value, JwtDecodeError> {
-            let bytes = URL_SAFE_NO_PAD
-                .decode(part)
-                .map_err(|_| JwtDecodeError::Base64(what))?;
+            let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| JwtDecodeError::Base64(what))?;
             serde_json::from_slice(&bytes).map_err(|e| JwtDecodeError::Json(what, e.to_string()))
         };
         Ok(DecodedJwt {
@@ -84,11 +82,7 @@ mod tests {
 
     #[test]
     fn sign_then_verify_and_decode() {
-        let input = format!(
-            "{}.{}",
-            b64url(br#"{"alg":"HS256","typ":"JWT"}"#),
-            b64url(br#"{"a":1}"#)
-        );
+        let input = format!("{}.{}", b64url(br#"{"alg":"HS256","typ":"JWT"}"#), b64url(br#"{"a":1}"#));
         let sig = hs256_sign(b"k", input.as_bytes()).unwrap();
         let token = format!("{input}.{sig}");
         assert!(hs256_verify(&token, b"k"));

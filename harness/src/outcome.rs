@@ -40,10 +40,7 @@ pub struct ApiCall {
 impl ApiCall {
     /// A call with string arguments.
     pub fn new(api: &str, args: impl IntoIterator<Item = String>) -> Self {
-        Self {
-            api: api.to_owned(),
-            args: args.into_iter().map(serde_json::Value::String).collect(),
-        }
+        Self { api: api.to_owned(), args: args.into_iter().map(serde_json::Value::String).collect() }
     }
 }
 
@@ -65,28 +62,17 @@ pub struct Outcome {
 impl Outcome {
     /// An outcome that completed with no logs and no calls yet.
     pub fn completed() -> Self {
-        Self {
-            status: Status::Completed,
-            error: None,
-            logs: Vec::new(),
-            calls: Vec::new(),
-        }
+        Self { status: Status::Completed, error: None, logs: Vec::new(), calls: Vec::new() }
     }
 
     /// Marks the outcome as thrown with `name: message`, keeping the logs and calls made before.
     pub fn throw(&mut self, name: &str, message: impl Into<String>) {
         self.status = Status::Threw;
-        self.error = Some(ThrownError {
-            name: name.to_owned(),
-            message: message.into(),
-        });
+        self.error = Some(ThrownError { name: name.to_owned(), message: message.into() });
     }
 
     /// The string arguments of every call to `api`, in order (for example every token stored).
     pub fn string_args_of<'a>(&'a self, api: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.calls
-            .iter()
-            .filter(move |c| c.api == api)
-            .flat_map(|c| c.args.iter().filter_map(|a| a.as_str()))
+        self.calls.iter().filter(move |c| c.api == api).flat_map(|c| c.args.iter().filter_map(|a| a.as_str()))
     }
 }

@@ -61,29 +61,17 @@ pub fn review_outcome<'a>(outcome: &'a Outcome, admin_token: Option<&str>) -> Ou
                 found_in: vec![place],
                 header: decoded.header,
                 claims: decoded.claims,
-                signature_valid_under_admin_token: admin_token
-                    .map(|k| hs256_verify(raw, k.as_bytes())),
+                signature_valid_under_admin_token: admin_token.map(|k| hs256_verify(raw, k.as_bytes())),
                 raw: raw.to_owned(),
             });
         }
     }
-    OutcomeReview {
-        outcome,
-        tokens,
-        rules: Vec::new(),
-    }
+    OutcomeReview { outcome, tokens, rules: Vec::new() }
 }
 
 /// Reviews the reference's evaluation, with its rule trace.
-pub fn review_evaluation<'a>(
-    evaluation: &'a Evaluation,
-    admin_token: Option<&str>,
-) -> OutcomeReview<'a> {
+pub fn review_evaluation<'a>(evaluation: &'a Evaluation, admin_token: Option<&str>) -> OutcomeReview<'a> {
     let mut review = review_outcome(&evaluation.outcome, admin_token);
-    review.rules = evaluation
-        .trace
-        .iter()
-        .map(|s| format!("{}: {}", s.rule, s.note))
-        .collect();
+    review.rules = evaluation.trace.iter().map(|s| format!("{}: {}", s.rule, s.note)).collect();
     review
 }

@@ -15,16 +15,8 @@ fn declared_rules_are_applied_and_cover_r1_to_r12() {
     let mut decided = BTreeSet::new();
     let mut messages = BTreeSet::new();
     for case in common::fixture_cases() {
-        assert!(
-            !case.description.is_empty(),
-            "{}: a fixture needs a description",
-            case.name
-        );
-        assert!(
-            !case.rules.is_empty(),
-            "{}: a fixture declares the rules it exercises",
-            case.name
-        );
+        assert!(!case.description.is_empty(), "{}: a fixture needs a description", case.name);
+        assert!(!case.rules.is_empty(), "{}: a fixture declares the rules it exercises", case.name);
         let evaluation = spec::evaluate(&JsValue::from_json(&case.event), case.now_or(DEFAULT_NOW));
         for rule in &case.rules {
             assert!(
@@ -40,17 +32,7 @@ fn declared_rules_are_applied_and_cover_r1_to_r12() {
     }
     assert_eq!(covered, Rule::ALL.into_iter().collect::<BTreeSet<_>>());
     // Every way a run can end is reached: each throw, each early return, and the full path.
-    for rule in [
-        Rule::R1,
-        Rule::R2,
-        Rule::R3,
-        Rule::R4,
-        Rule::R5,
-        Rule::R6,
-        Rule::R8,
-        Rule::R9,
-        Rule::R12,
-    ] {
+    for rule in [Rule::R1, Rule::R2, Rule::R3, Rule::R4, Rule::R5, Rule::R6, Rule::R8, Rule::R9, Rule::R12] {
         assert!(decided.contains(&rule), "no fixture ends at {rule}");
     }
     for m in [

@@ -17,10 +17,7 @@ fn reference_outcome_of_every_fixture() {
     for case in common::fixture_cases() {
         let now = case.now_or(DEFAULT_NOW);
         let evaluation = harness::spec::evaluate(&JsValue::from_json(&case.event), now);
-        let admin_token = case
-            .event
-            .pointer("/secrets/TINYBIRD_ADMIN_TOKEN")
-            .and_then(|v| v.as_str());
+        let admin_token = case.event.pointer("/secrets/TINYBIRD_ADMIN_TOKEN").and_then(|v| v.as_str());
         let review = review_evaluation(&evaluation, admin_token);
         insta::with_settings!({ description => format!("{} (now = {now})", case.description), info => &case.rules }, {
             insta::assert_yaml_snapshot!(case.name.as_str(), review);

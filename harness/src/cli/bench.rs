@@ -4,6 +4,8 @@
 use anyhow::Result;
 use harness::event::{PostLoginEvent, DEFAULT_NOW};
 use harness::js::JsValue;
+use harness::runner::{Implementation, RunRequest, RunnerSettings};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -15,6 +17,19 @@ pub enum Target {
         /// Seconds to measure each event.
         #[arg(long, default_value_t = 2.0)]
         seconds: f64,
+    },
+    /// Cases per second through the Node worker, beside spawning Node per case and beside
+    /// `jsonwebtoken.sign` alone in a Node loop on the same payloads.
+    Node {
+        /// The Node action to run.
+        #[arg(long, default_value = "fixtures/implementations/tinybird-jwt")]
+        action: PathBuf,
+        /// Cases through the worker (and signs in the baseline loop).
+        #[arg(long, default_value_t = 20_000)]
+        cases: usize,
+        /// Cases that each spawn a fresh Node process.
+        #[arg(long, default_value_t = 20)]
+        spawn_cases: usize,
     },
 }
 
@@ -28,20 +43,85 @@ pub fn run(target: Target) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Target::Node { action, cases, spawn_cases } => node_rates(&action, cases.max(1), spawn_cases.max(1)),
     }
+}
+
+/// `cases` distinct typical events (3 pipes, distinct users), as JSON.
+fn typical_events(cases: usize) -> Vec<serde_json::Value> {
+    (0..cases)
+        .map(|i| {
+            let mut event = PostLoginEvent::login(
+                &format!("auth0|{i:024x}"),
+                Some("p.eyJ1IjogImJlbmNoIn0.bench-admin-token".into()),
+                Some("7f3c2a1e-0000-4000-8000-000000000000".into()),
+                Some("top_pages,sessions_by_day,kpis".into()),
+                Some(vec!["analyst".into()]),
+            );
+            if let Some(user) = event.user.as_mut() {
+                user.id = Some(format!("u{i}").into());
+            }
+            event.to_json()
+        })
+        .collect()
+}
+
+fn node_rates(action: &Path, cases: usize, spawn_cases: usize) -> Result<ExitCode> {
+    let implementation = Implementation::Node(action.to_owned());
+    let events = typical_events(cases);
+    let requests: Vec<RunRequest> =
+        events.iter().map(|e| RunRequest { now: DEFAULT_NOW, event: e, mocks: None }).collect();
+
+    let mut worker = implementation.runner(RunnerSettings::default())?;
+    worker.prepare().map_err(|e| anyhow::anyhow!("{implementation}: {e}"))?;
+    worker.run_batch(&requests[..requests.len().min(500)]); // warm up the JIT
+    let started = Instant::now();
+    let mut errored = 0;
+    for chunk in requests.chunks(256) {
+        errored += worker.run_batch(chunk).iter().filter(|r| r.is_err()).count();
+    }
+    let worker_rate = cases as f64 / started.elapsed().as_secs_f64();
+    worker.stop();
+    if errored > 0 {
+        anyhow::bail!("{errored} of {cases} cases errored through the worker");
+    }
+
+    let started = Instant::now();
+    for request in requests.iter().cycle().take(spawn_cases) {
+        let mut fresh = implementation.runner(RunnerSettings::default())?;
+        fresh.run(request).map_err(|e| anyhow::anyhow!("spawned worker: {e}"))?;
+        fresh.stop();
+    }
+    let spawn_rate = spawn_cases as f64 / started.elapsed().as_secs_f64();
+
+    let runtime = harness::node::ensure_runtime()?;
+    let file = std::env::temp_dir().join(format!("tbjwt-bench-{}.json", std::process::id()));
+    std::fs::write(&file, serde_json::to_vec(&events)?)?;
+    let output = std::process::Command::new("node").arg(runtime.bench_sign_script()).arg(&file).arg("2").output()?;
+    let _ = std::fs::remove_file(&file);
+    let baseline: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| anyhow::anyhow!("the sign baseline failed ({e}): {}", String::from_utf8_lossy(&output.stderr)))?;
+    let sign_rate = baseline["signs_per_second"].as_f64().unwrap_or(f64::NAN);
+
+    println!("node: {implementation}, {cases} cases of a typical 3-pipe event");
+    println!("  worker (one long-lived process, pipelined): {worker_rate:>9.0} cases/s");
+    println!("  jsonwebtoken.sign alone in a Node loop:     {sign_rate:>9.0} signs/s");
+    println!("  spawning Node per case:                      {spawn_rate:>9.1} cases/s");
+    println!(
+        "  worker / sign alone: {:.0}%   (the harness adds {:.0}%)",
+        100.0 * worker_rate / sign_rate,
+        100.0 * (sign_rate / worker_rate - 1.0).max(0.0)
+    );
+    println!("  worker / spawn per case: {:.0}x", worker_rate / spawn_rate);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A typical event with `pipes` pipe names and an authorization.
 pub fn typical_event(pipes: usize) -> JsValue {
-    let names: Vec<String> = (0..pipes)
-        .map(|i| format!("pipe_{i:03}_daily_stats"))
-        .collect();
+    let names: Vec<String> = (0..pipes).map(|i| format!("pipe_{i:03}_daily_stats")).collect();
     let event = PostLoginEvent::login(
         "auth0|64f1c0ffee0123456789abcd",
-        Some(
-            "p.eyJ1IjogIjAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMCJ9.bench-admin-token"
-                .into(),
-        ),
+        Some("p.eyJ1IjogIjAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMCJ9.bench-admin-token".into()),
         Some("7f3c2a1e-0000-4000-8000-000000000000".into()),
         Some(names.join(",").into()),
         Some(vec!["analyst".into()]),
@@ -55,10 +135,7 @@ fn spec_rate(pipes: usize, budget: Duration) -> (f64, f64) {
     let mut n: u64 = 0;
     while start.elapsed() < budget {
         for _ in 0..256 {
-            std::hint::black_box(harness::spec::outcome(
-                std::hint::black_box(&event),
-                DEFAULT_NOW,
-            ));
+            std::hint::black_box(harness::spec::outcome(std::hint::black_box(&event), DEFAULT_NOW));
         }
         n += 256;
     }

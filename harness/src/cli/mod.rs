@@ -51,9 +51,7 @@ pub fn main() -> ExitCode {
 
 /// The current time in whole seconds since the epoch.
 pub fn wall_clock_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Parses a positive number of seconds (a timeout).
@@ -66,14 +64,10 @@ pub fn parse_seconds(text: &str) -> Result<f64, String> {
 
 /// Parses a `--now` value: whole seconds within JavaScript's Date range.
 pub fn parse_now(text: &str) -> Result<i64, String> {
-    let now: i64 = text
-        .parse()
-        .map_err(|_| format!("`{text}` is not a whole number of seconds"))?;
+    let now: i64 = text.parse().map_err(|_| format!("`{text}` is not a whole number of seconds"))?;
     let max = harness::event::MAX_NOW;
     if !(-max..=max).contains(&now) {
-        return Err(format!(
-            "{now} is outside JavaScript's Date range (±{max} seconds)"
-        ));
+        return Err(format!("{now} is outside JavaScript's Date range (±{max} seconds)"));
     }
     Ok(now)
 }

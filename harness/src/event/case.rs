@@ -76,13 +76,7 @@ pub const MAX_NOW: i64 = 8_640_000_000_000;
 impl Case {
     /// A case around an event.
     pub fn new(name: impl Into<String>, event: serde_json::Value) -> Case {
-        Case {
-            name: name.into(),
-            description: String::new(),
-            rules: Vec::new(),
-            now: None,
-            event,
-        }
+        Case { name: name.into(), description: String::new(), rules: Vec::new(), now: None, event }
     }
 
     /// The clock to use: the case's own, else `fallback`.
@@ -92,34 +86,20 @@ impl Case {
 
     /// Reads a case file or a bare event file.
     pub fn load(path: &Path) -> Result<Case, CaseError> {
-        let text = std::fs::read(path).map_err(|source| CaseError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        let name = path
-            .file_stem()
-            .map_or_else(|| "case".to_owned(), |s| s.to_string_lossy().into_owned());
+        let text = std::fs::read(path).map_err(|source| CaseError::Read { path: path.to_owned(), source })?;
+        let name = path.file_stem().map_or_else(|| "case".to_owned(), |s| s.to_string_lossy().into_owned());
         Case::parse(&text, name, path)
     }
 
     /// Parses case or event text; `path` only names the source in errors.
     pub fn parse(text: &[u8], name: String, path: &Path) -> Result<Case, CaseError> {
-        let shape = |message: String| CaseError::Shape {
+        let shape = |message: String| CaseError::Shape { path: path.to_owned(), message };
+        let value: serde_json::Value = serde_json::from_slice(text).map_err(|e| CaseError::Json {
             path: path.to_owned(),
-            message,
-        };
-        let value: serde_json::Value =
-            serde_json::from_slice(text).map_err(|e| CaseError::Json {
-                path: path.to_owned(),
-                line: e.line(),
-                column: e.column(),
-                message: e
-                    .to_string()
-                    .split(" at line ")
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned(),
-            })?;
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
+        })?;
         let serde_json::Value::Object(map) = value else {
             return Err(shape(format!(
                 "the top level must be a JSON object (an event or a case), not {}",
@@ -141,13 +121,11 @@ impl Case {
         if !map.contains_key("event") {
             return Err(shape("a case file needs an `event` field".into()));
         }
-        let mut case: Case = serde_json::from_value(serde_json::Value::Object(map))
-            .map_err(|e| shape(e.to_string()))?;
+        let mut case: Case =
+            serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| shape(e.to_string()))?;
         if let Some(now) = case.now {
             if !(-MAX_NOW..=MAX_NOW).contains(&now) {
-                return Err(shape(format!(
-                    "`now` is {now}, outside JavaScript's Date range (±{MAX_NOW} s)"
-                )));
+                return Err(shape(format!("`now` is {now}, outside JavaScript's Date range (±{MAX_NOW} s)")));
             }
         }
         case.name = name;
@@ -158,13 +136,10 @@ impl Case {
     pub fn to_file_text(&self) -> String {
         let mut map = serde_json::Map::new();
         map.insert(CASE_MARKER.0.into(), CASE_MARKER.1.into());
-        if let serde_json::Value::Object(fields) =
-            serde_json::to_value(self).expect("a case serialises")
-        {
+        if let serde_json::Value::Object(fields) = serde_json::to_value(self).expect("a case serialises") {
             map.extend(fields);
         }
-        let mut text =
-            serde_json::to_string_pretty(&serde_json::Value::Object(map)).expect("JSON serialises");
+        let mut text = serde_json::to_string_pretty(&serde_json::Value::Object(map)).expect("JSON serialises");
         text.push('\n');
         text
     }
@@ -174,12 +149,7 @@ impl Case {
         let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(source) => {
-                return Err(CaseError::Read {
-                    path: dir.to_owned(),
-                    source,
-                })
-            }
+            Err(source) => return Err(CaseError::Read { path: dir.to_owned(), source }),
         };
         let mut paths: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -216,12 +186,7 @@ mod tests {
         let case = parse(r#"{"$tbjwt":"case","rules":["R5"],"now":5,"event":{"a":1}}"#).unwrap();
         assert_eq!((case.rules.clone(), case.now), (vec![Rule::R5], Some(5)));
         let again = Case::parse(
-            Case {
-                name: "t".into(),
-                ..case.clone()
-            }
-            .to_file_text()
-            .as_bytes(),
+            Case { name: "t".into(), ..case.clone() }.to_file_text().as_bytes(),
             "t".into(),
             Path::new("x"),
         )
@@ -233,22 +198,10 @@ mod tests {
     fn errors_name_the_file_position_and_field() {
         let e = parse("{\n  \"a\": x}").unwrap_err().to_string();
         assert!(e.starts_with("t.json:2:"), "{e}");
-        assert!(parse("[1]")
-            .unwrap_err()
-            .to_string()
-            .contains("not an array"));
-        assert!(parse(r#"{"$tbjwt":"case","evnt":{}}"#)
-            .unwrap_err()
-            .to_string()
-            .contains("`evnt`"));
-        assert!(parse(r#"{"$tbjwt":"case"}"#)
-            .unwrap_err()
-            .to_string()
-            .contains("`event`"));
-        assert!(parse(r#"{"$tbjwt":"case","rules":["R13"],"event":{}}"#)
-            .unwrap_err()
-            .to_string()
-            .contains("R13"));
+        assert!(parse("[1]").unwrap_err().to_string().contains("not an array"));
+        assert!(parse(r#"{"$tbjwt":"case","evnt":{}}"#).unwrap_err().to_string().contains("`evnt`"));
+        assert!(parse(r#"{"$tbjwt":"case"}"#).unwrap_err().to_string().contains("`event`"));
+        assert!(parse(r#"{"$tbjwt":"case","rules":["R13"],"event":{}}"#).unwrap_err().to_string().contains("R13"));
         assert!(parse(r#"{"$tbjwt":"case","now":1e300,"event":{}}"#).is_err());
     }
 }

@@ -93,26 +93,14 @@ mod tests {
     #[test]
     fn strings_escape_as_json_stringify() {
         assert_eq!(text("a\"b\\c"), r#""a\"b\\c""#);
-        assert_eq!(
-            text("\u{0}\u{1f}\u{8}\u{c}\n\r\t"),
-            r#""\u0000\u001f\b\f\n\r\t""#
-        );
-        assert_eq!(
-            text("\u{7f}\u{2028}\u{2029}/é😀"),
-            "\"\u{7f}\u{2028}\u{2029}/é😀\""
-        );
+        assert_eq!(text("\u{0}\u{1f}\u{8}\u{c}\n\r\t"), r#""\u0000\u001f\b\f\n\r\t""#);
+        assert_eq!(text("\u{7f}\u{2028}\u{2029}/é😀"), "\"\u{7f}\u{2028}\u{2029}/é😀\"");
     }
 
     #[test]
     fn numbers_and_nesting() {
         let v = JsValue::from_json_str(r#"[1e21, -0, 0.5, {"k": [null, true]}, "x"]"#).unwrap();
-        assert_eq!(
-            v.to_json_text().unwrap(),
-            r#"[1e+21,0,0.5,{"k":[null,true]},"x"]"#
-        );
-        assert_eq!(
-            JsValue::Number(f64::INFINITY).to_json_text().unwrap(),
-            "null"
-        );
+        assert_eq!(v.to_json_text().unwrap(), r#"[1e+21,0,0.5,{"k":[null,true]},"x"]"#);
+        assert_eq!(JsValue::Number(f64::INFINITY).to_json_text().unwrap(), "null");
     }
 }

@@ -83,10 +83,7 @@ mod tests {
 
     #[test]
     fn arrays_join_and_objects_stringify() {
-        assert_eq!(
-            s("[1,[2,[3,null]],null,\"x\",true]").unwrap(),
-            "1,2,3,,,x,true"
-        );
+        assert_eq!(s("[1,[2,[3,null]],null,\"x\",true]").unwrap(), "1,2,3,,,x,true");
         assert_eq!(s("[]").unwrap(), "");
         assert_eq!(s("{}").unwrap(), "[object Object]");
         assert_eq!(s("[{}]").unwrap(), "[object Object]");

@@ -78,11 +78,7 @@ impl JsObject {
             return named;
         }
         indexed.sort_unstable_by_key(|(i, _, _)| *i);
-        indexed
-            .into_iter()
-            .map(|(_, k, v)| (k, v))
-            .chain(named)
-            .collect()
+        indexed.into_iter().map(|(_, k, v)| (k, v)).chain(named).collect()
     }
 }
 
@@ -151,9 +147,7 @@ impl JsValue {
             serde_json::Value::Bool(b) => JsValue::Bool(*b),
             serde_json::Value::Number(n) => JsValue::Number(n.as_f64().unwrap_or(f64::NAN)),
             serde_json::Value::String(s) => JsValue::String(s.clone()),
-            serde_json::Value::Array(a) => {
-                JsValue::Array(a.iter().map(JsValue::from_json).collect())
-            }
+            serde_json::Value::Array(a) => JsValue::Array(a.iter().map(JsValue::from_json).collect()),
             serde_json::Value::Object(m) => {
                 let mut o = JsObject::new();
                 for (k, v) in m {
@@ -253,37 +247,17 @@ mod tests {
 
     #[test]
     fn integer_like_keys_enumerate_first_ascending() {
-        let v =
-            JsValue::from_json_str(r#"{"b":1,"10":2,"2":3,"01":4,"4294967295":5,"4294967294":6}"#)
-                .unwrap();
-        assert_eq!(
-            v.to_json_text().unwrap(),
-            r#"{"2":3,"10":2,"4294967294":6,"b":1,"01":4,"4294967295":5}"#
-        );
+        let v = JsValue::from_json_str(r#"{"b":1,"10":2,"2":3,"01":4,"4294967295":5,"4294967294":6}"#).unwrap();
+        assert_eq!(v.to_json_text().unwrap(), r#"{"2":3,"10":2,"4294967294":6,"b":1,"01":4,"4294967295":5}"#);
     }
 
     #[test]
     fn truthiness_follows_ecmascript() {
         for falsy in ["null", "false", "0", "-0", "0.0", "\"\""] {
-            assert!(
-                !JsValue::from_json_str(falsy).unwrap().is_truthy(),
-                "{falsy}"
-            );
+            assert!(!JsValue::from_json_str(falsy).unwrap().is_truthy(), "{falsy}");
         }
-        for truthy in [
-            "true",
-            "1",
-            "-1e-300",
-            "\"0\"",
-            "\" \"",
-            "[]",
-            "{}",
-            "\"false\"",
-        ] {
-            assert!(
-                JsValue::from_json_str(truthy).unwrap().is_truthy(),
-                "{truthy}"
-            );
+        for truthy in ["true", "1", "-1e-300", "\"0\"", "\" \"", "[]", "{}", "\"false\""] {
+            assert!(JsValue::from_json_str(truthy).unwrap().is_truthy(), "{truthy}");
         }
         assert!(!JsValue::Undefined.is_truthy());
         assert!(!JsValue::Number(f64::NAN).is_truthy());

@@ -45,36 +45,28 @@ enum DependencyList {
 impl ActionSource {
     /// Reads a `.js`/`.mjs`/`.cjs` file or a Marketplace folder.
     pub fn load(path: &Path) -> Result<ActionSource, NodeError> {
-        let err = |message: String| NodeError::Action {
-            path: path.to_owned(),
-            message,
-        };
+        let err = |message: String| NodeError::Action { path: path.to_owned(), message };
         let meta = std::fs::metadata(path).map_err(|e| err(format!("cannot read: {e}")))?;
         if meta.is_file() {
-            return Ok(ActionSource {
-                file: path.to_owned(),
-                dependencies: None,
-            });
+            return Ok(ActionSource { file: path.to_owned(), dependencies: None });
         }
         let file = path.join("integration.action.js");
         if !file.is_file() {
             return Err(err(
-                "a folder must be in the Marketplace layout, with integration.action.js (and configuration.json)".into(),
+                "a folder must be in the Marketplace layout, with integration.action.js (and configuration.json)"
+                    .into(),
             ));
         }
         let config_path = path.join("configuration.json");
         let dependencies = match std::fs::read_to_string(&config_path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => {
-                return Err(NodeError::Action {
-                    path: config_path,
-                    message: e.to_string(),
-                })
-            }
+            Err(e) => return Err(NodeError::Action { path: config_path, message: e.to_string() }),
             Ok(text) => {
                 let config: Configuration = serde_json::from_str(&text).map_err(|e| NodeError::Action {
                     path: config_path.clone(),
-                    message: format!("not a Marketplace configuration ({e}); `dependencies` is a list of {{\"name\", \"version\"}}"),
+                    message: format!(
+                        "not a Marketplace configuration ({e}); `dependencies` is a list of {{\"name\", \"version\"}}"
+                    ),
                 })?;
                 match config.dependencies {
                     DependencyList::None => Vec::new(),
@@ -92,9 +84,6 @@ impl ActionSource {
                 }
             }
         };
-        Ok(ActionSource {
-            file,
-            dependencies: Some(dependencies),
-        })
+        Ok(ActionSource { file, dependencies: Some(dependencies) })
     }
 }

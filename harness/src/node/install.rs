@@ -11,13 +11,11 @@ use std::process::Command;
 use super::{ActionSource, Dependency};
 
 /// The runtime files compiled into the binary, so an installed `tbjwt` needs no source checkout.
-const RUNTIME_FILES: [(&str, &str); 3] = [
+const RUNTIME_FILES: [(&str, &str); 4] = [
     ("package.json", include_str!("../../node/package.json")),
-    (
-        "package-lock.json",
-        include_str!("../../node/package-lock.json"),
-    ),
+    ("package-lock.json", include_str!("../../node/package-lock.json")),
     ("runtime.js", include_str!("../../node/runtime.js")),
+    ("bench-sign.js", include_str!("../../node/bench-sign.js")),
 ];
 
 /// A failure to prepare Node.js or npm packages.
@@ -60,10 +58,7 @@ pub enum NodeError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> NodeError + '_ {
-    move |source| NodeError::Io {
-        path: path.to_owned(),
-        source,
-    }
+    move |source| NodeError::Io { path: path.to_owned(), source }
 }
 
 /// The folder that holds the harness's npm installs: `$TBJWT_CACHE_DIR`, else `$XDG_CACHE_HOME/tbjwt`,
@@ -94,6 +89,11 @@ impl RuntimeDir {
         self.dir.join("runtime.js")
     }
 
+    /// The `jsonwebtoken.sign`-alone baseline script of `tbjwt bench node`.
+    pub fn bench_sign_script(&self) -> PathBuf {
+        self.dir.join("bench-sign.js")
+    }
+
     /// The `node_modules` folder with `jsonwebtoken@9.0.1`.
     pub fn node_modules(&self) -> PathBuf {
         self.dir.join("node_modules")
@@ -115,16 +115,7 @@ pub fn ensure_runtime() -> Result<RuntimeDir, NodeError> {
             let path = tmp.join(name);
             std::fs::write(&path, text).map_err(io_err(&path))?;
         }
-        npm(
-            tmp,
-            &[
-                "ci",
-                "--no-audit",
-                "--no-fund",
-                "--ignore-scripts",
-                "--loglevel=error",
-            ],
-        )
+        npm(tmp, &["ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"])
     })?;
     Ok(RuntimeDir { dir })
 }
@@ -139,7 +130,8 @@ pub fn modules_for(action: &ActionSource, runtime: &RuntimeDir) -> Result<Option
     if deps.is_empty() {
         return Ok(None);
     }
-    let locked: serde_json::Value = serde_json::from_str(RUNTIME_FILES[0].1).expect("the embedded package.json is JSON");
+    let locked: serde_json::Value =
+        serde_json::from_str(RUNTIME_FILES[0].1).expect("the embedded package.json is JSON");
     let satisfied = deps.iter().all(|d| locked["dependencies"][&d.name].as_str() == Some(d.version.as_str()));
     if satisfied {
         return Ok(Some(runtime.node_modules()));
@@ -159,17 +151,13 @@ pub fn ensure_dependencies(deps: &[Dependency]) -> Result<Option<PathBuf>, NodeE
     for d in &sorted {
         manifest.insert(d.name.clone(), serde_json::Value::String(d.version.clone()));
     }
-    let package =
-        serde_json::json!({"name": "tbjwt-action-deps", "private": true, "dependencies": manifest});
+    let package = serde_json::json!({"name": "tbjwt-action-deps", "private": true, "dependencies": manifest});
     let text = serde_json::to_string_pretty(&package).expect("a JSON value serialises");
     let key = hex::encode(&Sha256::digest(text.as_bytes())[..8]);
     let dir = install_once(&cache_root().join("deps"), &key, |tmp| {
         let path = tmp.join("package.json");
         std::fs::write(&path, &text).map_err(io_err(&path))?;
-        npm(
-            tmp,
-            &["install", "--no-audit", "--no-fund", "--loglevel=error"],
-        )
+        npm(tmp, &["install", "--no-audit", "--no-fund", "--loglevel=error"])
     })?;
     Ok(Some(dir.join("node_modules")))
 }
@@ -185,9 +173,7 @@ fn install_once(
         return Ok(dir);
     }
     std::fs::create_dir_all(parent).map_err(io_err(parent))?;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     let tmp = parent.join(format!(".{key}.tmp-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
     let built = build(&tmp).and_then(|()| {
@@ -216,26 +202,12 @@ fn npm(dir: &Path, args: &[&str]) -> Result<(), NodeError> {
         .args(args)
         .current_dir(dir)
         .output()
-        .map_err(|source| NodeError::Missing {
-            program: "npm".into(),
-            source,
-        })?;
+        .map_err(|source| NodeError::Missing { program: "npm".into(), source })?;
     if output.status.success() {
         return Ok(());
     }
     let mut text = String::from_utf8_lossy(&output.stderr).into_owned();
     text.push_str(&String::from_utf8_lossy(&output.stdout));
-    let tail: String = text
-        .chars()
-        .rev()
-        .take(4000)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    Err(NodeError::Npm {
-        args: args.join(" "),
-        dir: dir.to_owned(),
-        output: tail,
-    })
+    let tail: String = text.chars().rev().take(4000).collect::<Vec<_>>().into_iter().rev().collect();
+    Err(NodeError::Npm { args: args.join(" "), dir: dir.to_owned(), output: tail })
 }

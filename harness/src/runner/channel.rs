@@ -97,19 +97,10 @@ pub struct ProtocolProcess {
 
 impl ProtocolProcess {
     /// Spawns `command` with its replies on `stream`.
-    pub fn spawn(
-        mut command: Command,
-        stream: ReplyStream,
-    ) -> Result<ProtocolProcess, ChannelError> {
+    pub fn spawn(mut command: Command, stream: ReplyStream) -> Result<ProtocolProcess, ChannelError> {
         let program = command.get_program().to_string_lossy().into_owned();
-        command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let spawn_err = |source| ChannelError::Spawn {
-            program: program.clone(),
-            source,
-        };
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let spawn_err = |source| ChannelError::Spawn { program: program.clone(), source };
         let (reply_reader, reply_writer) = match stream {
             ReplyStream::Stdout => (None, None),
             ReplyStream::Fd3 => {
@@ -126,8 +117,7 @@ impl ProtocolProcess {
                 command.pre_exec(move || {
                     if fd == 3 {
                         let flags = libc::fcntl(3, libc::F_GETFD);
-                        if flags < 0 || libc::fcntl(3, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0
-                        {
+                        if flags < 0 || libc::fcntl(3, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
                             return Err(std::io::Error::last_os_error());
                         }
                     } else if libc::dup2(fd, 3) < 0 {
@@ -174,13 +164,7 @@ impl ProtocolProcess {
             }
         });
         let stdin = child.stdin.take();
-        Ok(ProtocolProcess {
-            program,
-            child,
-            stdin,
-            replies: rx,
-            tail,
-        })
+        Ok(ProtocolProcess { program, child, stdin, replies: rx, tail })
     }
 
     /// The program name, for messages.
@@ -213,18 +197,9 @@ impl ProtocolProcess {
         let result = match self.stdin.as_mut() {
             Some(stdin) => stdin
                 .write_all(line.as_bytes())
-                .and_then(|()| {
-                    if line.ends_with('\n') {
-                        Ok(())
-                    } else {
-                        stdin.write_all(b"\n")
-                    }
-                })
+                .and_then(|()| if line.ends_with('\n') { Ok(()) } else { stdin.write_all(b"\n") })
                 .and_then(|()| stdin.flush()),
-            None => Err(std::io::Error::new(
-                std::io::ErrorKind::BrokenPipe,
-                "stdin closed",
-            )),
+            None => Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdin closed")),
         };
         result.map_err(|e| {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
@@ -243,10 +218,7 @@ impl ProtocolProcess {
                 error: e.to_string(),
                 context: self.context(),
             }),
-            Ok(Err(e)) => Err(ChannelError::Exited(
-                format!("reading its replies failed: {e}"),
-                self.context(),
-            )),
+            Ok(Err(e)) => Err(ChannelError::Exited(format!("reading its replies failed: {e}"), self.context())),
             Err(RecvTimeoutError::Timeout) => {
                 self.kill();
                 Err(ChannelError::Timeout(timeout, self.context()))
@@ -259,11 +231,7 @@ impl ProtocolProcess {
     }
 
     /// Sends `line` and waits for one reply.
-    pub fn request(
-        &mut self,
-        line: &str,
-        timeout: Duration,
-    ) -> Result<serde_json::Value, ChannelError> {
+    pub fn request(&mut self, line: &str, timeout: Duration) -> Result<serde_json::Value, ChannelError> {
         self.send(line)?;
         self.receive(timeout)
     }

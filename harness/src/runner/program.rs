@@ -23,7 +23,10 @@ impl Launcher {
     /// A `cmd:` program: `argv[0]` with the rest as arguments, replying on stdout.
     pub fn program(argv: &[String]) -> Launcher {
         Launcher {
-            name: format!("cmd:{}", shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" "))),
+            name: format!(
+                "cmd:{}",
+                shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" "))
+            ),
             program: argv.first().cloned().unwrap_or_default(),
             args: argv.iter().skip(1).map(Into::into).collect(),
             stream: ReplyStream::Stdout,

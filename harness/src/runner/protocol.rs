@@ -35,20 +35,8 @@ struct RunMessage<'a> {
 }
 
 /// The `run` message for one case, as one JSON line (without the newline).
-pub fn run_message(
-    seq: u64,
-    now: i64,
-    event: &serde_json::Value,
-    mocks: Option<&MockUrls>,
-) -> String {
-    serde_json::to_string(&RunMessage {
-        cmd: "run",
-        seq,
-        now,
-        event,
-        mocks,
-    })
-    .expect("a JSON value serialises")
+pub fn run_message(seq: u64, now: i64, event: &serde_json::Value, mocks: Option<&MockUrls>) -> String {
+    serde_json::to_string(&RunMessage { cmd: "run", seq, now, event, mocks }).expect("a JSON value serialises")
 }
 
 /// The implementation's answer to `start`.
@@ -100,18 +88,14 @@ pub fn parse_reply(value: serde_json::Value, seq: u64) -> Result<Reply, Violatio
     match value.get("seq").and_then(serde_json::Value::as_u64) {
         Some(got) if got == seq => {}
         other => {
-            let got = other.map_or_else(
-                || value.get("seq").map_or("missing".into(), |v| v.to_string()),
-                |g| g.to_string(),
-            );
+            let got =
+                other.map_or_else(|| value.get("seq").map_or("missing".into(), |v| v.to_string()), |g| g.to_string());
             return Err(Violation::WrongSeq { got, want: seq });
         }
     }
     if let Some(errored) = value.get("errored") {
-        let message = errored
-            .get("message")
-            .and_then(|m| m.as_str())
-            .map_or_else(|| errored.to_string(), str::to_owned);
+        let message =
+            errored.get("message").and_then(|m| m.as_str()).map_or_else(|| errored.to_string(), str::to_owned);
         return Ok(Reply::Errored(message));
     }
     match value.get("outcome") {
@@ -138,10 +122,7 @@ fn excerpt(value: &serde_json::Value) -> String {
     if text.len() <= 300 {
         text
     } else {
-        let cut = (0..=300)
-            .rev()
-            .find(|i| text.is_char_boundary(*i))
-            .unwrap_or(0);
+        let cut = (0..=300).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
         format!("{}…", &text[..cut])
     }
 }

@@ -57,15 +57,9 @@ pub fn is_pem_private_key(s: &str) -> bool {
     if !s.contains("-----BEGIN ") {
         return false;
     }
-    let lines: Vec<&str> = s
-        .split('\n')
-        .map(|l| l.trim_end_matches(['\r', ' ', '\t']))
-        .collect();
+    let lines: Vec<&str> = s.split('\n').map(|l| l.trim_end_matches(['\r', ' ', '\t'])).collect();
     for (i, line) in lines.iter().enumerate() {
-        let Some(label) = line
-            .strip_prefix("-----BEGIN ")
-            .and_then(|r| r.strip_suffix("-----"))
-        else {
+        let Some(label) = line.strip_prefix("-----BEGIN ").and_then(|r| r.strip_suffix("-----")) else {
             continue;
         };
         let end_marker = format!("-----END {label}-----");
@@ -76,11 +70,7 @@ pub fn is_pem_private_key(s: &str) -> bool {
         if body.iter().any(|l| l.contains(':')) {
             continue; // RFC 1421 headers: an encrypted key, which needs a passphrase and throws.
         }
-        let b64: String = body
-            .concat()
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
+        let b64: String = body.concat().chars().filter(|c| !c.is_whitespace()).collect();
         let Ok(der) = BASE64_LENIENT.decode(b64.as_bytes()) else {
             continue;
         };
@@ -94,16 +84,14 @@ pub fn is_pem_private_key(s: &str) -> bool {
 fn der_fits_label(label: &str, der: &[u8]) -> bool {
     match label {
         "PRIVATE KEY" => pkcs8_algorithm(der).is_some_and(|oid| {
-            [OID_RSA, OID_RSA_PSS, OID_EC, OID_DSA].contains(&oid.as_str())
-                || OID_OTHER_KNOWN.contains(&oid.as_str())
+            [OID_RSA, OID_RSA_PSS, OID_EC, OID_DSA].contains(&oid.as_str()) || OID_OTHER_KNOWN.contains(&oid.as_str())
         }),
         "RSA PRIVATE KEY" => {
             pkcs1::RsaPrivateKey::<pkcs1::UintRef<'_>>::try_from(der).is_ok()
                 || pkcs8_algorithm(der).is_some_and(|oid| oid == OID_RSA || oid == OID_RSA_PSS)
         }
         "EC PRIVATE KEY" => {
-            sec1::EcPrivateKey::try_from(der).is_ok()
-                || pkcs8_algorithm(der).is_some_and(|oid| oid == OID_EC)
+            sec1::EcPrivateKey::try_from(der).is_ok() || pkcs8_algorithm(der).is_some_and(|oid| oid == OID_EC)
         }
         "DSA PRIVATE KEY" => pkcs8_algorithm(der).is_some_and(|oid| oid == OID_DSA),
         _ => false,
@@ -117,9 +105,7 @@ fn pkcs8_algorithm(der: &[u8]) -> Option<String> {
     let oid = info.algorithm.oid.to_string();
     let inner = info.private_key.as_bytes();
     let inner_ok = match oid.as_str() {
-        OID_RSA | OID_RSA_PSS => {
-            pkcs1::RsaPrivateKey::<pkcs1::UintRef<'_>>::try_from(inner).is_ok()
-        }
+        OID_RSA | OID_RSA_PSS => pkcs1::RsaPrivateKey::<pkcs1::UintRef<'_>>::try_from(inner).is_ok(),
         OID_EC => sec1::EcPrivateKey::try_from(inner).is_ok(),
         _ => true,
     };

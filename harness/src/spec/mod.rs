@@ -69,15 +69,9 @@ pub fn outcome(event: &JsValue, now: i64) -> Outcome {
 
 /// Runs the reference on `event` at `now`, with the trace of rules.
 pub fn evaluate(event: &JsValue, now: i64) -> Evaluation {
-    let mut run = Run {
-        outcome: Outcome::completed(),
-        trace: Vec::with_capacity(12),
-    };
+    let mut run = Run { outcome: Outcome::completed(), trace: Vec::with_capacity(12) };
     run.action(event, now);
-    Evaluation {
-        outcome: run.outcome,
-        trace: run.trace,
-    }
+    Evaluation { outcome: run.outcome, trace: run.trace }
 }
 
 struct Run {
@@ -87,10 +81,7 @@ struct Run {
 
 /// V8's message for reading `key` of a nullish `value`.
 fn cannot_read(value: &JsValue, key: &str) -> String {
-    format!(
-        "Cannot read properties of {} (reading '{key}')",
-        value.nullish_name()
-    )
+    format!("Cannot read properties of {} (reading '{key}')", value.nullish_name())
 }
 
 impl Run {
@@ -109,22 +100,12 @@ impl Run {
 
     fn action(&mut self, event: &JsValue, now: i64) {
         if event.is_nullish() {
-            return self.throw(
-                Rule::R1,
-                "the event itself is null",
-                "TypeError",
-                cannot_read(event, "secrets"),
-            );
+            return self.throw(Rule::R1, "the event itself is null", "TypeError", cannot_read(event, "secrets"));
         }
         let secrets = event.get("secrets");
         if secrets.is_nullish() {
             let message = cannot_read(secrets, keys::ADMIN_TOKEN);
-            return self.throw(
-                Rule::R1,
-                "event.secrets is undefined or null",
-                "TypeError",
-                message,
-            );
+            return self.throw(Rule::R1, "event.secrets is undefined or null", "TypeError", message);
         }
         let admin_token = secrets.get(keys::ADMIN_TOKEN);
         if !admin_token.is_truthy() {
@@ -136,19 +117,11 @@ impl Run {
         let configuration = event.get("configuration");
         if configuration.is_nullish() {
             let message = cannot_read(configuration, keys::WORKSPACE_ID);
-            return self.throw(
-                Rule::R3,
-                "event.configuration is undefined or null",
-                "TypeError",
-                message,
-            );
+            return self.throw(Rule::R3, "event.configuration is undefined or null", "TypeError", message);
         }
         let workspace_id = configuration.get(keys::WORKSPACE_ID);
         if !workspace_id.is_truthy() {
-            self.step(
-                Rule::R4,
-                "TINYBIRD_WORKSPACE_ID is falsy: log M2 and return",
-            );
+            self.step(Rule::R4, "TINYBIRD_WORKSPACE_ID is falsy: log M2 and return");
             return self.log(MSG_MISSING_WORKSPACE_ID);
         }
         self.step(Rule::R4, "TINYBIRD_WORKSPACE_ID is truthy");
@@ -159,38 +132,19 @@ impl Run {
         }
         self.step(Rule::R5, "TINYBIRD_PIPE_NAMES is truthy");
         let JsValue::String(pipe_names) = pipe_names else {
-            let message =
-                "event.configuration.TINYBIRD_PIPE_NAMES.split is not a function".to_owned();
-            return self.throw(
-                Rule::R6,
-                "TINYBIRD_PIPE_NAMES is not a string",
-                "TypeError",
-                message,
-            );
+            let message = "event.configuration.TINYBIRD_PIPE_NAMES.split is not a function".to_owned();
+            return self.throw(Rule::R6, "TINYBIRD_PIPE_NAMES is not a string", "TypeError", message);
         };
-        self.step(
-            Rule::R7,
-            "one PIPES:READ scope per comma-separated segment, as written",
-        );
+        self.step(Rule::R7, "one PIPES:READ scope per comma-separated segment, as written");
 
         let user = event.get("user");
         if user.is_nullish() {
-            return self.throw(
-                Rule::R8,
-                "event.user is undefined or null",
-                "TypeError",
-                cannot_read(user, "id"),
-            );
+            return self.throw(Rule::R8, "event.user is undefined or null", "TypeError", cannot_read(user, "id"));
         }
         let name = match to_js_string(user.get("id")) {
             Ok(id) => format!("tinybird_jwt_{id}"),
             Err(e) => {
-                return self.throw(
-                    Rule::R8,
-                    "event.user.id has no string form",
-                    "TypeError",
-                    e.to_string(),
-                );
+                return self.throw(Rule::R8, "event.user.id has no string form", "TypeError", e.to_string());
             }
         };
         self.step(Rule::R8, "name is tinybird_jwt_ + ToString(event.user.id)");
@@ -199,49 +153,23 @@ impl Run {
             KeyMaterial::Secret(bytes) => bytes,
             KeyMaterial::NotKeyMaterial => {
                 let message = "secretOrPrivateKey is not valid key material".to_owned();
-                return self.throw(
-                    Rule::R9,
-                    "the admin token is not a string",
-                    "Error",
-                    message,
-                );
+                return self.throw(Rule::R9, "the admin token is not a string", "Error", message);
             }
             KeyMaterial::PrivateKey => {
-                let message =
-                    "secretOrPrivateKey must be a symmetric key when using HS256".to_owned();
-                return self.throw(
-                    Rule::R9,
-                    "the admin token is a PEM private key",
-                    "Error",
-                    message,
-                );
+                let message = "secretOrPrivateKey must be a symmetric key when using HS256".to_owned();
+                return self.throw(Rule::R9, "the admin token is a PEM private key", "Error", message);
             }
         };
-        self.step(
-            Rule::R9,
-            "HMAC-SHA256 keyed with the admin token's UTF-8 bytes",
-        );
+        self.step(Rule::R9, "HMAC-SHA256 keyed with the admin token's UTF-8 bytes");
         let token = token::mint(secret, workspace_id, &name, pipe_names, now);
         self.step(Rule::R10, "token bytes as jsonwebtoken@9.0.1 writes them");
 
-        self.outcome.calls.push(ApiCall::new(
-            "user.setAppMetadata",
-            [METADATA_KEY.to_owned(), token.clone()],
-        ));
+        self.outcome.calls.push(ApiCall::new("user.setAppMetadata", [METADATA_KEY.to_owned(), token.clone()]));
         if event.get("authorization").is_truthy() {
-            self.step(
-                Rule::R11,
-                "app_metadata set; event.authorization is truthy: ID token claim set",
-            );
-            self.outcome.calls.push(ApiCall::new(
-                "idToken.setCustomClaim",
-                [CLAIM_NAME.to_owned(), token],
-            ));
+            self.step(Rule::R11, "app_metadata set; event.authorization is truthy: ID token claim set");
+            self.outcome.calls.push(ApiCall::new("idToken.setCustomClaim", [CLAIM_NAME.to_owned(), token]));
         } else {
-            self.step(
-                Rule::R11,
-                "app_metadata set; event.authorization is falsy: no ID token claim",
-            );
+            self.step(Rule::R11, "app_metadata set; event.authorization is falsy: no ID token claim");
         }
         self.step(Rule::R12, "log M4");
         self.log(MSG_TOKEN_SET);

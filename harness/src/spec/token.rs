@@ -13,8 +13,7 @@ pub const SCOPE_TYPE: &str = "PIPES:READ";
 
 /// The payload JSON text: `{"workspace_id":…,"name":…,"scopes":[…],"iat":now,"exp":now+604800}`.
 pub fn payload_json(workspace_id: &JsValue, name: &str, pipe_names: &str, now: i64) -> Vec<u8> {
-    let mut out =
-        Vec::with_capacity(96 + name.len() + pipe_names.len() * 2 + 40 * pipe_names.len().min(64));
+    let mut out = Vec::with_capacity(96 + name.len() + pipe_names.len() * 2 + 40 * pipe_names.len().min(64));
     out.extend_from_slice(b"{\"workspace_id\":");
     write_json(&mut out, workspace_id);
     out.extend_from_slice(b",\"name\":");
@@ -37,13 +36,7 @@ pub fn payload_json(workspace_id: &JsValue, name: &str, pipe_names: &str, now: i
 }
 
 /// The compact token: header, payload and HS256 signature over the secret's bytes.
-pub fn mint(
-    secret: &[u8],
-    workspace_id: &JsValue,
-    name: &str,
-    pipe_names: &str,
-    now: i64,
-) -> String {
+pub fn mint(secret: &[u8], workspace_id: &JsValue, name: &str, pipe_names: &str, now: i64) -> String {
     let payload = jwt::b64url(&payload_json(workspace_id, name, pipe_names, now));
     let mut token = String::with_capacity(HEADER_B64.len() + payload.len() + 45);
     token.push_str(HEADER_B64);

@@ -7,19 +7,12 @@ use harness::event::Case;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("harness/ has a parent")
-        .to_owned()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("harness/ has a parent").to_owned()
 }
 
 /// Every fixture event, sorted by name.
 pub fn fixture_cases() -> Vec<Case> {
     let cases = Case::load_dir(&repo_root().join("fixtures/events")).expect("fixtures load");
-    assert!(
-        cases.len() >= 40,
-        "expected at least 40 fixtures, found {}",
-        cases.len()
-    );
+    assert!(cases.len() >= 40, "expected at least 40 fixtures, found {}", cases.len());
     cases
 }
