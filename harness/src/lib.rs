@@ -7,9 +7,11 @@
 #![warn(missing_docs)]
 
 pub mod event;
+pub mod flow;
 pub mod generate;
 pub mod js;
 pub mod jwt;
+pub mod mocks;
 pub mod node;
 pub mod outcome;
 pub mod review;

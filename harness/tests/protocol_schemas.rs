@@ -65,9 +65,15 @@ fn harness_messages_and_reference_outcomes_validate() {
 fn schemas_reject_malformed_messages() {
     let schemas = Schemas::load();
     schemas.assert_invalid("reply", &json!({"seq": 1}));
-    schemas.assert_invalid("reply", &json!({"seq": 1, "outcome": {"status": "done", "error": null, "logs": [], "calls": []}}));
+    schemas.assert_invalid(
+        "reply",
+        &json!({"seq": 1, "outcome": {"status": "done", "error": null, "logs": [], "calls": []}}),
+    );
     schemas.assert_invalid("outcome", &json!({"status": "threw", "error": null, "logs": [], "calls": []}));
-    schemas.assert_invalid("outcome", &json!({"status": "completed", "error": null, "logs": [], "calls": [{"api": "deny"}]}));
+    schemas.assert_invalid(
+        "outcome",
+        &json!({"status": "completed", "error": null, "logs": [], "calls": [{"api": "deny"}]}),
+    );
     schemas.assert_invalid("ready", &json!({"ready": false}));
     schemas.assert_invalid("run", &json!({"cmd": "run", "seq": 0, "now": 1, "event": {}}));
 }
@@ -87,11 +93,8 @@ fn python_port_replies_validate() {
     input.push('\n');
     let dir = std::env::temp_dir().join(format!("tbjwt-schema-{}.jsonl", std::process::id()));
     std::fs::write(&dir, &input).unwrap();
-    let output = std::process::Command::new("python3")
-        .arg(script)
-        .stdin(std::fs::File::open(&dir).unwrap())
-        .output()
-        .unwrap();
+    let output =
+        std::process::Command::new("python3").arg(script).stdin(std::fs::File::open(&dir).unwrap()).output().unwrap();
     std::fs::remove_file(&dir).unwrap();
     assert!(output.status.success());
     let schemas = Schemas::load();

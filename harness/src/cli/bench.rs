@@ -3,8 +3,10 @@
 
 use anyhow::Result;
 use harness::event::{PostLoginEvent, DEFAULT_NOW};
+use harness::flow::FlowClient;
 use harness::js::JsValue;
-use harness::runner::{Implementation, RunRequest, RunnerSettings};
+use harness::mocks::MockServers;
+use harness::runner::{Implementation, ReferenceRunner, RunRequest, Runner, RunnerSettings};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -31,6 +33,19 @@ pub enum Target {
         #[arg(long, default_value_t = 20)]
         spawn_cases: usize,
     },
+    /// Whole login flows per second (run, commit, ID token, Tinybird calls) for the reference on all
+    /// cores, and the Node runner's per-case time with and without the flow.
+    Flow {
+        /// The Node action to run.
+        #[arg(long, default_value = "fixtures/implementations/tinybird-jwt")]
+        action: PathBuf,
+        /// Flows to measure for each.
+        #[arg(long, default_value_t = 5_000)]
+        cases: usize,
+        /// Threads for the reference flows.
+        #[arg(long, default_value_t = 2)]
+        jobs: usize,
+    },
 }
 
 pub fn run(target: Target) -> Result<ExitCode> {
@@ -44,6 +59,7 @@ pub fn run(target: Target) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Target::Node { action, cases, spawn_cases } => node_rates(&action, cases.max(1), spawn_cases.max(1)),
+        Target::Flow { action, cases, jobs } => flow_rates(&action, cases.max(1), jobs.max(1)),
     }
 }
 
@@ -141,4 +157,73 @@ fn spec_rate(pipes: usize, budget: Duration) -> (f64, f64) {
     }
     let secs = start.elapsed().as_secs_f64();
     (n as f64 / secs, secs * 1e6 / n as f64)
+}
+
+fn flow_rates(action: &Path, cases: usize, jobs: usize) -> Result<ExitCode> {
+    let mocks = MockServers::start()?;
+    let events = typical_events(cases);
+
+    let started = Instant::now();
+    let per_job = events.len().div_ceil(jobs);
+    std::thread::scope(|s| -> Result<()> {
+        let handles: Vec<_> = events
+            .chunks(per_job)
+            .map(|chunk| {
+                let mocks = &mocks;
+                s.spawn(move || -> Result<()> {
+                    let mut client = FlowClient::new(mocks);
+                    for event in chunk {
+                        client.run(&mut ReferenceRunner, event, DEFAULT_NOW)?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().map_err(|_| anyhow::anyhow!("a flow thread panicked"))??;
+        }
+        Ok(())
+    })?;
+    let reference_rate = cases as f64 / started.elapsed().as_secs_f64();
+
+    let implementation = Implementation::Node(action.to_owned());
+    let mut node = implementation.runner(RunnerSettings::default())?;
+    node.prepare().map_err(|e| anyhow::anyhow!("{implementation}: {e}"))?;
+    let requests: Vec<RunRequest> =
+        events.iter().map(|e| RunRequest { now: DEFAULT_NOW, event: e, mocks: None }).collect();
+    node.run_batch(&requests[..requests.len().min(300)]);
+    let started = Instant::now();
+    for chunk in requests.chunks(256) {
+        node.run_batch(chunk);
+    }
+    let run_only = started.elapsed().as_secs_f64() / cases as f64;
+
+    let mut client = FlowClient::new(&mocks);
+    let started = Instant::now();
+    for chunk in events.chunks(256) {
+        let prepared: Vec<_> = chunk.iter().map(|e| client.prepare(e, DEFAULT_NOW)).collect();
+        let requests: Vec<RunRequest> = chunk
+            .iter()
+            .zip(&prepared)
+            .map(|(e, p)| RunRequest { now: DEFAULT_NOW, event: e, mocks: Some(&p.urls) })
+            .collect();
+        let results = node.run_batch(&requests);
+        for (p, r) in prepared.into_iter().zip(results) {
+            client.observe(p, r)?;
+        }
+    }
+    let with_flow = started.elapsed().as_secs_f64() / cases as f64;
+    node.stop();
+
+    println!(
+        "flow: {cases} typical 3-pipe cases (8 HTTP requests each: metadata, code exchange, user, 3 pipes + decoy)"
+    );
+    println!("  reference, {jobs} threads:        {reference_rate:>8.0} flows/s");
+    println!("  node runner alone:            {:>8.0} µs/case", run_only * 1e6);
+    println!(
+        "  node runner + whole flow:     {:>8.0} µs/case ({:.2}x the runner alone)",
+        with_flow * 1e6,
+        with_flow / run_only
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,8 @@
 //! error (clap's own usage errors exit 2 too).
 
 mod bench;
+mod mocks;
+mod observe;
 mod run;
 mod spec;
 
@@ -22,6 +24,10 @@ enum Command {
     Spec(spec::Args),
     /// Print an implementation's outcome of an event, in the same format as `spec`.
     Run(run::Args),
+    /// Run one case through the whole login flow against the mocks and print the observation.
+    Observe(observe::Args),
+    /// Serve the Auth0 and Tinybird mocks until interrupted.
+    Mocks(mocks::Args),
     /// Measure the harness's own speed.
     #[command(subcommand)]
     Bench(bench::Target),
@@ -38,6 +44,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Spec(args) => spec::run(args),
         Command::Run(args) => run::run(args),
+        Command::Observe(args) => observe::run(args),
+        Command::Mocks(args) => mocks::run(args),
         Command::Bench(target) => bench::run(target),
     };
     match result {

@@ -1,0 +1,388 @@
+//! One login flow per case (DESIGN.md §5): run the implementation against scoped mocks, commit its calls
+//! to the Auth0 mock as Auth0 does at the end of a flow, act as the browser (exchange the code, verify
+//! the ID token against the JWKS, read `https://app.tinybird.co`), and call the Tinybird mock for every
+//! configured pipe plus decoys.
+//!
+//! The flow is split so that runners can pipeline: [`FlowClient::prepare`] opens a case's scope and
+//! gives the `mocks` URLs; the implementation runs (alone or in a batch); [`FlowClient::observe`] plays
+//! the rest and closes the scope.
+
+mod observation;
+
+pub use observation::{IdTokenObservation, Login, Observation, SecurityFinding, TokenObservation, TokenSource};
+
+use serde_json::{json, Map, Value};
+use std::time::Duration;
+
+use crate::jwt::{hs256_verify, DecodedJwt};
+use crate::mocks::auth0::{M2M_CLIENT_ID, M2M_CLIENT_SECRET, SPA_CLIENT_ID};
+use crate::mocks::tinybird::Workspace;
+use crate::mocks::{Clock, MockServers, ScopeId, Tenant, TinybirdScope};
+use crate::outcome::{Outcome, Status};
+use crate::review::looks_like_jwt;
+use crate::runner::protocol::MockUrls;
+use crate::runner::{RunRequest, RunResult, Runner};
+use crate::spec::{CLAIM_NAME, METADATA_KEY};
+
+/// A pipe that exists in every case's workspace but is never configured: a token must not open it.
+pub const DECOY_PIPE: &str = "tbjwt_decoy_private_pipe";
+/// At most this many configured pipes are called per case (the first ones, in order).
+pub const MAX_PIPES_CALLED: usize = 16;
+
+/// A case's scope, opened and waiting for the implementation's result.
+#[derive(Debug, Clone)]
+pub struct PreparedCase {
+    /// The scope.
+    pub scope: ScopeId,
+    /// The URLs to give the implementation.
+    pub urls: MockUrls,
+    now: i64,
+    user_id: String,
+    admin_token: Option<String>,
+    pipes: Vec<String>,
+}
+
+/// The browser and back-office side of flows, bound to running mocks. One per thread.
+pub struct FlowClient<'m> {
+    mocks: &'m MockServers,
+    agent: ureq::Agent,
+    management_token: Option<String>,
+    jwks: Option<jsonwebtoken::DecodingKey>,
+}
+
+fn configured_pipes(event: &Value) -> Vec<String> {
+    let mut pipes: Vec<String> = Vec::new();
+    if let Some(names) = event.pointer("/configuration/TINYBIRD_PIPE_NAMES").and_then(Value::as_str) {
+        for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            if !pipes.iter().any(|p| p == name) && pipes.len() < MAX_PIPES_CALLED {
+                pipes.push(name.to_owned());
+            }
+        }
+    }
+    pipes
+}
+
+fn percent(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// An HTTP failure talking to the mocks (a harness error, not the implementation's).
+#[derive(Debug, thiserror::Error)]
+#[error("talking to the mocks: {0}")]
+pub struct FlowError(String);
+
+impl<'m> FlowClient<'m> {
+    /// A client for `mocks`.
+    pub fn new(mocks: &'m MockServers) -> FlowClient<'m> {
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(10)))
+            .http_status_as_error(false)
+            .max_idle_connections_per_host(8)
+            .build()
+            .into();
+        FlowClient { mocks, agent, management_token: None, jwks: None }
+    }
+
+    /// Opens a scope for `event` at `now`: a tenant with the event's user, and a Tinybird workspace
+    /// named by the event's configuration, holding its pipes and a decoy.
+    pub fn prepare(&self, event: &Value, now: i64) -> PreparedCase {
+        let scope = self.mocks.new_scope();
+        let user_id = event
+            .pointer("/user/user_id")
+            .and_then(Value::as_str)
+            .map_or_else(|| format!("auth0|tbjwt-case-{}", scope.0), str::to_owned);
+        let mut user = match event.get("user") {
+            Some(Value::Object(u)) => u.clone(),
+            _ => Map::new(),
+        };
+        user.insert("user_id".into(), user_id.clone().into());
+        if !user.get("app_metadata").is_some_and(Value::is_object) {
+            user.insert("app_metadata".into(), json!({}));
+        }
+        let admin_token = event.pointer("/secrets/TINYBIRD_ADMIN_TOKEN").and_then(Value::as_str).map(str::to_owned);
+        let pipes = configured_pipes(event);
+        let mut workspaces = Vec::new();
+        if let Some(id) = event.pointer("/configuration/TINYBIRD_WORKSPACE_ID").and_then(Value::as_str) {
+            let mut names: Vec<&str> = pipes.iter().map(String::as_str).collect();
+            names.push(DECOY_PIPE);
+            workspaces.push(Workspace::new(id, admin_token.as_deref().unwrap_or(""), &names));
+        }
+        let clock = Clock::Fixed(now);
+        self.mocks.open_scope(scope, Tenant::new([Value::Object(user)], clock), TinybirdScope { workspaces, clock });
+        PreparedCase { scope, urls: self.mocks.urls(scope), now, user_id, admin_token, pipes }
+    }
+
+    /// Runs one case through `runner` and the whole flow.
+    pub fn run(&mut self, runner: &mut dyn Runner, event: &Value, now: i64) -> Result<Observation, FlowError> {
+        let prepared = self.prepare(event, now);
+        let result = runner.run(&RunRequest { now, event, mocks: Some(&prepared.urls) });
+        self.observe(prepared, result)
+    }
+
+    /// Plays the rest of the flow for a prepared case, then closes its scope.
+    pub fn observe(&mut self, case: PreparedCase, result: RunResult) -> Result<Observation, FlowError> {
+        let observation = match result {
+            Ok(outcome) => self.flow(&case, outcome),
+            Err(errored) => Ok(Observation::errored(errored.message)),
+        };
+        self.mocks.close_scope(case.scope);
+        observation
+    }
+
+    fn flow(&mut self, case: &PreparedCase, outcome: Outcome) -> Result<Observation, FlowError> {
+        let mut app_metadata_patch = Map::new();
+        let mut user_metadata_patch = Map::new();
+        let mut claims: Vec<(String, Value)> = Vec::new();
+        let mut denied: Option<String> = None;
+        for call in &outcome.calls {
+            let key = call.args.first().map(|k| k.as_str().map_or_else(|| k.to_string(), str::to_owned));
+            let value = call.args.get(1).cloned().unwrap_or(Value::Null);
+            match (call.api.as_str(), key) {
+                ("user.setAppMetadata", Some(k)) => drop(app_metadata_patch.insert(k, value)),
+                ("user.setUserMetadata", Some(k)) => drop(user_metadata_patch.insert(k, value)),
+                ("idToken.setCustomClaim", Some(k)) => claims.push((k, value)),
+                ("access.deny", reason) => denied = Some(reason.unwrap_or_default()),
+                _ => {}
+            }
+        }
+        let login_failure = if outcome.status == Status::Threw {
+            let name = outcome.error.as_ref().map_or("Error", |e| e.name.as_str());
+            Some(("server_error".to_owned(), format!("the Action threw a {name}")))
+        } else {
+            denied.map(|reason| ("access_denied".to_owned(), reason))
+        };
+
+        let mut login = Login::Succeeded;
+        let mut id_token = None;
+        let mut stored = None;
+        if let Some((error, error_description)) = login_failure {
+            login = Login::Failed { error, error_description };
+        } else {
+            if !app_metadata_patch.is_empty() || !user_metadata_patch.is_empty() {
+                let mut body = Map::new();
+                if !app_metadata_patch.is_empty() {
+                    body.insert("app_metadata".into(), Value::Object(app_metadata_patch));
+                }
+                if !user_metadata_patch.is_empty() {
+                    body.insert("user_metadata".into(), Value::Object(user_metadata_patch));
+                }
+                stored = Some(self.management("PATCH", case, Some(Value::Object(body)))?);
+            }
+            let code = self.mocks.auth0.authorize(case.scope, &case.user_id, &claims, "tbjwt-nonce");
+            let (status, body) = self.post_form(
+                &format!("{}/oauth/token", case.urls.auth0),
+                &[("grant_type", "authorization_code"), ("client_id", SPA_CLIENT_ID), ("code", &code)],
+            )?;
+            if status == 200 {
+                let token = body.get("id_token").and_then(Value::as_str).unwrap_or_default().to_owned();
+                id_token = Some(self.verify_id_token(case, &token)?);
+            } else {
+                let text = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+                login = Login::Failed { error: text("error"), error_description: text("error_description") };
+            }
+        }
+        let stored = match stored {
+            Some(user) => user, // the PATCH answer is the stored user
+            None => self.management("GET", case, None)?,
+        };
+        let app_metadata = stored.get("app_metadata").cloned().unwrap_or(Value::Null);
+
+        let from_claim = id_token.as_ref().and_then(|t| t.custom_claims.get(CLAIM_NAME)).and_then(Value::as_str);
+        let from_metadata = app_metadata.get(METADATA_KEY).and_then(Value::as_str);
+        let found = match (from_claim, from_metadata) {
+            (Some(t), _) => Some((TokenSource::IdToken, t.to_owned())),
+            (None, Some(t)) => Some((TokenSource::AppMetadata, t.to_owned())),
+            _ => None,
+        };
+        let mut access = Map::new();
+        let tinybird_jwt = match found {
+            None => None,
+            Some((source, raw)) => {
+                for pipe in case.pipes.iter().map(String::as_str).chain([DECOY_PIPE]) {
+                    access.insert(pipe.to_owned(), self.tinybird_status(case, pipe, &raw)?.into());
+                }
+                let decoded = DecodedJwt::decode(&raw).ok();
+                Some(TokenObservation {
+                    source,
+                    header: decoded.as_ref().map_or(Value::Null, |d| d.header.clone()),
+                    claims: decoded.as_ref().map_or(Value::Null, |d| d.claims.clone()),
+                    signature_valid: case.admin_token.as_deref().is_some_and(|k| hs256_verify(&raw, k.as_bytes())),
+                    raw,
+                })
+            }
+        };
+        let security = security_findings(case, &outcome, tinybird_jwt.as_ref(), &access);
+        Ok(Observation {
+            outcome: Some(outcome),
+            errored: None,
+            login,
+            app_metadata,
+            id_token,
+            tinybird_jwt,
+            access,
+            security,
+        })
+    }
+
+    fn post_form(&self, url: &str, fields: &[(&str, &str)]) -> Result<(u16, Value), FlowError> {
+        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        let response = self
+            .agent
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send(body.as_bytes())
+            .map_err(|e| FlowError(format!("POST {url}: {e}")))?;
+        read_json(url, response)
+    }
+
+    fn management_token(&mut self, auth0: &str) -> Result<String, FlowError> {
+        if let Some(token) = &self.management_token {
+            return Ok(token.clone());
+        }
+        let (status, body) = self.post_form(
+            &format!("{auth0}/oauth/token"),
+            &[("grant_type", "client_credentials"), ("client_id", M2M_CLIENT_ID), ("client_secret", M2M_CLIENT_SECRET)],
+        )?;
+        let token = body.get("access_token").and_then(Value::as_str).filter(|_| status == 200);
+        let token = token.ok_or_else(|| FlowError(format!("client credentials refused: HTTP {status} {body}")))?;
+        self.management_token = Some(token.to_owned());
+        Ok(token.to_owned())
+    }
+
+    fn management(&mut self, method: &str, case: &PreparedCase, body: Option<Value>) -> Result<Value, FlowError> {
+        let token = self.management_token(&self.mocks.auth0_url())?;
+        let url = format!("{}/api/v2/users/{}", case.urls.auth0, percent(&case.user_id));
+        let auth = format!("Bearer {token}");
+        let response = match body {
+            Some(body) => self
+                .agent
+                .patch(&url)
+                .header("authorization", &auth)
+                .header("content-type", "application/json")
+                .send(body.to_string().as_bytes()),
+            None => self.agent.get(&url).header("authorization", &auth).call(),
+        }
+        .map_err(|e| FlowError(format!("{method} {url}: {e}")))?;
+        let (status, value) = read_json(&url, response)?;
+        if status != 200 {
+            return Err(FlowError(format!("{method} {url}: HTTP {status} {value}")));
+        }
+        Ok(value)
+    }
+
+    fn verify_id_token(&mut self, case: &PreparedCase, token: &str) -> Result<IdTokenObservation, FlowError> {
+        if self.jwks.is_none() {
+            let url = format!("{}/.well-known/jwks.json", self.mocks.auth0_url());
+            let response = self.agent.get(&url).call().map_err(|e| FlowError(format!("GET {url}: {e}")))?;
+            let (_, jwks) = read_json(&url, response)?;
+            let set: jsonwebtoken::jwk::JwkSet =
+                serde_json::from_value(jwks).map_err(|e| FlowError(format!("the JWKS does not parse: {e}")))?;
+            let key = set.keys.first().ok_or_else(|| FlowError("the JWKS is empty".into()))?;
+            self.jwks =
+                Some(jsonwebtoken::DecodingKey::from_jwk(key).map_err(|e| FlowError(format!("JWKS key: {e}")))?);
+        }
+        let key = self.jwks.as_ref().expect("just fetched");
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+        validation.set_audience(&[SPA_CLIENT_ID]);
+        validation.set_issuer(&[format!("{}/", case.urls.auth0)]);
+        validation.validate_exp = false; // judged against the case's clock below
+        let verified = jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation);
+        let (ok, claims) = match verified {
+            Ok(data) => {
+                let fresh = data.claims.get("exp").and_then(Value::as_i64).is_some_and(|exp| exp > case.now);
+                (fresh, data.claims)
+            }
+            Err(_) => {
+                (false, DecodedJwt::decode(token).ok().and_then(|d| d.claims.as_object().cloned()).unwrap_or_default())
+            }
+        };
+        const STANDARD: [&str; 11] =
+            ["iss", "sub", "aud", "iat", "exp", "nonce", "name", "email", "email_verified", "nickname", "picture"];
+        let custom_claims = claims.into_iter().filter(|(k, _)| !STANDARD.contains(&k.as_str())).collect();
+        Ok(IdTokenObservation { verified: ok, custom_claims })
+    }
+
+    fn tinybird_status(&self, case: &PreparedCase, pipe: &str, token: &str) -> Result<u16, FlowError> {
+        let url = format!("{}/v0/pipes/{}.json", case.urls.tinybird, percent(pipe));
+        let response = self
+            .agent
+            .get(&url)
+            .header("authorization", &format!("Bearer {token}"))
+            .call()
+            .map_err(|e| FlowError(format!("GET {url}: {e}")))?;
+        let status = response.status().as_u16();
+        let _ = read_json(&url, response)?;
+        Ok(status)
+    }
+}
+
+fn read_json(url: &str, mut response: ureq::http::Response<ureq::Body>) -> Result<(u16, Value), FlowError> {
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().map_err(|e| FlowError(format!("{url}: unreadable body: {e}")))?;
+    let value =
+        serde_json::from_str(&text).map_err(|e| FlowError(format!("{url}: HTTP {status}, body is not JSON ({e})")))?;
+    Ok((status, value))
+}
+
+/// The security findings of one flow.
+fn security_findings(
+    case: &PreparedCase,
+    outcome: &Outcome,
+    token: Option<&TokenObservation>,
+    access: &Map<String, Value>,
+) -> Vec<SecurityFinding> {
+    let mut findings = Vec::new();
+    for (pipe, status) in access {
+        if status == 200 && !case.pipes.contains(pipe) {
+            findings.push(SecurityFinding {
+                kind: "opens_unconfigured_pipe".into(),
+                detail: format!("the token opens the pipe '{pipe}', which the configuration does not name"),
+            });
+        }
+    }
+    if let Some(admin) = case.admin_token.as_deref().filter(|a| a.len() >= 4) {
+        for call in &outcome.calls {
+            if call.args.iter().any(|a| a.as_str().is_some_and(|s| s.contains(admin))) {
+                findings.push(SecurityFinding {
+                    kind: "admin_token_exposed".into(),
+                    detail: format!(
+                        "the Tinybird admin token is passed to {}, which sends it to the browser or stores it",
+                        call.api
+                    ),
+                });
+            }
+        }
+    }
+    let minted: Vec<&str> = outcome
+        .calls
+        .iter()
+        .flat_map(|c| c.args.iter())
+        .filter_map(Value::as_str)
+        .filter(|s| looks_like_jwt(s))
+        .collect();
+    for (i, line) in outcome.logs.iter().enumerate() {
+        if let Some(admin) = case.admin_token.as_deref().filter(|a| a.len() >= 4) {
+            if line.contains(admin) {
+                findings.push(SecurityFinding {
+                    kind: "admin_token_in_logs".into(),
+                    detail: format!("logs[{i}] contains the Tinybird admin token"),
+                });
+            }
+        }
+        if minted.iter().any(|t| line.contains(t))
+            || line.split(|c: char| c.is_whitespace() || c == '"').any(looks_like_jwt)
+        {
+            findings
+                .push(SecurityFinding { kind: "token_in_logs".into(), detail: format!("logs[{i}] contains a JWT") });
+        }
+    }
+    if let Some(token) = token {
+        if !token.signature_valid && access.values().any(|s| s == 200) {
+            findings.push(SecurityFinding {
+                kind: "accepted_with_foreign_signature".into(),
+                detail: "Tinybird accepted a token whose signature is not the admin token's".into(),
+            });
+        }
+    }
+    findings
+}

@@ -1,0 +1,108 @@
+//! What one login flow shows: the outcome, and what it did to the world (stored metadata, ID token
+//! claims, the Tinybird JWT and which pipes it opens), plus the security findings the comparator reports
+//! above everything else.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::outcome::Outcome;
+
+/// How the login ended for the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Login {
+    /// The user got an ID token.
+    Succeeded,
+    /// The login failed, with Auth0's error.
+    Failed {
+        /// `access_denied`, `server_error`, ...
+        error: String,
+        /// Auth0's description.
+        error_description: String,
+    },
+}
+
+/// The ID token the browser received and verified.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdTokenObservation {
+    /// Whether its RS256 signature verified against the tenant's JWKS, with the right issuer and audience.
+    pub verified: bool,
+    /// Its custom claims (everything but the standard and profile claims), in order.
+    pub custom_claims: Map<String, Value>,
+}
+
+/// Where the browser found the Tinybird JWT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenSource {
+    /// The ID token's `https://app.tinybird.co` claim.
+    IdToken,
+    /// The stored `app_metadata.tinybirdJWT` (no ID token claim).
+    AppMetadata,
+}
+
+/// The Tinybird JWT, decoded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenObservation {
+    /// Where it was found.
+    pub source: TokenSource,
+    /// The header, or `null` when the token does not decode.
+    pub header: Value,
+    /// The claims, or `null`.
+    pub claims: Value,
+    /// Whether its HS256 signature verifies under the admin token.
+    pub signature_valid: bool,
+    /// The raw token.
+    pub raw: String,
+}
+
+/// A finding that matters for security, reported above every other difference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityFinding {
+    /// `opens_unconfigured_pipe`, `admin_token_exposed`, `admin_token_in_logs`, `token_in_logs`,
+    /// `accepted_with_foreign_signature`.
+    pub kind: String,
+    /// What was seen (never the secret itself).
+    pub detail: String,
+}
+
+/// Everything observed in one case's flow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    /// What the implementation did, or `None` when it errored.
+    pub outcome: Option<Outcome>,
+    /// How the implementation broke, when it did (then nothing else was observed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errored: Option<String>,
+    /// How the login ended.
+    pub login: Login,
+    /// The user's `app_metadata` as stored after the flow.
+    pub app_metadata: Value,
+    /// The ID token, when the login succeeded.
+    pub id_token: Option<IdTokenObservation>,
+    /// The Tinybird JWT the browser would use.
+    pub tinybird_jwt: Option<TokenObservation>,
+    /// Pipe → HTTP status from the Tinybird mock: every configured pipe, then the decoys.
+    pub access: Map<String, Value>,
+    /// Security findings.
+    pub security: Vec<SecurityFinding>,
+}
+
+impl Observation {
+    /// The observation of a case the implementation could not run.
+    pub fn errored(message: String) -> Observation {
+        Observation {
+            outcome: None,
+            errored: Some(message),
+            login: Login::Failed {
+                error: "server_error".into(),
+                error_description: "the implementation errored".into(),
+            },
+            app_metadata: Value::Null,
+            id_token: None,
+            tinybird_jwt: None,
+            access: Map::new(),
+            security: Vec::new(),
+        }
+    }
+}

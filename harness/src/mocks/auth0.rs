@@ -1,0 +1,371 @@
+//! The Auth0 tenant mock: token endpoint, OIDC discovery, JWKS, Management API users and `/userinfo`,
+//! served by one wiremock responder with per-case scopes.
+//!
+//! | endpoint | behaviour |
+//! |----------|-----------|
+//! | `POST /oauth/token` | `client_credentials` (the M2M app) → Management API token; `authorization_code` → RS256 ID token with the flow's custom claims (one use per code). JSON or form bodies. |
+//! | `GET /.well-known/jwks.json` | the signing key |
+//! | `GET /.well-known/openid-configuration` | discovery document |
+//! | `GET`/`PATCH /api/v2/users/{id}` | Bearer Management token required (401); `app_metadata` and `user_metadata` merged at the first level, `null` deletes a key |
+//! | `GET /userinfo` | Bearer access token from a code exchange: profile and custom claims |
+//!
+//! Platform rules the flow goes through ([`Auth0Responder::authorize`]): custom claims with reserved
+//! names are dropped silently, and custom claims over 100 KB in total fail the login with
+//! `access_denied`.
+
+use serde_json::{json, Map, Value};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use wiremock::{Request, Respond, ResponseTemplate};
+
+use super::scope::{split_scope, ScopeId, Scoped};
+use super::signing_key::{SigningKey, KEY_ID};
+use super::Clock;
+
+/// The single-page application's client id (the `aud` of ID tokens).
+pub const SPA_CLIENT_ID: &str = "tbjwt-spa-client";
+/// The machine-to-machine application that may call the Management API.
+pub const M2M_CLIENT_ID: &str = "tbjwt-m2m-client";
+/// Its client secret (made up).
+pub const M2M_CLIENT_SECRET: &str = "made-up-m2m-secret-for-the-mock";
+/// The limit on all custom claims of a login.
+pub const CUSTOM_CLAIMS_LIMIT: usize = 100 * 1024;
+/// ID token lifetime, as Auth0's default.
+pub const ID_TOKEN_LIFETIME: i64 = 36_000;
+
+/// Claim names Auth0 refuses to let an Action set (dropped silently).
+pub const RESERVED_CLAIMS: [&str; 20] = [
+    "acr",
+    "amr",
+    "at_hash",
+    "aud",
+    "auth_time",
+    "azp",
+    "c_hash",
+    "cnf",
+    "exp",
+    "iat",
+    "iss",
+    "jti",
+    "nbf",
+    "nonce",
+    "sid",
+    "sub",
+    "sub_jwk",
+    "org_id",
+    "org_name",
+    "scope",
+];
+
+/// Whether Auth0 drops a custom claim named `name`.
+pub fn is_reserved_claim(name: &str) -> bool {
+    if RESERVED_CLAIMS.contains(&name) {
+        return true;
+    }
+    let host = name.strip_prefix("https://").or_else(|| name.strip_prefix("http://")).unwrap_or("");
+    let host = host.split('/').next().unwrap_or("");
+    ["auth0.com", "webtask.io", "webtask.run"].iter().any(|d| host == *d || host.ends_with(&format!(".{d}")))
+}
+
+/// A login waiting for its code to be exchanged.
+#[derive(Debug, Clone)]
+struct PendingLogin {
+    user_id: String,
+    claims: Map<String, Value>,
+    nonce: String,
+    failure: Option<String>,
+}
+
+/// One scope's tenant: users, pending logins and issued access tokens.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    /// Users by `user_id`.
+    pub users: HashMap<String, Value>,
+    /// The clock of `iat`/`exp`.
+    pub clock: Clock,
+    pending: HashMap<String, PendingLogin>,
+    sessions: HashMap<String, (String, Map<String, Value>)>,
+}
+
+impl Tenant {
+    /// A tenant with `users` (each needs a string `user_id`).
+    pub fn new(users: impl IntoIterator<Item = Value>, clock: Clock) -> Tenant {
+        let users = users
+            .into_iter()
+            .filter_map(|u| u.get("user_id").and_then(Value::as_str).map(str::to_owned).map(|id| (id, u.clone())))
+            .collect();
+        Tenant { users, clock, pending: HashMap::new(), sessions: HashMap::new() }
+    }
+}
+
+/// The wiremock responder for the tenant.
+#[derive(Clone, Default)]
+pub struct Auth0Responder {
+    /// Per-scope tenants.
+    pub scopes: Arc<Scoped<Tenant>>,
+    base_url: Arc<OnceLock<String>>,
+    management_tokens: Arc<Mutex<HashSet<String>>>,
+    counter: Arc<AtomicU64>,
+}
+
+fn json_response(status: u16, body: &Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_raw(body.to_string().into_bytes(), "application/json")
+}
+
+fn oauth_error(status: u16, error: &str, description: &str) -> ResponseTemplate {
+    json_response(status, &json!({"error": error, "error_description": description}))
+}
+
+fn management_error(status: u16, error: &str, message: &str, code: &str) -> ResponseTemplate {
+    json_response(status, &json!({"statusCode": status, "error": error, "message": message, "errorCode": code}))
+}
+
+fn bearer(request: &Request) -> Option<String> {
+    let value = request.headers.get("authorization")?.to_str().ok()?;
+    value.strip_prefix("Bearer ").map(|t| t.trim().to_owned())
+}
+
+/// Form or JSON body fields as strings.
+fn body_fields(request: &Request) -> HashMap<String, String> {
+    if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&request.body) {
+        return map.into_iter().filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned()))).collect();
+    }
+    form_urlencoded::parse(&request.body).into_owned().collect()
+}
+
+/// Merges `patch` into `target` at the first level; `null` deletes a key.
+pub fn merge_metadata(target: &mut Map<String, Value>, patch: &Map<String, Value>) {
+    for (k, v) in patch {
+        if v.is_null() {
+            target.remove(k);
+        } else {
+            target.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+impl Auth0Responder {
+    /// Records the server's base URL (the issuer) once it is listening.
+    pub fn set_base_url(&self, url: &str) {
+        let _ = self.base_url.set(url.trim_end_matches('/').to_owned());
+    }
+
+    fn issuer(&self, scope: ScopeId) -> String {
+        format!("{}{}/", self.base_url.get().map_or("", String::as_str), scope.prefix())
+    }
+
+    fn next_id(&self, prefix: &str) -> String {
+        format!("{prefix}{:016x}", self.counter.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+
+    /// Ends a login in `scope` for `user_id` with the custom claims the flow set, as Auth0 does after the
+    /// Actions ran: reserved names dropped, the size limit enforced. Returns the authorization code.
+    pub fn authorize(&self, scope: ScopeId, user_id: &str, custom_claims: &[(String, Value)], nonce: &str) -> String {
+        let mut claims = Map::new();
+        for (name, value) in custom_claims {
+            if !is_reserved_claim(name) {
+                claims.insert(name.clone(), value.clone());
+            }
+        }
+        let size = Value::Object(claims.clone()).to_string().len();
+        let failure = (size > CUSTOM_CLAIMS_LIMIT)
+            .then(|| format!("custom claims are {size} bytes, over the limit of {CUSTOM_CLAIMS_LIMIT} bytes"));
+        let code = self.next_id("code_");
+        let login = PendingLogin { user_id: user_id.to_owned(), claims, nonce: nonce.to_owned(), failure };
+        self.scopes.with_mut(scope, |tenant| {
+            if let Some(tenant) = tenant {
+                tenant.pending.insert(code.clone(), login);
+            }
+        });
+        code
+    }
+
+    fn token_endpoint(&self, scope: ScopeId, request: &Request) -> ResponseTemplate {
+        let fields = body_fields(request);
+        let field = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
+        match field("grant_type") {
+            "client_credentials" => {
+                if field("client_id") != M2M_CLIENT_ID || field("client_secret") != M2M_CLIENT_SECRET {
+                    return oauth_error(401, "access_denied", "Unauthorized");
+                }
+                let token = self.next_id("mgmt_");
+                self.management_tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(token.clone());
+                json_response(
+                    200,
+                    &json!({"access_token": token, "token_type": "Bearer", "expires_in": 86400, "scope": "read:users update:users"}),
+                )
+            }
+            "authorization_code" => {
+                if field("client_id") != SPA_CLIENT_ID {
+                    return oauth_error(401, "access_denied", "Unauthorized");
+                }
+                let code = field("code").to_owned();
+                let issuer = self.issuer(scope);
+                let access_token = self.next_id("at_");
+                self.scopes.with_mut(scope, |tenant| {
+                    let Some(tenant) = tenant else {
+                        return oauth_error(403, "invalid_grant", "Invalid authorization code");
+                    };
+                    let Some(login) = tenant.pending.remove(&code) else {
+                        return oauth_error(403, "invalid_grant", "Invalid authorization code");
+                    };
+                    if let Some(failure) = login.failure {
+                        return oauth_error(403, "access_denied", &failure);
+                    }
+                    let now = tenant.clock.now();
+                    let user = tenant.users.get(&login.user_id).cloned().unwrap_or(Value::Null);
+                    let mut claims = Map::new();
+                    claims.insert("iss".into(), issuer.into());
+                    claims.insert("sub".into(), login.user_id.clone().into());
+                    claims.insert("aud".into(), SPA_CLIENT_ID.into());
+                    claims.insert("iat".into(), now.into());
+                    claims.insert("exp".into(), (now + ID_TOKEN_LIFETIME).into());
+                    claims.insert("nonce".into(), login.nonce.into());
+                    for profile in ["name", "email", "email_verified", "nickname", "picture"] {
+                        if let Some(v) = user.get(profile) {
+                            claims.insert(profile.into(), v.clone());
+                        }
+                    }
+                    claims.extend(login.claims.clone());
+                    let header = format!(r#"{{"alg":"RS256","typ":"JWT","kid":"{KEY_ID}"}}"#);
+                    let id_token = SigningKey::get().sign(&header, &Value::Object(claims).to_string());
+                    tenant.sessions.insert(access_token.clone(), (login.user_id, login.claims));
+                    json_response(
+                        200,
+                        &json!({"access_token": access_token, "id_token": id_token, "token_type": "Bearer", "expires_in": 86400, "scope": "openid profile email"}),
+                    )
+                })
+            }
+            other => oauth_error(400, "unsupported_grant_type", &format!("Unsupported grant type: {other}")),
+        }
+    }
+
+    fn users_endpoint(&self, scope: ScopeId, request: &Request, encoded_id: &str) -> ResponseTemplate {
+        let authorized = bearer(request)
+            .is_some_and(|t| self.management_tokens.lock().unwrap_or_else(|p| p.into_inner()).contains(&t));
+        if !authorized {
+            return management_error(401, "Unauthorized", "Missing or invalid authentication", "invalid_token");
+        }
+        let user_id = percent_encoding::percent_decode_str(encoded_id).decode_utf8_lossy().into_owned();
+        let method = request.method.as_str().to_owned();
+        let patch = if method == "PATCH" {
+            match serde_json::from_slice::<Value>(&request.body) {
+                Ok(Value::Object(p)) => Some(p),
+                _ => {
+                    return management_error(
+                        400,
+                        "Bad Request",
+                        "Payload validation error: 'Invalid JSON'",
+                        "invalid_body",
+                    )
+                }
+            }
+        } else {
+            None
+        };
+        self.scopes.with_mut(scope, |tenant| {
+            let Some(user) = tenant.and_then(|t| t.users.get_mut(&user_id)) else {
+                return management_error(404, "Not Found", "The user does not exist.", "inexistent_user");
+            };
+            if let Some(patch) = patch {
+                for field in ["app_metadata", "user_metadata"] {
+                    if let Some(Value::Object(changes)) = patch.get(field) {
+                        let target = user.as_object_mut().expect("users are objects");
+                        let entry = target.entry(field.to_owned()).or_insert_with(|| json!({}));
+                        if !entry.is_object() {
+                            *entry = json!({});
+                        }
+                        merge_metadata(entry.as_object_mut().expect("just made an object"), changes);
+                    }
+                }
+            }
+            json_response(200, user)
+        })
+    }
+
+    fn userinfo(&self, scope: ScopeId, request: &Request) -> ResponseTemplate {
+        let Some(token) = bearer(request) else {
+            return oauth_error(401, "invalid_token", "Missing access token");
+        };
+        self.scopes.with(scope, |tenant| {
+            let Some((user_id, claims)) = tenant.and_then(|t| t.sessions.get(&token)) else {
+                return oauth_error(401, "invalid_token", "Invalid access token");
+            };
+            let user = tenant.and_then(|t| t.users.get(user_id)).cloned().unwrap_or(Value::Null);
+            let mut info = Map::new();
+            info.insert("sub".into(), user_id.clone().into());
+            for profile in ["name", "email", "email_verified", "nickname", "picture"] {
+                if let Some(v) = user.get(profile) {
+                    info.insert(profile.into(), v.clone());
+                }
+            }
+            info.extend(claims.clone());
+            json_response(200, &Value::Object(info))
+        })
+    }
+}
+
+impl Respond for Auth0Responder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let (scope, path) = split_scope(request.url.path());
+        let method = request.method.as_str();
+        match (method, path) {
+            ("POST", "/oauth/token") => self.token_endpoint(scope, request),
+            ("GET", "/.well-known/jwks.json") => json_response(200, &json!({"keys": [SigningKey::get().jwk()]})),
+            ("GET", "/.well-known/openid-configuration") => {
+                let issuer = self.issuer(scope);
+                json_response(
+                    200,
+                    &json!({
+                        "issuer": issuer,
+                        "authorization_endpoint": format!("{issuer}authorize"),
+                        "token_endpoint": format!("{issuer}oauth/token"),
+                        "userinfo_endpoint": format!("{issuer}userinfo"),
+                        "jwks_uri": format!("{issuer}.well-known/jwks.json"),
+                        "response_types_supported": ["code"],
+                        "subject_types_supported": ["public"],
+                        "id_token_signing_alg_values_supported": ["RS256"],
+                        "grant_types_supported": ["authorization_code", "client_credentials"]
+                    }),
+                )
+            }
+            ("GET", "/userinfo") => self.userinfo(scope, request),
+            ("GET" | "PATCH", p) if p.starts_with("/api/v2/users/") => {
+                let id = &p["/api/v2/users/".len()..];
+                self.users_endpoint(scope, request, id)
+            }
+            _ => management_error(
+                404,
+                "Not Found",
+                &format!("{method} {path} is not an endpoint of this mock"),
+                "not_found",
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_claims_and_namespaces() {
+        for name in
+            ["sub", "aud", "nonce", "https://tenant.auth0.com/x", "https://auth0.com/y", "http://a.webtask.io/z"]
+        {
+            assert!(is_reserved_claim(name), "{name}");
+        }
+        for name in ["https://app.tinybird.co", "roles", "https://example.com/auth0.com"] {
+            assert!(!is_reserved_claim(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn metadata_merges_at_the_first_level_and_null_deletes() {
+        let mut target = json!({"a": {"x": 1}, "b": 2, "c": 3}).as_object().cloned().unwrap();
+        let patch = json!({"a": {"y": 2}, "b": null, "d": 4}).as_object().cloned().unwrap();
+        merge_metadata(&mut target, &patch);
+        assert_eq!(Value::Object(target), json!({"a": {"y": 2}, "c": 3, "d": 4}));
+    }
+}

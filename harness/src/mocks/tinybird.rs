@@ -1,0 +1,323 @@
+//! The Tinybird pipe API mock: `GET /v0/pipes/{name}.json`, judged as Tinybird's server judges tokens.
+//!
+//! The decision is a pure function ([`decide`]) so that fuzz targets and tests can use it without HTTP;
+//! [`TinybirdResponder`] puts it behind wiremock with per-case scopes, the clock of the case, and a
+//! per-token-name requests-per-second budget.
+//!
+//! A JWT is judged in this order, each failure a 403 unless noted:
+//! 1. the workspace is found from the *unverified* payload's `workspace_id`;
+//! 2. the header's `alg` must be `HS256` (`none` and everything else refused);
+//! 3. the HS256 signature must verify under that workspace's admin token;
+//! 4. `exp` must be present and in the future; `name` and `scopes` must be present;
+//! 5. every scope must be `PIPES:READ` with a non-empty `resource`, or the whole token is refused;
+//! 6. the requested pipe must be one of the scopes' resources, and must exist (404 otherwise);
+//! 7. `limits.rps` over budget for the token's `name` → 429.
+//!
+//! A workspace's admin token (`p.…`) opens every pipe of its workspace.
+
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use wiremock::{Request, Respond, ResponseTemplate};
+
+use super::scope::{split_scope, ScopeId, Scoped};
+use super::Clock;
+use crate::jwt::{hs256_verify, DecodedJwt};
+
+/// Where Tinybird's error bodies point.
+pub const DOCUMENTATION: &str = "https://www.tinybird.co/docs/concepts/auth-tokens";
+
+/// A pipe with a few rows of sample data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pipe {
+    /// The pipe's name.
+    pub name: String,
+    /// Its rows (columns `date`, `customer_id`, `hits`).
+    pub rows: Vec<Map<String, Value>>,
+}
+
+impl Pipe {
+    /// A pipe named `name` with three sample rows for three customers.
+    pub fn sample(name: &str) -> Pipe {
+        let rows = [("acme", 42), ("globex", 7), ("initech", 1234)]
+            .iter()
+            .map(|(customer, hits)| {
+                let row = json!({"date": "2025-11-24", "customer_id": customer, "hits": hits});
+                row.as_object().cloned().unwrap_or_default()
+            })
+            .collect();
+        Pipe { name: name.to_owned(), rows }
+    }
+
+    /// The columns of the `meta` field.
+    pub fn meta() -> Value {
+        json!([{"name": "date", "type": "Date"}, {"name": "customer_id", "type": "String"}, {"name": "hits", "type": "UInt64"}])
+    }
+}
+
+/// A Tinybird workspace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workspace {
+    /// The workspace id (what a JWT's `workspace_id` names).
+    pub id: String,
+    /// The admin token, which signs JWTs (Tinybird's form starts with `p.`).
+    pub admin_token: String,
+    /// The workspace's pipes.
+    pub pipes: Vec<Pipe>,
+}
+
+impl Workspace {
+    /// A workspace with sample pipes of the given names.
+    pub fn new(id: &str, admin_token: &str, pipes: &[&str]) -> Workspace {
+        Workspace {
+            id: id.to_owned(),
+            admin_token: admin_token.to_owned(),
+            pipes: pipes.iter().map(|p| Pipe::sample(p)).collect(),
+        }
+    }
+
+    fn pipe(&self, name: &str) -> Option<&Pipe> {
+        self.pipes.iter().find(|p| p.name == name)
+    }
+}
+
+/// A refusal, with Tinybird's status and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial {
+    /// 403, 404 or 429.
+    pub status: u16,
+    /// The `error` field of the body.
+    pub error: String,
+}
+
+impl Denial {
+    fn forbidden(error: impl Into<String>) -> Denial {
+        Denial { status: 403, error: error.into() }
+    }
+
+    /// The response body.
+    pub fn body(&self) -> Value {
+        json!({"error": self.error, "documentation": DOCUMENTATION})
+    }
+}
+
+/// What a valid token grants on one pipe.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grant {
+    /// Index of the workspace in the list given to [`decide`].
+    pub workspace: usize,
+    /// The JWT's `name` (the rate-limit key); `None` for an admin token.
+    pub token_name: Option<String>,
+    /// `limits.rps` of the JWT, when set.
+    pub rps: Option<u64>,
+    /// `fixed_params` of the scope that grants the pipe; they override query parameters.
+    pub fixed_params: Map<String, Value>,
+}
+
+/// A token that is valid for its workspace, before any pipe is asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Credential {
+    /// Index of the workspace.
+    pub workspace: usize,
+    /// `None` for an admin token, else the JWT's name, scopes and limits.
+    pub jwt: Option<JwtCredential>,
+}
+
+/// The parts of a valid JWT that matter for access.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JwtCredential {
+    /// `name`.
+    pub name: String,
+    /// `(resource, fixed_params)` per scope.
+    pub scopes: Vec<(String, Map<String, Value>)>,
+    /// `limits.rps`.
+    pub rps: Option<u64>,
+}
+
+/// Judges a token alone (rules 1–5 of the module doc).
+pub fn authenticate(workspaces: &[Workspace], token: &str, now: i64) -> Result<Credential, Denial> {
+    if token.is_empty() {
+        return Err(Denial::forbidden("You need to provide a token to access this resource"));
+    }
+    if let Some(i) = workspaces.iter().position(|w| !w.admin_token.is_empty() && w.admin_token == token) {
+        return Ok(Credential { workspace: i, jwt: None });
+    }
+    let decoded = DecodedJwt::decode(token).map_err(|e| Denial::forbidden(format!("Invalid token: {e}")))?;
+    let workspace_id = decoded.claims.get("workspace_id").and_then(Value::as_str);
+    let Some(index) = workspace_id.and_then(|id| workspaces.iter().position(|w| w.id == id)) else {
+        return Err(Denial::forbidden("Invalid token: unknown workspace_id"));
+    };
+    if decoded.header.get("alg").and_then(Value::as_str) != Some("HS256") {
+        return Err(Denial::forbidden("Invalid token: the algorithm must be HS256"));
+    }
+    if !hs256_verify(token, workspaces[index].admin_token.as_bytes()) {
+        return Err(Denial::forbidden("Invalid token: the signature does not match the workspace's admin token"));
+    }
+    let claims = &decoded.claims;
+    match claims.get("exp").and_then(Value::as_f64) {
+        None => return Err(Denial::forbidden("Invalid token: exp is required")),
+        Some(exp) if exp <= now as f64 => return Err(Denial::forbidden("Invalid token: the token has expired")),
+        Some(_) => {}
+    }
+    let Some(name) = claims.get("name").and_then(Value::as_str) else {
+        return Err(Denial::forbidden("Invalid token: name is required"));
+    };
+    let Some(raw_scopes) = claims.get("scopes").and_then(Value::as_array) else {
+        return Err(Denial::forbidden("Invalid token: scopes is required"));
+    };
+    let mut scopes = Vec::with_capacity(raw_scopes.len());
+    for scope in raw_scopes {
+        let kind = scope.get("type").and_then(Value::as_str);
+        let resource = scope.get("resource").and_then(Value::as_str).filter(|r| !r.is_empty());
+        match (kind, resource) {
+            (Some("PIPES:READ"), Some(resource)) => {
+                let fixed = scope.get("fixed_params").and_then(Value::as_object).cloned().unwrap_or_default();
+                scopes.push((resource.to_owned(), fixed));
+            }
+            _ => {
+                return Err(Denial::forbidden(
+                    "Invalid token: every scope must be PIPES:READ with a non-empty resource",
+                ))
+            }
+        }
+    }
+    let rps = claims.pointer("/limits/rps").and_then(Value::as_u64);
+    Ok(Credential { workspace: index, jwt: Some(JwtCredential { name: name.to_owned(), scopes, rps }) })
+}
+
+/// Judges a request for `pipe` with `token` at `now` (rules 1–6; the rate budget is the responder's).
+pub fn decide(workspaces: &[Workspace], token: &str, pipe: &str, now: i64) -> Result<Grant, Denial> {
+    let credential = authenticate(workspaces, token, now)?;
+    let workspace = &workspaces[credential.workspace];
+    let grant = match credential.jwt {
+        None => Grant { workspace: credential.workspace, token_name: None, rps: None, fixed_params: Map::new() },
+        Some(jwt) => {
+            let Some((_, fixed)) = jwt.scopes.iter().find(|(resource, _)| resource == pipe) else {
+                return Err(Denial::forbidden(format!("Not enough permissions to read the pipe '{pipe}'")));
+            };
+            Grant {
+                workspace: credential.workspace,
+                token_name: Some(jwt.name),
+                rps: jwt.rps,
+                fixed_params: fixed.clone(),
+            }
+        }
+    };
+    if workspace.pipe(pipe).is_none() {
+        return Err(Denial { status: 404, error: format!("The pipe '{pipe}' does not exist") });
+    }
+    Ok(grant)
+}
+
+/// The success body for `pipe` with the effective parameters (query, overridden by fixed params).
+pub fn pipe_body(pipe: &Pipe, params: &Map<String, Value>) -> Value {
+    // Parameters arrive as strings (query) or JSON values (fixed_params): compare their text.
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    let matches = |row: &Map<String, Value>| {
+        params.iter().all(|(k, v)| match row.get(k) {
+            None => true, // not a column: a template parameter the sample pipe ignores
+            Some(cell) => text(cell) == text(v),
+        })
+    };
+    let data: Vec<Value> = pipe.rows.iter().filter(|r| matches(r)).map(|r| Value::Object(r.clone())).collect();
+    let rows = data.len();
+    json!({
+        "meta": Pipe::meta(),
+        "data": data,
+        "rows": rows,
+        "rows_before_limit_at_least": rows,
+        "statistics": {"elapsed": 0.000_42, "rows_read": pipe.rows.len(), "bytes_read": pipe.rows.len() * 32}
+    })
+}
+
+/// The Tinybird world of one scope.
+#[derive(Debug, Clone)]
+pub struct TinybirdScope {
+    /// The workspaces.
+    pub workspaces: Vec<Workspace>,
+    /// The clock `exp` and the rate budget are judged by.
+    pub clock: Clock,
+}
+
+/// Requests counted per (scope, workspace, token name, second).
+type Budget = HashMap<(ScopeId, String, String), (i64, u64)>;
+
+/// The wiremock responder for the pipe API.
+#[derive(Clone, Default)]
+pub struct TinybirdResponder {
+    /// Per-scope worlds.
+    pub scopes: Arc<Scoped<TinybirdScope>>,
+    budget: Arc<Mutex<Budget>>,
+}
+
+fn token_of(request: &Request) -> String {
+    if let Some(value) = request.headers.get("authorization").and_then(|v| v.to_str().ok()) {
+        if let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) {
+            return token.trim().to_owned();
+        }
+    }
+    request.url.query_pairs().find(|(k, _)| k == "token").map(|(_, v)| v.into_owned()).unwrap_or_default()
+}
+
+fn json_response(status: u16, body: &Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_raw(body.to_string().into_bytes(), "application/json")
+}
+
+impl TinybirdResponder {
+    /// Forgets the rate budget of a finished scope.
+    pub fn forget(&self, scope: ScopeId) {
+        self.budget.lock().unwrap_or_else(|p| p.into_inner()).retain(|(s, _, _), _| *s != scope);
+    }
+
+    fn over_budget(&self, scope: ScopeId, workspace: &str, grant: &Grant, second: i64) -> bool {
+        let (Some(name), Some(rps)) = (&grant.token_name, grant.rps) else { return false };
+        let mut budget = self.budget.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = budget.entry((scope, workspace.to_owned(), name.clone())).or_insert((second, 0));
+        if entry.0 != second {
+            *entry = (second, 0);
+        }
+        entry.1 += 1;
+        entry.1 > rps
+    }
+}
+
+impl Respond for TinybirdResponder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let (scope, path) = split_scope(request.url.path());
+        let Some(encoded) = path.strip_prefix("/v0/pipes/").and_then(|p| p.strip_suffix(".json")) else {
+            return json_response(404, &json!({"error": "Not found", "documentation": DOCUMENTATION}));
+        };
+        let pipe = percent_encoding::percent_decode_str(encoded).decode_utf8_lossy().into_owned();
+        let token = token_of(request);
+        let answer = self.scopes.with(scope, |world| {
+            let Some(world) = world else {
+                return Err(Denial { status: 404, error: format!("no such case scope: {}", scope.0) });
+            };
+            let now = world.clock.now();
+            let grant = decide(&world.workspaces, &token, &pipe, now)?;
+            let workspace = &world.workspaces[grant.workspace];
+            if self.over_budget(scope, &workspace.id, &grant, now) {
+                let name = grant.token_name.clone().unwrap_or_default();
+                return Err(Denial {
+                    status: 429,
+                    error: format!(
+                        "Too many requests: the token '{name}' is over its limit of {} requests per second",
+                        grant.rps.unwrap_or(0)
+                    ),
+                });
+            }
+            let mut params: Map<String, Value> = request
+                .url
+                .query_pairs()
+                .filter(|(k, _)| k != "token")
+                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                .collect();
+            params.extend(grant.fixed_params.clone());
+            Ok(pipe_body(workspace.pipe(&pipe).expect("decide checked the pipe exists"), &params))
+        });
+        match answer {
+            Ok(body) => json_response(200, &body),
+            Err(denial) => json_response(denial.status, &denial.body()),
+        }
+    }
+}

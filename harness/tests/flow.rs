@@ -1,0 +1,123 @@
+//! Whole login flows against the mocks over real HTTP: what the reference does to the world, the
+//! findings about it, what deviant implementations expose, and scope isolation under concurrency.
+
+mod common;
+
+use harness::event::{Case, DEFAULT_NOW};
+use harness::flow::{FlowClient, Login, Observation, TokenSource};
+use harness::mocks::MockServers;
+use harness::runner::{Implementation, ReferenceRunner, Runner, RunnerSettings};
+use serde_json::{json, Value};
+
+fn fixture(name: &str) -> Case {
+    Case::load(&common::repo_root().join(format!("fixtures/events/{name}.json"))).unwrap()
+}
+
+fn observe(mocks: &MockServers, runner: &mut dyn Runner, case: &Case) -> Observation {
+    FlowClient::new(mocks).run(runner, &case.event, case.now_or(DEFAULT_NOW)).unwrap()
+}
+
+fn access(o: &Observation) -> Value {
+    Value::Object(o.access.clone())
+}
+
+#[test]
+fn reference_happy_path_changes_the_world_as_expected() {
+    let mocks = MockServers::start().unwrap();
+    let o = observe(&mocks, &mut ReferenceRunner, &fixture("happy_path_with_roles"));
+    assert_eq!(o.login, Login::Succeeded);
+    let token = o.tinybird_jwt.as_ref().unwrap();
+    assert_eq!(token.source, TokenSource::IdToken);
+    assert!(token.signature_valid);
+    assert_eq!(o.app_metadata["plan"], "pro", "existing metadata is kept");
+    assert_eq!(o.app_metadata["tinybirdJWT"], token.raw.as_str());
+    let id = o.id_token.as_ref().unwrap();
+    assert!(id.verified);
+    assert_eq!(id.custom_claims["https://app.tinybird.co"], token.raw.as_str());
+    assert_eq!(
+        access(&o),
+        json!({"top_pages": 200, "sessions_by_day": 200, "kpis": 200, "tbjwt_decoy_private_pipe": 403})
+    );
+    assert!(o.security.is_empty(), "{:?}", o.security);
+    assert_eq!(mocks.auth0.scopes.len() + mocks.tinybird.scopes.len(), 0, "the case's scope is closed");
+}
+
+#[test]
+fn findings_a_trailing_comma_refuses_everything_and_spaces_split_access() {
+    let mocks = MockServers::start().unwrap();
+    let o = observe(&mocks, &mut ReferenceRunner, &fixture("pipes_trailing_comma"));
+    assert_eq!(access(&o), json!({"top_pages": 403, "kpis": 403, "tbjwt_decoy_private_pipe": 403}));
+    let mut case = fixture("happy_path_with_roles");
+    case.event["configuration"]["TINYBIRD_PIPE_NAMES"] = json!("a, b");
+    let o = observe(&mocks, &mut ReferenceRunner, &case);
+    assert_eq!(access(&o), json!({"a": 200, "b": 403, "tbjwt_decoy_private_pipe": 403}));
+}
+
+#[test]
+fn without_authorization_the_browser_only_has_app_metadata() {
+    let mocks = MockServers::start().unwrap();
+    let o = observe(&mocks, &mut ReferenceRunner, &fixture("authorization_absent"));
+    assert_eq!(o.login, Login::Succeeded);
+    assert!(o.id_token.as_ref().unwrap().custom_claims.is_empty());
+    assert_eq!(o.tinybird_jwt.as_ref().unwrap().source, TokenSource::AppMetadata);
+}
+
+#[test]
+fn a_throwing_action_fails_the_login_and_stores_nothing() {
+    let mocks = MockServers::start().unwrap();
+    let o = observe(&mocks, &mut ReferenceRunner, &fixture("user_missing"));
+    assert!(matches!(o.login, Login::Failed { ref error, .. } if error == "server_error"), "{:?}", o.login);
+    assert!(o.app_metadata.get("tinybirdJWT").is_none());
+    assert!(o.tinybird_jwt.is_none() && o.access.is_empty());
+}
+
+fn deviant(file: &str) -> Box<dyn Runner> {
+    let path = common::repo_root().join("fixtures/implementations/deviant").join(file);
+    Implementation::Node(path).runner(RunnerSettings::default()).unwrap()
+}
+
+#[test]
+fn security_findings_for_leaky_implementations() {
+    let mocks = MockServers::start().unwrap();
+    let case = fixture("happy_path_with_roles");
+    let o = observe(&mocks, deviant("admin_token_as_claim.js").as_mut(), &case);
+    let kinds: Vec<&str> = o.security.iter().map(|f| f.kind.as_str()).collect();
+    assert!(kinds.contains(&"admin_token_exposed"), "{kinds:?}");
+    assert!(kinds.contains(&"opens_unconfigured_pipe"), "{kinds:?}");
+    assert!(!format!("{:?}", o.security).contains("made-up-admin-token"), "findings never quote the secret");
+    let o = observe(&mocks, deviant("logs_the_token.js").as_mut(), &case);
+    assert_eq!(o.security.iter().map(|f| f.kind.as_str()).collect::<Vec<_>>(), ["token_in_logs"]);
+}
+
+#[test]
+fn an_errored_implementation_is_observed_as_errored() {
+    let mocks = MockServers::start().unwrap();
+    let path = common::repo_root().join("fixtures/implementations/misbehaving/program.py");
+    let mut runner = Implementation::Cmd(vec!["python3".into(), path.display().to_string(), "crash".into()])
+        .runner(RunnerSettings::default())
+        .unwrap();
+    let mut case = fixture("happy_path_with_roles");
+    case.event["misbehave"] = json!(true);
+    let o = observe(&mocks, runner.as_mut(), &case);
+    assert!(o.errored.as_deref().unwrap().contains("exit code 7"), "{o:?}");
+    assert!(o.outcome.is_none());
+}
+
+#[test]
+fn concurrent_flows_never_see_each_others_scopes() {
+    let mocks = MockServers::start().unwrap();
+    let cases = common::fixture_cases();
+    let sequential: Vec<Observation> = cases.iter().map(|c| observe(&mocks, &mut ReferenceRunner, c)).collect();
+    let (left, right) = cases.split_at(cases.len() / 2);
+    let parallel: Vec<Observation> = std::thread::scope(|s| {
+        let a = s.spawn(|| left.iter().map(|c| observe(&mocks, &mut ReferenceRunner, c)).collect::<Vec<_>>());
+        let b = s.spawn(|| right.iter().map(|c| observe(&mocks, &mut ReferenceRunner, c)).collect::<Vec<_>>());
+        let mut all = a.join().unwrap();
+        all.extend(b.join().unwrap());
+        all
+    });
+    for ((case, seq), par) in cases.iter().zip(&sequential).zip(&parallel) {
+        assert_eq!(seq, par, "{}", case.name);
+    }
+    assert_eq!(mocks.auth0.scopes.len() + mocks.tinybird.scopes.len(), 0);
+}
