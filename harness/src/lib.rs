@@ -6,6 +6,8 @@
 
 #![warn(missing_docs)]
 
+pub mod check;
+pub mod compare;
 pub mod event;
 pub mod flow;
 pub mod generate;
@@ -14,6 +16,7 @@ pub mod jwt;
 pub mod mocks;
 pub mod node;
 pub mod outcome;
+pub mod report;
 pub mod review;
 pub mod runner;
 pub mod spec;

@@ -2,6 +2,7 @@
 //! error (clap's own usage errors exit 2 too).
 
 mod bench;
+mod check;
 mod mocks;
 mod observe;
 mod run;
@@ -20,6 +21,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check an implementation against the reference: fixtures, then generated cases, through the whole
+    /// login flow. Exit codes: 0 conforms, 1 diverged, 2 usage or harness error, 3 the implementation errored.
+    Check(Box<check::Args>),
     /// Print the reference outcome of an event (or case file) as JSON.
     Spec(spec::Args),
     /// Print an implementation's outcome of an event, in the same format as `spec`.
@@ -42,6 +46,7 @@ pub const EXIT_IMPLEMENTATION_ERRORED: u8 = 3;
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Check(args) => check::run(*args),
         Command::Spec(args) => spec::run(args),
         Command::Run(args) => run::run(args),
         Command::Observe(args) => observe::run(args),

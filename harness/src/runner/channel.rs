@@ -98,8 +98,12 @@ pub struct ProtocolProcess {
 impl ProtocolProcess {
     /// Spawns `command` with its replies on `stream`.
     pub fn spawn(mut command: Command, stream: ReplyStream) -> Result<ProtocolProcess, ChannelError> {
+        use std::os::unix::process::CommandExt as _;
         let program = command.get_program().to_string_lossy().into_owned();
         command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        // Its own process group: a Ctrl-C at the terminal stops the harness, which then stops the program,
+        // instead of killing the program under a run that is still writing its reports.
+        command.process_group(0);
         let spawn_err = |source| ChannelError::Spawn { program: program.clone(), source };
         let (reply_reader, reply_writer) = match stream {
             ReplyStream::Stdout => (None, None),

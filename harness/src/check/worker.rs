@@ -1,0 +1,329 @@
+//! One job: pulls batches of case ordinals, runs the implementation on a batch (pipelined), plays both
+//! flows, compares, shrinks and saves failures, and sends each case's report to the collector.
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::time::Instant;
+
+use super::generated::{event_size, event_tree, shrink};
+use super::{CaseInput, CheckSettings, RunnerFactory};
+use crate::compare::{compare, CompareOptions, Difference, NormalizeContext};
+use crate::event::{Case, DEFAULT_NOW};
+use crate::flow::{FlowClient, Observation};
+use crate::js::JsValue;
+use crate::mocks::MockServers;
+use crate::report::{CaseReport, CaseSource, Verdict};
+use crate::runner::{RunRequest, RunResult, Runner};
+
+/// Cases a job takes at a time.
+const BATCH: u64 = 16;
+
+pub(super) struct Context<'a> {
+    pub settings: &'a CheckSettings,
+    pub fixtures: &'a [Case],
+    pub total: u64,
+    pub cursor: &'a AtomicU64,
+    pub shrunk: &'a AtomicU64,
+    pub stop: &'a AtomicBool,
+    pub interrupt: &'a AtomicBool,
+    pub mocks: &'a MockServers,
+}
+
+struct Job<'a> {
+    context: Context<'a>,
+    runner: Box<dyn Runner>,
+    flow: FlowClient<'a>,
+    options: CompareOptions,
+}
+
+fn wall_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+pub(super) fn work(context: Context<'_>, make_runner: &RunnerFactory<'_>, sender: Sender<Result<CaseReport, String>>) {
+    let mut runner = match make_runner() {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = sender.send(Err(e));
+            return;
+        }
+    };
+    if let Err(e) = runner.prepare() {
+        // The implementation cannot even start: every case is `error`, which the reports show.
+        eprintln!("tbjwt: {} did not start: {e}", context.settings.implementation);
+    }
+    let options = CompareOptions {
+        level: context.settings.level,
+        ignore: context.settings.ignore.clone(),
+        ..CompareOptions::default()
+    };
+    let mut job = Job { flow: FlowClient::new(context.mocks), context, runner, options };
+    loop {
+        if job.context.stop.load(Ordering::Relaxed) || job.context.interrupt.load(Ordering::Relaxed) {
+            break;
+        }
+        let inputs = job.next_batch();
+        if inputs.is_empty() {
+            break;
+        }
+        match job.run_batch(&inputs) {
+            Ok(reports) => {
+                for r in reports {
+                    if sender.send(Ok(r)).is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(e) => {
+                let _ = sender.send(Err(e));
+                break;
+            }
+        }
+    }
+    job.runner.stop();
+}
+
+impl Job<'_> {
+    fn next_batch(&self) -> Vec<CaseInput> {
+        let settings = self.context.settings;
+        let mut inputs = Vec::new();
+        while inputs.len() < BATCH as usize {
+            let ordinal = self.context.cursor.fetch_add(1, Ordering::Relaxed);
+            if ordinal >= self.context.total {
+                break;
+            }
+            if settings.partition.is_some_and(|(k, n)| ordinal % n != k - 1) {
+                continue;
+            }
+            inputs.push(self.input(ordinal));
+        }
+        inputs
+    }
+
+    fn input(&self, ordinal: u64) -> CaseInput {
+        let fixtures = self.context.fixtures;
+        if let Some(case) = fixtures.get(ordinal as usize) {
+            return CaseInput {
+                ordinal,
+                name: case.name.clone(),
+                source: CaseSource::Fixture,
+                generated_index: None,
+                event: case.event.clone(),
+                now: case.now_or(DEFAULT_NOW),
+            };
+        }
+        let index = ordinal - fixtures.len() as u64;
+        let settings = self.context.settings;
+        CaseInput {
+            ordinal,
+            name: format!("generated-{index}"),
+            source: CaseSource::Generated,
+            generated_index: Some(index),
+            event: event_tree(settings.domain, settings.seed, index).current(),
+            now: DEFAULT_NOW,
+        }
+    }
+
+    fn run_batch(&mut self, inputs: &[CaseInput]) -> Result<Vec<CaseReport>, String> {
+        let started = Instant::now();
+        let prepared: Vec<_> = inputs.iter().map(|i| self.flow.prepare(&i.event, i.now)).collect();
+        let requests: Vec<RunRequest> = inputs
+            .iter()
+            .zip(&prepared)
+            .map(|(i, p)| RunRequest { now: i.now, event: &i.event, mocks: Some(&p.urls) })
+            .collect();
+        let wall = wall_now();
+        let results = self.runner.run_batch(&requests);
+        let run_millis = started.elapsed().as_secs_f64() * 1000.0 / inputs.len().max(1) as f64;
+        let mut reports = Vec::with_capacity(inputs.len());
+        for ((input, prepared), result) in inputs.iter().zip(prepared).zip(results) {
+            let case_started = Instant::now();
+            let implementation = self.flow.observe(prepared, result).map_err(|e| e.to_string())?;
+            let mut report = self.judge(input, &implementation, wall)?;
+            report.millis += run_millis + case_started.elapsed().as_secs_f64() * 1000.0;
+            reports.push(report);
+        }
+        Ok(reports)
+    }
+
+    /// The reference's observation and evaluation of an event.
+    fn reference(&mut self, event: &Value, now: i64) -> Result<(Observation, crate::spec::Evaluation), String> {
+        let evaluation = crate::spec::evaluate(&JsValue::from_json(event), now);
+        let prepared = self.flow.prepare(event, now);
+        let observation = self.flow.observe(prepared, Ok(evaluation.outcome.clone())).map_err(|e| e.to_string())?;
+        Ok((observation, evaluation))
+    }
+
+    fn differences(
+        &mut self,
+        event: &Value,
+        now: i64,
+        implementation: &Observation,
+        wall: i64,
+    ) -> Result<Vec<Difference>, String> {
+        let (reference, evaluation) = self.reference(event, now)?;
+        let context = NormalizeContext {
+            admin_token: event.pointer("/secrets/TINYBIRD_ADMIN_TOKEN").and_then(Value::as_str).map(str::to_owned),
+            wall_clock: (!self.runner.honours_now()).then_some(wall),
+            is_reference: false,
+        };
+        Ok(compare(&reference, &evaluation, implementation, &context, &self.options))
+    }
+
+    /// Uncovered differences, or `None` when the implementation errored on the event.
+    fn failing_differences(&mut self, name: &str, event: &Value, now: i64) -> Result<Option<Vec<Difference>>, String> {
+        let prepared = self.flow.prepare(event, now);
+        let wall = wall_now();
+        let result: RunResult = self.runner.run(&RunRequest { now, event, mocks: Some(&prepared.urls) });
+        let implementation = self.flow.observe(prepared, result).map_err(|e| e.to_string())?;
+        if implementation.errored.is_some() {
+            return Ok(None);
+        }
+        let differences = self.differences(event, now, &implementation, wall)?;
+        let covered =
+            self.context.settings.expectations.as_ref().is_some_and(|e| e.cover(name, &differences).is_some());
+        Ok((!covered && !differences.is_empty()).then_some(differences))
+    }
+
+    fn judge(&mut self, input: &CaseInput, implementation: &Observation, wall: i64) -> Result<CaseReport, String> {
+        let settings = self.context.settings;
+        let mut report = CaseReport {
+            ordinal: input.ordinal,
+            name: input.name.clone(),
+            source: input.source,
+            verdict: Verdict::Pass,
+            differences: Vec::new(),
+            error: None,
+            event: None,
+            now: input.now,
+            original_size: None,
+            shrunk_size: None,
+            shrink_steps: None,
+            saved_to: None,
+            expectations: Vec::new(),
+            millis: 0.0,
+        };
+        if let Some(message) = &implementation.errored {
+            report.verdict = Verdict::Error;
+            report.error = Some(message.clone());
+            return Ok(report);
+        }
+        if input.source == CaseSource::Fixture {
+            if let Some(dir) = &settings.snapshots {
+                super::snapshots::write(dir, &input.name, implementation);
+            }
+        }
+        let differences = self.differences(&input.event, input.now, implementation, wall)?;
+        let expectations = settings.expectations.as_ref();
+        if differences.is_empty() {
+            let naming = expectations.map(|e| e.naming(&input.name)).unwrap_or_default();
+            if !naming.is_empty() {
+                report.verdict = Verdict::UnexpectedPass;
+                report.expectations = naming;
+            }
+            return Ok(report);
+        }
+        if let Some(used) = expectations.and_then(|e| e.cover(&input.name, &differences)) {
+            report.verdict = Verdict::Expected;
+            report.expectations = used;
+            report.differences = differences;
+            return Ok(report);
+        }
+        report.verdict = Verdict::Fail;
+        report.differences = differences;
+        if input.source == CaseSource::Generated {
+            report.event = Some(input.event.clone()); // a fixture's event is in its file
+        }
+        if let (Some(index), true) = (input.generated_index, settings.shrink_steps > 0) {
+            if self.context.shrunk.fetch_add(1, Ordering::Relaxed) < settings.shrink_failures {
+                self.shrink_into(&mut report, index)?;
+            }
+        }
+        Ok(report)
+    }
+
+    fn shrink_into(&mut self, report: &mut CaseReport, index: u64) -> Result<(), String> {
+        let settings = self.context.settings;
+        let original = report.event.clone().unwrap_or(Value::Null);
+        let now = report.now;
+        let name = report.name.clone();
+        let mut error = None;
+        let (shrunk, steps) =
+            shrink(event_tree(settings.domain, settings.seed, index), settings.shrink_steps, |candidate| {
+                if error.is_some() || self.context.interrupt.load(Ordering::Relaxed) {
+                    return false;
+                }
+                match self.failing_differences(&name, candidate, now) {
+                    Ok(found) => found.is_some(),
+                    Err(e) => {
+                        error = Some(e);
+                        false
+                    }
+                }
+            });
+        if let Some(e) = error {
+            return Err(e);
+        }
+        if let Some(differences) = self.failing_differences(&name, &shrunk, now)? {
+            report.differences = differences;
+            report.original_size = Some(event_size(&original));
+            report.shrunk_size = Some(event_size(&shrunk));
+            report.shrink_steps = Some(steps);
+            report.event = Some(shrunk);
+        }
+        if let Some(dir) = &settings.save_failures {
+            report.saved_to = Some(save(dir, settings, index, report)?);
+        }
+        Ok(())
+    }
+}
+
+/// A file-name-safe form of an implementation name.
+fn slug(name: &str) -> String {
+    let mut s: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    while s.contains("--") {
+        s = s.replace("--", "-");
+    }
+    let s = s.trim_matches('-');
+    s.chars().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<String>().trim_matches('-').to_owned()
+}
+
+fn save(dir: &std::path::Path, settings: &CheckSettings, index: u64, report: &CaseReport) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
+    let first = report.differences.first();
+    let mut rules: Vec<crate::spec::Rule> = report.differences.iter().map(|d| d.rule).collect();
+    rules.sort();
+    rules.dedup();
+    let case = Case {
+        name: String::new(),
+        description: format!(
+            "Found by `tbjwt check {} --seed {} --domain {}` (generated case {index}, shrunk): {} differs{}.",
+            settings.implementation,
+            settings.seed,
+            settings.domain.name(),
+            first.map_or("the observation", |d| d.path.as_str()),
+            first.map(|d| format!(" ({})", d.rule)).unwrap_or_default()
+        ),
+        rules,
+        now: Some(report.now),
+        event: report.event.clone().unwrap_or(Value::Null),
+    };
+    let path = dir.join(format!("{}-seed{}-case{index}.json", slug(&settings.implementation), settings.seed));
+    std::fs::write(&path, case.to_file_text()).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn slugs_are_file_safe() {
+        assert_eq!(
+            super::slug("node:fixtures/implementations/deviant/trims.js"),
+            "fixtures-implementations-deviant-trims-js"
+        );
+        assert_eq!(super::slug("cmd:python3 port.py"), "cmd-python3-port-py");
+    }
+}

@@ -1,0 +1,228 @@
+//! Reference observation vs implementation observation → differences, each with its JSON path, both
+//! values, the observable it belongs to, and the spec rule that governs it (DESIGN.md §6).
+//!
+//! Both observations are first normalised for the level ([`normalize`]): at `semantic`, every JWT is
+//! replaced by its decoded header and claims (key order free, numbers compared as numbers) and whether
+//! its signature is valid under the admin token, and error messages are dropped; at `strict`, the raw
+//! token text is kept beside that. Then the two trees are diffed ([`diff`]). Security differences come
+//! first.
+
+mod diff;
+mod normalize;
+
+pub use diff::diff_values;
+pub use normalize::{normalize, NormalizeContext};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+use crate::flow::Observation;
+use crate::spec::{Evaluation, Rule};
+
+/// How closely an implementation must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Everything equal, token bytes included (needs an implementation that honours `now`).
+    Strict,
+    /// Tokens equal as decoded header and claims, signature valid under the admin token; the rest equal.
+    #[default]
+    Semantic,
+}
+
+impl Level {
+    /// The level's name as the CLI spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Strict => "strict",
+            Level::Semantic => "semantic",
+        }
+    }
+}
+
+/// A part of the observation that can be compared or ignored on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
+pub enum Observable {
+    /// `completed` or `threw`.
+    Status,
+    /// The thrown error's name.
+    Error,
+    /// The console lines.
+    Logs,
+    /// The api calls and their arguments.
+    Calls,
+    /// How the login ended.
+    Login,
+    /// The stored `app_metadata`.
+    AppMetadata,
+    /// The ID token's custom claims.
+    IdToken,
+    /// The Tinybird JWT the browser uses.
+    TinybirdJwt,
+    /// Pipe → status from the Tinybird mock.
+    Access,
+    /// Security findings.
+    Security,
+}
+
+impl Observable {
+    /// Every observable, in report order.
+    pub const ALL: [Observable; 10] = [
+        Observable::Security,
+        Observable::Status,
+        Observable::Error,
+        Observable::Logs,
+        Observable::Calls,
+        Observable::Login,
+        Observable::AppMetadata,
+        Observable::IdToken,
+        Observable::TinybirdJwt,
+        Observable::Access,
+    ];
+
+    /// The key of this observable in the normalised tree (and the first segment of its paths).
+    pub fn key(self) -> &'static str {
+        match self {
+            Observable::Status => "status",
+            Observable::Error => "error",
+            Observable::Logs => "logs",
+            Observable::Calls => "calls",
+            Observable::Login => "login",
+            Observable::AppMetadata => "app_metadata",
+            Observable::IdToken => "id_token",
+            Observable::TinybirdJwt => "tinybird_jwt",
+            Observable::Access => "access",
+            Observable::Security => "security",
+        }
+    }
+
+    /// The observable a normalised path belongs to.
+    pub fn of_path(path: &str) -> Option<Observable> {
+        let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+        Observable::ALL.into_iter().find(|o| o.key() == first)
+    }
+}
+
+/// What to compare and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompareOptions {
+    /// The level.
+    pub level: Level,
+    /// Observables left out of the comparison.
+    pub ignore: BTreeSet<Observable>,
+    /// Seconds an `iat` may be off the wall clock for an implementation that does not honour `now`.
+    pub clock_tolerance: i64,
+}
+
+impl Default for CompareOptions {
+    fn default() -> Self {
+        CompareOptions { level: Level::Semantic, ignore: BTreeSet::new(), clock_tolerance: 300 }
+    }
+}
+
+/// One difference between the reference and the implementation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Difference {
+    /// JSON Pointer into the normalised observation, for example `/calls/0/args/1/jwt/claims/name`.
+    pub path: String,
+    /// The observable it belongs to.
+    pub observable: Observable,
+    /// The spec rule that governs it.
+    pub rule: Rule,
+    /// Whether it is a security difference (reported above the rest).
+    pub security: bool,
+    /// The reference's value (absent when only the implementation has one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Value>,
+    /// The implementation's value (absent when only the reference has one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub implementation: Option<Value>,
+}
+
+/// The rule that governs a difference at `path`, given the reference's decision.
+pub fn rule_for(path: &str, reference: &Evaluation) -> Rule {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let claim = segments.iter().position(|s| *s == "claims").and_then(|i| segments.get(i + 1)).copied();
+    if segments.contains(&"jwt") || segments.first() == Some(&"tinybird_jwt") {
+        return match (claim, segments.last().copied()) {
+            (Some("scopes"), _) => Rule::R7,
+            (Some("name"), _) => Rule::R8,
+            (_, Some("signature_valid")) => Rule::R9,
+            _ => Rule::R10,
+        };
+    }
+    match segments.first().copied().unwrap_or("") {
+        "status" | "error" => reference.deciding_rule(),
+        "logs" => match reference.outcome.logs.first().map(String::as_str) {
+            Some(crate::spec::MSG_MISSING_ADMIN_TOKEN) => Rule::R2,
+            Some(crate::spec::MSG_MISSING_WORKSPACE_ID) => Rule::R4,
+            Some(crate::spec::MSG_MISSING_PIPE_NAMES) => Rule::R5,
+            _ => Rule::R12,
+        },
+        "access" => Rule::R7,
+        _ => {
+            if reference.outcome.calls.is_empty() {
+                reference.deciding_rule()
+            } else {
+                Rule::R11
+            }
+        }
+    }
+}
+
+/// The rule a security finding breaks.
+pub fn security_rule(kind: &str) -> Rule {
+    match kind {
+        "opens_unconfigured_pipe" => Rule::R7,
+        "accepted_with_foreign_signature" => Rule::R9,
+        "admin_token_in_logs" | "token_in_logs" => Rule::R12,
+        _ => Rule::R11,
+    }
+}
+
+/// A difference's path with array indices replaced by `*`, to group similar differences.
+pub fn signature(difference: &Difference) -> String {
+    let path: Vec<&str> = difference
+        .path
+        .split('/')
+        .map(|s| if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) { "*" } else { s })
+        .collect();
+    format!("{} ({})", path.join("/"), difference.rule)
+}
+
+/// Compares an implementation's observation with the reference's.
+pub fn compare(
+    reference: &Observation,
+    evaluation: &Evaluation,
+    implementation: &Observation,
+    context: &NormalizeContext,
+    options: &CompareOptions,
+) -> Vec<Difference> {
+    let reference_context = NormalizeContext { is_reference: true, ..context.clone() };
+    let left = normalize(reference, &reference_context, options);
+    let right = normalize(implementation, &NormalizeContext { is_reference: false, ..context.clone() }, options);
+    let mut differences: Vec<Difference> = diff_values(&left, &right)
+        .into_iter()
+        .filter_map(|(path, reference, implementation)| {
+            let observable = Observable::of_path(&path)?;
+            let kind = reference.as_ref().or(implementation.as_ref()).and_then(Value::as_str).unwrap_or_default();
+            Some(Difference {
+                rule: if observable == Observable::Security {
+                    security_rule(kind)
+                } else {
+                    rule_for(&path, evaluation)
+                },
+                security: observable == Observable::Security,
+                observable,
+                path,
+                reference,
+                implementation,
+            })
+        })
+        .collect();
+    differences.sort_by_key(|d| !d.security);
+    differences
+}

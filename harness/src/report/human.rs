@@ -1,0 +1,271 @@
+//! The terminal: a progress bar with cases/s on a TTY, plain periodic lines otherwise (CI logs), then a
+//! summary a newcomer can read: what ran, the verdicts, every failure with its differences and rule, and
+//! how to replay it. Colours are off with `NO_COLOR` or when the output is not a terminal.
+
+use console::{style, Term};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use super::{CaseReport, Counts, Reporter, RunFooter, RunHeader, Verdict};
+
+/// Failures shown in full in the summary (shrunk ones first).
+const SHOWN: usize = 8;
+/// Failure lines printed while the run goes on.
+const STREAMED: u64 = 20;
+
+/// The terminal reporter (progress on stderr, summary on stdout).
+pub struct Human {
+    bar: Option<ProgressBar>,
+    last_line: Instant,
+    counts: Counts,
+    done: u64,
+    planned: u64,
+    started: Instant,
+    shown: Vec<CaseReport>,
+    signatures: std::collections::BTreeMap<String, u64>,
+    header: Option<RunHeader>,
+}
+
+impl Default for Human {
+    fn default() -> Self {
+        Human::new()
+    }
+}
+
+impl Human {
+    /// A reporter that picks a progress bar or plain lines from the terminal it runs in.
+    pub fn new() -> Human {
+        let colours = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && Term::stdout().is_term();
+        console::set_colors_enabled(colours);
+        console::set_colors_enabled_stderr(colours && Term::stderr().is_term());
+        Human {
+            bar: None,
+            last_line: Instant::now(),
+            counts: Counts::default(),
+            done: 0,
+            planned: 0,
+            started: Instant::now(),
+            shown: Vec::new(),
+            signatures: std::collections::BTreeMap::new(),
+            header: None,
+        }
+    }
+
+    /// Keeps the most telling failures for the summary: shrunk ones first, then the earliest.
+    fn keep(&mut self, case: &CaseReport) {
+        let shrunk = case.shrunk_size.is_some();
+        if self.shown.len() < SHOWN {
+            self.shown.push(case.clone());
+        } else if shrunk {
+            if let Some(i) = self.shown.iter().rposition(|c| c.shrunk_size.is_none()) {
+                self.shown[i] = case.clone();
+            }
+        }
+        self.shown.sort_by_key(|c| (c.shrunk_size.is_none(), c.ordinal));
+    }
+
+    fn rate(&self) -> f64 {
+        self.done as f64 / self.started.elapsed().as_secs_f64().max(1e-9)
+    }
+}
+
+fn value(v: &Option<serde_json::Value>) -> String {
+    let text = v.as_ref().map_or("(absent)".to_owned(), |v| v.to_string());
+    if text.chars().count() > 300 {
+        format!("{}… ({} bytes)", text.chars().take(300).collect::<String>(), text.len())
+    } else {
+        text
+    }
+}
+
+fn print_case(out: &mut impl Write, case: &CaseReport) -> std::io::Result<()> {
+    let label = match case.verdict {
+        Verdict::Error => style("ERROR").yellow().bold(),
+        Verdict::UnexpectedPass => style("UNEXPECTED PASS").red().bold(),
+        _ => style("FAIL").red().bold(),
+    };
+    write!(out, "\n{label} {}", style(&case.name).bold())?;
+    if let (Some(a), Some(b), Some(steps)) = (case.original_size, case.shrunk_size, case.shrink_steps) {
+        write!(out, " (shrunk from {a} to {b} bytes in {steps} steps)")?;
+    }
+    writeln!(out)?;
+    if let Some(error) = &case.error {
+        for line in error.lines().take(12) {
+            writeln!(out, "    {line}")?;
+        }
+    }
+    if case.verdict == Verdict::UnexpectedPass {
+        writeln!(
+            out,
+            "    listed in the expectations (entries {:?}) but no longer diverges: remove the entry",
+            case.expectations
+        )?;
+    }
+    if let Some(event) = &case.event {
+        let text = event.to_string();
+        let shown: String = text.chars().take(600).collect();
+        writeln!(out, "    event (now = {}): {shown}{}", case.now, if text.len() > shown.len() { "…" } else { "" })?;
+    }
+    for d in case.differences.iter().take(12) {
+        let tag = if d.security { format!("{} ", style("[security]").red().bold()) } else { String::new() };
+        writeln!(out, "    {tag}{}  {} ({})", style(&d.path).cyan(), style(d.rule).bold(), d.observable.key())?;
+        writeln!(out, "        reference:      {}", value(&d.reference))?;
+        writeln!(out, "        implementation: {}", value(&d.implementation))?;
+    }
+    if case.differences.len() > 12 {
+        writeln!(out, "    … and {} more differences", case.differences.len() - 12)?;
+    }
+    if let Some(path) = &case.saved_to {
+        writeln!(out, "    saved: {}  (replay: tbjwt check IMPL --replay {})", path.display(), path.display())?;
+    }
+    Ok(())
+}
+
+impl Reporter for Human {
+    fn header(&mut self, header: &RunHeader) -> std::io::Result<()> {
+        self.planned = header.planned_cases;
+        self.started = Instant::now();
+        self.header = Some(header.clone());
+        let mut err = std::io::stderr();
+        writeln!(
+            err,
+            "tbjwt check {} — level {}, domain {}, seed {}, {} fixtures + {} generated cases{}, {} jobs",
+            style(&header.implementation).bold(),
+            header.level.name(),
+            header.domain.name(),
+            style(header.seed).bold(),
+            header.fixture_cases,
+            header.generated_cases,
+            header.partition.as_ref().map(|p| format!(" (partition {p})")).unwrap_or_default(),
+            header.jobs,
+        )?;
+        if Term::stderr().is_term() {
+            let bar = ProgressBar::with_draw_target(Some(self.planned), ProgressDrawTarget::stderr_with_hz(10));
+            bar.set_style(
+                ProgressStyle::with_template("{bar:40.cyan/blue} {pos}/{len} cases  {per_sec:.bold}  {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            self.bar = Some(bar);
+        }
+        Ok(())
+    }
+
+    fn case(&mut self, case: &CaseReport) -> std::io::Result<()> {
+        self.counts.add(case.verdict);
+        self.done += 1;
+        let c = self.counts;
+        let message = format!("{} fail, {} error", c.fail, c.error);
+        let failing = c.fail + c.error + c.unexpected_pass;
+        if matches!(case.verdict, Verdict::Fail | Verdict::Error | Verdict::UnexpectedPass) && failing > STREAMED {
+            for d in &case.differences {
+                *self.signatures.entry(crate::compare::signature(d)).or_default() += 1;
+            }
+            self.keep(case);
+        } else if matches!(case.verdict, Verdict::Fail | Verdict::Error | Verdict::UnexpectedPass) {
+            for d in &case.differences {
+                *self.signatures.entry(crate::compare::signature(d)).or_default() += 1;
+            }
+            let line = format!(
+                "{} {} ({})",
+                case.verdict.name().to_uppercase(),
+                case.name,
+                case.differences.first().map_or_else(
+                    || case.error.as_deref().unwrap_or("").lines().next().unwrap_or("").to_owned(),
+                    |d| format!("{} {}", d.path, d.rule),
+                )
+            );
+            let line =
+                if failing == STREAMED { format!("{line}\n(more failures are counted, not listed)") } else { line };
+            match &self.bar {
+                Some(bar) => bar.println(line),
+                None => writeln!(std::io::stderr(), "{line}")?,
+            }
+            self.keep(case);
+        }
+        match &self.bar {
+            Some(bar) => {
+                bar.set_position(self.done);
+                bar.set_message(message);
+            }
+            None if self.last_line.elapsed() >= Duration::from_secs(2) => {
+                self.last_line = Instant::now();
+                writeln!(
+                    std::io::stderr(),
+                    "tbjwt: {}/{} cases ({:.0}/s), {message}",
+                    self.done,
+                    self.planned,
+                    self.rate()
+                )?;
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    fn footer(&mut self, footer: &RunFooter) -> std::io::Result<()> {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        let mut out = std::io::stdout().lock();
+        for case in &self.shown {
+            print_case(&mut out, case)?;
+        }
+        let c = footer.counts;
+        if c.fail + c.error + c.unexpected_pass > self.shown.len() as u64 {
+            writeln!(
+                out,
+                "\n… {} more failing cases: see --report json=PATH",
+                c.fail + c.error + c.unexpected_pass - self.shown.len() as u64
+            )?;
+        }
+        if self.signatures.len() > 1 || self.signatures.values().any(|n| *n > 1) {
+            writeln!(out, "\nDifferences across all failing cases:")?;
+            let mut by_count: Vec<(&String, &u64)> = self.signatures.iter().collect();
+            by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            for (signature, n) in by_count.iter().take(12) {
+                writeln!(out, "  {n:>6} × {signature}")?;
+            }
+        }
+        for p in &footer.expectation_problems {
+            writeln!(out, "\n{} {}", style("EXPECTATIONS").red().bold(), p.message)?;
+        }
+        writeln!(out)?;
+        if let Some(h) = &self.header {
+            let fixtures = h.fixture_cases;
+            writeln!(
+                out,
+                "{} cases ({fixtures} fixtures, {} generated) in {:.2} s — {} cases/s, {} jobs, seed {}",
+                c.total(),
+                c.total().saturating_sub(fixtures as u64).min(h.generated_cases),
+                footer.duration_seconds,
+                style(format!("{:.0}", footer.cases_per_second)).bold(),
+                h.jobs,
+                h.seed
+            )?;
+        }
+        writeln!(
+            out,
+            "pass {}  fail {}  error {}  expected {}  unexpected-pass {}",
+            style(c.pass).green(),
+            if c.fail > 0 { style(c.fail).red().bold() } else { style(c.fail) },
+            if c.error > 0 { style(c.error).yellow().bold() } else { style(c.error) },
+            c.expected,
+            if c.unexpected_pass > 0 { style(c.unexpected_pass).red().bold() } else { style(c.unexpected_pass) },
+        )?;
+        if footer.interrupted {
+            writeln!(out, "{}", style("interrupted: the counts cover the cases that finished").yellow())?;
+        }
+        if let Some(why) = &footer.stopped_early {
+            writeln!(out, "{}", style(format!("stopped early: {why}")).yellow())?;
+        }
+        let verdict = match footer.exit_code {
+            0 => style("✔ conforms".to_owned()).green().bold(),
+            1 => style("✘ diverges from the reference".to_owned()).red().bold(),
+            3 => style("✘ the implementation errored".to_owned()).yellow().bold(),
+            _ => style("✘ harness error".to_owned()).red().bold(),
+        };
+        writeln!(out, "{verdict}")?;
+        out.flush()
+    }
+}

@@ -1,0 +1,114 @@
+//! JUnit XML through `quick-junit`: one test suite per run, one testcase per case (`fail` → failure,
+//! `error` → error, `unexpected-pass` → failure, `expected` → skipped with the reason), readable by
+//! GitHub, GitLab and Jenkins. Written when the run ends (also when interrupted).
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use std::io::Write;
+use std::time::Duration;
+
+use super::{CaseReport, Reporter, RunFooter, RunHeader, Verdict};
+
+/// The JUnit reporter.
+pub struct Junit<W: Write> {
+    out: Option<W>,
+    suite: TestSuite,
+    header: Option<RunHeader>,
+}
+
+impl<W: Write> Junit<W> {
+    /// Writes to `out` at the end of the run.
+    pub fn new(out: W) -> Self {
+        Junit { out: Some(out), suite: TestSuite::new("tbjwt check"), header: None }
+    }
+}
+
+fn describe(case: &CaseReport) -> String {
+    let mut text = String::new();
+    for d in &case.differences {
+        text.push_str(&format!(
+            "{} [{}{}]: reference {} | implementation {}\n",
+            d.path,
+            d.rule,
+            if d.security { ", security" } else { "" },
+            d.reference.as_ref().map_or("(absent)".into(), |v| v.to_string()),
+            d.implementation.as_ref().map_or("(absent)".into(), |v| v.to_string())
+        ));
+    }
+    if let Some(event) = &case.event {
+        text.push_str(&format!("event (now = {}): {event}\n", case.now));
+    }
+    if let Some(path) = &case.saved_to {
+        text.push_str(&format!("saved for replay: {}\n", path.display()));
+    }
+    text
+}
+
+impl<W: Write + Send> Reporter for Junit<W> {
+    fn header(&mut self, header: &RunHeader) -> std::io::Result<()> {
+        self.suite = TestSuite::new(format!("tbjwt check {}", header.implementation));
+        self.header = Some(header.clone());
+        Ok(())
+    }
+
+    fn case(&mut self, case: &CaseReport) -> std::io::Result<()> {
+        let status = match case.verdict {
+            Verdict::Pass => TestCaseStatus::success(),
+            Verdict::Expected => {
+                let mut s = TestCaseStatus::skipped();
+                s.set_message(format!("expected divergence (expectations {:?})", case.expectations));
+                s
+            }
+            Verdict::Fail | Verdict::UnexpectedPass => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                let first = case.differences.first();
+                s.set_message(match (case.verdict, first) {
+                    (Verdict::UnexpectedPass, _) => "listed in the expectations but no longer diverges".to_owned(),
+                    (_, Some(d)) => format!("differs at {} ({})", d.path, d.rule),
+                    _ => "differs".to_owned(),
+                });
+                s.set_type(case.verdict.name());
+                s.set_description(describe(case));
+                s
+            }
+            Verdict::Error => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                s.set_message("the implementation errored");
+                s.set_description(case.error.clone().unwrap_or_default());
+                s
+            }
+        };
+        let mut test = TestCase::new(case.name.clone(), status);
+        test.set_classname(format!(
+            "tbjwt.{}",
+            match case.source {
+                super::CaseSource::Fixture => "fixtures",
+                super::CaseSource::Generated => "generated",
+            }
+        ));
+        test.set_time(Duration::from_secs_f64(case.millis / 1000.0));
+        self.suite.add_test_case(test);
+        Ok(())
+    }
+
+    fn footer(&mut self, footer: &RunFooter) -> std::io::Result<()> {
+        let mut report = Report::new("tbjwt");
+        let mut suite = std::mem::replace(&mut self.suite, TestSuite::new("done"));
+        suite.set_time(Duration::from_secs_f64(footer.duration_seconds));
+        if let Some(h) = &self.header {
+            suite.add_property(quick_junit::Property::new("seed", h.seed.to_string()));
+            suite.add_property(quick_junit::Property::new("level", h.level.name()));
+            suite.add_property(quick_junit::Property::new("domain", h.domain.name()));
+        }
+        suite.add_property(quick_junit::Property::new("interrupted", footer.interrupted.to_string()));
+        for problem in &footer.expectation_problems {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_message(problem.message.clone());
+            suite.add_test_case(TestCase::new(format!("expectations[{}]", problem.entry), s));
+        }
+        report.add_test_suite(suite);
+        if let Some(out) = self.out.take() {
+            report.serialize(out).map_err(std::io::Error::other)?;
+        }
+        Ok(())
+    }
+}
