@@ -109,7 +109,8 @@ fn authorization_code_gives_an_rs256_id_token_that_verifies_against_the_jwks() {
     let (status, discovery) = body(t.agent.get(&t.url("/.well-known/openid-configuration")).call().unwrap());
     assert_eq!(status, 200);
     let issuer = discovery["issuer"].as_str().unwrap().to_owned();
-    assert_eq!(issuer, format!("{}/", t.url("")));
+    assert_eq!(issuer, format!("{}/", t.mocks.auth0_url()), "one tenant, one issuer, whatever the case scope");
+    assert!(discovery["token_endpoint"].as_str().unwrap().starts_with(&t.url("")), "endpoints are scoped");
     let (_, jwks) = body(t.agent.get(discovery["jwks_uri"].as_str().unwrap()).call().unwrap());
     let set: jsonwebtoken::jwk::JwkSet = serde_json::from_value(jwks).unwrap();
     let key = jsonwebtoken::DecodingKey::from_jwk(&set.keys[0]).unwrap();

@@ -118,6 +118,12 @@ pub(crate) struct CaseInput {
     now: i64,
 }
 
+/// The default number of jobs: three per CPU (at most 48). A job's implementation process waits while
+/// the job plays its flows, so more jobs than CPUs keep the machine busy.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()).saturating_mul(3).clamp(1, 48)
+}
+
 /// The exit code for a run's counts and expectation problems.
 pub fn exit_code(counts: &Counts, expectation_problems: usize) -> u8 {
     if counts.fail > 0 || counts.unexpected_pass > 0 || expectation_problems > 0 {

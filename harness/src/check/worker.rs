@@ -288,7 +288,7 @@ fn slug(name: &str) -> String {
         s = s.replace("--", "-");
     }
     let s = s.trim_matches('-');
-    s.chars().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<String>().trim_matches('-').to_owned()
+    s.chars().rev().take(60).collect::<Vec<_>>().into_iter().rev().collect::<String>().trim_matches('-').to_owned()
 }
 
 fn save(dir: &std::path::Path, settings: &CheckSettings, index: u64, report: &CaseReport) -> Result<PathBuf, String> {
@@ -322,7 +322,7 @@ mod tests {
     fn slugs_are_file_safe() {
         assert_eq!(
             super::slug("node:fixtures/implementations/deviant/trims.js"),
-            "fixtures-implementations-deviant-trims-js"
+            "node-fixtures-implementations-deviant-trims-js"
         );
         assert_eq!(super::slug("cmd:python3 port.py"), "cmd-python3-port-py");
     }

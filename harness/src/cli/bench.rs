@@ -42,9 +42,9 @@ pub enum Target {
         /// Flows to measure for each.
         #[arg(long, default_value_t = 5_000)]
         cases: usize,
-        /// Threads for the reference flows.
-        #[arg(long, default_value_t = 2)]
-        jobs: usize,
+        /// Threads for the reference flows (default: three per CPU, as `check`).
+        #[arg(long)]
+        jobs: Option<usize>,
     },
 }
 
@@ -59,7 +59,9 @@ pub fn run(target: Target) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Target::Node { action, cases, spawn_cases } => node_rates(&action, cases.max(1), spawn_cases.max(1)),
-        Target::Flow { action, cases, jobs } => flow_rates(&action, cases.max(1), jobs.max(1)),
+        Target::Flow { action, cases, jobs } => {
+            flow_rates(&action, cases.max(1), jobs.unwrap_or_else(harness::check::default_jobs).max(1))
+        }
     }
 }
 
@@ -198,20 +200,46 @@ fn flow_rates(action: &Path, cases: usize, jobs: usize) -> Result<ExitCode> {
     }
     let run_only = started.elapsed().as_secs_f64() / cases as f64;
 
-    let mut client = FlowClient::new(&mocks);
+    // The runner and the flows are pipelined, as `check`'s parallel jobs overlap them: one thread keeps
+    // the Node worker busy with the next batch while two others play the flows of the previous ones.
     let started = Instant::now();
-    for chunk in events.chunks(256) {
-        let prepared: Vec<_> = chunk.iter().map(|e| client.prepare(e, DEFAULT_NOW)).collect();
-        let requests: Vec<RunRequest> = chunk
-            .iter()
-            .zip(&prepared)
-            .map(|(e, p)| RunRequest { now: DEFAULT_NOW, event: e, mocks: Some(&p.urls) })
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<(Vec<harness::flow::PreparedCase>, Vec<_>)>(4);
+    let receiver = std::sync::Mutex::new(receiver);
+    std::thread::scope(|s| -> Result<()> {
+        let flow_threads: Vec<_> = (0..2)
+            .map(|_| {
+                let (receiver, mocks) = (&receiver, &mocks);
+                s.spawn(move || -> Result<()> {
+                    let mut client = FlowClient::new(mocks);
+                    loop {
+                        let next = receiver.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.recv();
+                        let Ok((prepared, results)) = next else { return Ok(()) };
+                        for (p, r) in prepared.into_iter().zip(results) {
+                            client.observe(p, r)?;
+                        }
+                    }
+                })
+            })
             .collect();
-        let results = node.run_batch(&requests);
-        for (p, r) in prepared.into_iter().zip(results) {
-            client.observe(p, r)?;
+        let opener = FlowClient::new(&mocks);
+        for chunk in events.chunks(64) {
+            let prepared: Vec<_> = chunk.iter().map(|e| opener.prepare(e, DEFAULT_NOW)).collect();
+            let requests: Vec<RunRequest> = chunk
+                .iter()
+                .zip(&prepared)
+                .map(|(e, p)| RunRequest { now: DEFAULT_NOW, event: e, mocks: Some(&p.urls) })
+                .collect();
+            let results = node.run_batch(&requests);
+            if sender.send((prepared, results)).is_err() {
+                break;
+            }
         }
-    }
+        drop(sender);
+        for t in flow_threads {
+            t.join().map_err(|_| anyhow::anyhow!("a flow thread panicked"))??;
+        }
+        Ok(())
+    })?;
     let with_flow = started.elapsed().as_secs_f64() / cases as f64;
     node.stop();
 

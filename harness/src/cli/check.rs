@@ -35,7 +35,7 @@ pub struct Args {
     /// auth0 (what Auth0 can send) or any-json (every JSON type where the action reads) [default: auth0].
     #[arg(long, value_enum)]
     domain: Option<Domain>,
-    /// Parallel jobs, each with its own implementation process [default: the number of CPUs].
+    /// Parallel jobs, each with its own implementation process [default: three per CPU].
     #[arg(long)]
     jobs: Option<usize>,
     /// Seconds a case may take before the implementation is killed [default: 5].
@@ -149,8 +149,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         (None, None) => bail!("no implementation: pass one (reference | node:PATH | cmd:COMMAND LINE | http(s)://URL) or set `implementation` in tbjwt.toml"),
     };
     let timeout = Duration::from_secs_f64(args.timeout.or(config.timeout).unwrap_or(5.0));
-    let jobs =
-        args.jobs.or(config.jobs).unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).max(1);
+    let jobs = args.jobs.or(config.jobs).unwrap_or_else(harness::check::default_jobs).max(1);
     let expectations = match args.expectations.clone().or(config.expectations.map(|p| relative(&base, p))) {
         Some(path) => Some(Expectations::load(&path)?),
         None => None,

@@ -284,7 +284,7 @@ impl<'m> FlowClient<'m> {
         let key = self.jwks.as_ref().expect("just fetched");
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
         validation.set_audience(&[SPA_CLIENT_ID]);
-        validation.set_issuer(&[format!("{}/", case.urls.auth0)]);
+        validation.set_issuer(&[self.mocks.auth0.issuer()]);
         validation.validate_exp = false; // judged against the case's clock below
         let verified = jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation);
         let (ok, claims) = match verified {

@@ -151,7 +151,13 @@ impl Auth0Responder {
         let _ = self.base_url.set(url.trim_end_matches('/').to_owned());
     }
 
-    fn issuer(&self, scope: ScopeId) -> String {
+    /// The tenant's issuer: its root URL, the same in every scope (as one tenant is one issuer), which
+    /// also lets identical ID tokens of two flows share one signature.
+    pub fn issuer(&self) -> String {
+        format!("{}/", self.base_url.get().map_or("", String::as_str))
+    }
+
+    fn scoped_base(&self, scope: ScopeId) -> String {
         format!("{}{}/", self.base_url.get().map_or("", String::as_str), scope.prefix())
     }
 
@@ -201,7 +207,7 @@ impl Auth0Responder {
                     return oauth_error(401, "access_denied", "Unauthorized");
                 }
                 let code = field("code").to_owned();
-                let issuer = self.issuer(scope);
+                let issuer = self.issuer();
                 let access_token = self.next_id("at_");
                 self.scopes.with_mut(scope, |tenant| {
                     let Some(tenant) = tenant else {
@@ -314,15 +320,16 @@ impl Respond for Auth0Responder {
             ("POST", "/oauth/token") => self.token_endpoint(scope, request),
             ("GET", "/.well-known/jwks.json") => json_response(200, &json!({"keys": [SigningKey::get().jwk()]})),
             ("GET", "/.well-known/openid-configuration") => {
-                let issuer = self.issuer(scope);
+                let issuer = self.issuer();
+                let base = self.scoped_base(scope);
                 json_response(
                     200,
                     &json!({
                         "issuer": issuer,
-                        "authorization_endpoint": format!("{issuer}authorize"),
-                        "token_endpoint": format!("{issuer}oauth/token"),
-                        "userinfo_endpoint": format!("{issuer}userinfo"),
-                        "jwks_uri": format!("{issuer}.well-known/jwks.json"),
+                        "authorization_endpoint": format!("{base}authorize"),
+                        "token_endpoint": format!("{base}oauth/token"),
+                        "userinfo_endpoint": format!("{base}userinfo"),
+                        "jwks_uri": format!("{base}.well-known/jwks.json"),
                         "response_types_supported": ["code"],
                         "subject_types_supported": ["public"],
                         "id_token_signing_alg_values_supported": ["RS256"],
