@@ -68,7 +68,12 @@ pub(super) fn work(context: Context<'_>, make_runner: &RunnerFactory<'_>, sender
         if inputs.is_empty() {
             break;
         }
-        match job.run_batch(&inputs) {
+        let result = {
+            let _active = job.context.mocks.activity();
+            job.run_batch(&inputs)
+        };
+        job.context.mocks.maintain();
+        match result {
             Ok(reports) => {
                 for r in reports {
                     if sender.send(Ok(r)).is_err() {

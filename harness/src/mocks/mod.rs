@@ -17,6 +17,7 @@ pub use tinybird::{TinybirdResponder, TinybirdScope, Workspace};
 
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{RwLock, RwLockReadGuard};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer};
 
@@ -70,8 +71,13 @@ pub struct MockServers {
     /// The Tinybird API's state.
     pub tinybird: TinybirdResponder,
     next_scope: AtomicU64,
+    activity: RwLock<u64>,
     runtime: tokio::runtime::Runtime,
 }
+
+/// Scopes opened between two resets of the wiremock servers. wiremock keeps every request a mounted mock
+/// matched (for its own verification), so a long run resets the servers now and then to stay flat.
+pub const RESET_EVERY_SCOPES: u64 = 2_000;
 
 fn bind(service: &'static str, port: u16) -> Result<TcpListener, MockError> {
     TcpListener::bind(("127.0.0.1", port)).map_err(|source| MockError::Bind { service, port, source })
@@ -103,7 +109,15 @@ impl MockServers {
             (a, t)
         });
         auth0.set_base_url(&auth0_server.uri());
-        Ok(MockServers { auth0_server, tinybird_server, auth0, tinybird, next_scope: AtomicU64::new(1), runtime })
+        Ok(MockServers {
+            auth0_server,
+            tinybird_server,
+            auth0,
+            tinybird,
+            next_scope: AtomicU64::new(1),
+            activity: RwLock::new(1),
+            runtime,
+        })
     }
 
     /// The Auth0 mock's base URL (default scope).
@@ -140,6 +154,37 @@ impl MockServers {
         self.auth0.scopes.remove(scope);
         self.tinybird.scopes.remove(scope);
         self.tinybird.forget(scope);
+    }
+
+    /// Marks HTTP activity on the mocks (a batch of cases from its scopes' opening to their closing):
+    /// [`MockServers::maintain`] waits for every such guard to be dropped before it resets the servers.
+    pub fn activity(&self) -> RwLockReadGuard<'_, u64> {
+        self.activity.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Resets both wiremock servers (and mounts the responders again) when enough scopes were opened
+    /// since the last reset; the per-case state lives in the responders and is untouched. Call it while
+    /// holding no [`MockServers::activity`] guard.
+    pub fn maintain(&self) {
+        let opened = self.next_scope.load(Ordering::Relaxed);
+        if opened < *self.activity() + RESET_EVERY_SCOPES {
+            return;
+        }
+        let mut last_reset = self.activity.write().unwrap_or_else(|p| p.into_inner());
+        if opened < *last_reset + RESET_EVERY_SCOPES {
+            return; // another thread just did it
+        }
+        self.runtime.block_on(async {
+            self.auth0_server.reset().await;
+            self.tinybird_server.reset().await;
+            Mock::given(any()).respond_with(self.auth0.clone()).named("Auth0 tenant").mount(&self.auth0_server).await;
+            Mock::given(any())
+                .respond_with(self.tinybird.clone())
+                .named("Tinybird API")
+                .mount(&self.tinybird_server)
+                .await;
+        });
+        *last_reset = opened;
     }
 
     /// Blocks until the runtime is asked to stop by Ctrl-C (for `tbjwt mocks`).
