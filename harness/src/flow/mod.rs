@@ -302,7 +302,12 @@ impl<'m> FlowClient<'m> {
         Ok(IdTokenObservation { verified: ok, custom_claims })
     }
 
+    /// The status Tinybird answers for `pipe` with `token` as a Bearer header; 0 when the token cannot be
+    /// sent in a header at all (a browser's `fetch` refuses controls and non-Latin-1 characters too).
     fn tinybird_status(&self, case: &PreparedCase, pipe: &str, token: &str) -> Result<u16, FlowError> {
+        if !token.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)) {
+            return Ok(0);
+        }
         let url = format!("{}/v0/pipes/{}.json", case.urls.tinybird, percent(pipe));
         let response = self
             .agent

@@ -82,7 +82,8 @@ pub struct Observation {
     pub id_token: Option<IdTokenObservation>,
     /// The Tinybird JWT the browser would use.
     pub tinybird_jwt: Option<TokenObservation>,
-    /// Pipe → HTTP status from the Tinybird mock: every configured pipe, then the decoys.
+    /// Pipe → HTTP status from the Tinybird mock: every configured pipe, then the decoys (0: the token
+    /// cannot be sent in an HTTP header at all, as a browser's `fetch` refuses it).
     pub access: Map<String, Value>,
     /// Security findings.
     pub security: Vec<SecurityFinding>,

@@ -1,0 +1,232 @@
+//! The harness tests itself: every committed deviant implementation must fail, on the observable and
+//! rule its header names, shrunk to a small event; every conforming one must pass (at the level its
+//! header names). Prints the kill score, the false-alarm count and the mean shrunk size, and keeps an
+//! insta snapshot of each implementation's check summary under `snapshots/implementations/`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+use harness::check::{run_check, CheckSettings};
+use harness::compare::{signature, Level};
+use harness::generate::Domain;
+use harness::report::{CaseReport, Counts, Reporter, RunFooter, RunHeader, Verdict};
+use harness::runner::{Implementation, RunnerSettings};
+
+/// Keeps every failing case report.
+#[derive(Clone, Default)]
+struct Collect(Arc<Mutex<Vec<CaseReport>>>);
+
+impl Reporter for Collect {
+    fn header(&mut self, _: &RunHeader) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn case(&mut self, case: &CaseReport) -> std::io::Result<()> {
+        if case.verdict != Verdict::Pass {
+            self.0.lock().unwrap().push(case.clone());
+        }
+        Ok(())
+    }
+    fn footer(&mut self, _: &RunFooter) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What a file's header comment says.
+#[derive(Debug, Clone)]
+struct Header {
+    caught_by: Vec<String>,
+    rule: String,
+    domain: Domain,
+    level: Level,
+}
+
+fn header(path: &Path) -> Header {
+    let text = std::fs::read_to_string(path).unwrap();
+    let field = |name: &str| {
+        text.lines().find_map(|l| l.trim_start_matches([' ', '*']).strip_prefix(name).map(|v| v.trim().to_owned()))
+    };
+    let caught = field("Caught by:").unwrap_or_default();
+    let (observables, rule) =
+        caught.split_once(" (").map_or((caught.as_str(), ""), |(o, r)| (o, r.trim_end_matches(')')));
+    Header {
+        caught_by: observables.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect(),
+        rule: rule.to_owned(),
+        domain: if field("Domain:").as_deref() == Some("any-json") { Domain::AnyJson } else { Domain::Auth0 },
+        level: if field("Level:").as_deref() == Some("semantic") { Level::Semantic } else { Level::Strict },
+    }
+}
+
+fn implementation_of(path: &Path) -> Implementation {
+    if path.extension().is_some_and(|e| e == "py") {
+        Implementation::Cmd(vec!["python3".into(), path.display().to_string()])
+    } else {
+        Implementation::Node(path.to_owned())
+    }
+}
+
+struct Run {
+    counts: Counts,
+    failures: Vec<CaseReport>,
+}
+
+fn check(implementation: &Implementation, level: Level, domain: Domain) -> Run {
+    let root = common::repo_root();
+    let settings = CheckSettings {
+        implementation: implementation.to_string(),
+        level,
+        domain,
+        cases: 30,
+        seed: 20261128,
+        jobs: 1, // one job: which failure gets shrunk is then deterministic, and so is the snapshot
+        shrink_steps: 150,
+        shrink_failures: 1,
+        fixture_dirs: vec![root.join("fixtures/events"), root.join("fixtures/regressions")],
+        ..CheckSettings::default()
+    };
+    let runner_settings = RunnerSettings::default();
+    let factory = || implementation.runner(runner_settings).map_err(|e| e.to_string());
+    let collect = Collect::default();
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(collect.clone())];
+    let footer = run_check(&settings, &factory, &mut reporters, Arc::new(AtomicBool::new(false))).unwrap();
+    let failures = std::mem::take(&mut *collect.0.lock().unwrap());
+    Run { counts: footer.counts, failures }
+}
+
+fn files(dir: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(common::repo_root().join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "js" || e == "py"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The summary snapshotted for review: verdict counts and the distinct differences.
+fn summary(run: &Run) -> BTreeMap<String, serde_json::Value> {
+    let mut signatures: BTreeMap<String, u64> = BTreeMap::new();
+    for case in &run.failures {
+        for d in &case.differences {
+            *signatures.entry(signature(d)).or_default() += 1;
+        }
+    }
+    let c = run.counts;
+    BTreeMap::from([
+        ("counts".to_owned(), serde_json::json!({"pass": c.pass, "fail": c.fail, "error": c.error})),
+        ("differences".to_owned(), serde_json::to_value(signatures).unwrap()),
+    ])
+}
+
+fn snapshot(name: &str, run: &Run) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(common::repo_root().join("snapshots/implementations"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_yaml_snapshot!(name.to_owned(), summary(run)));
+}
+
+fn in_parallel<T: Send>(items: Vec<PathBuf>, f: impl Fn(&Path) -> T + Sync) -> Vec<(PathBuf, T)> {
+    let queue = Mutex::new(items.into_iter());
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| loop {
+                let Some(path) = queue.lock().unwrap().next() else { return };
+                let result = f(&path);
+                results.lock().unwrap().push((path, result));
+            });
+        }
+    });
+    let mut v = results.into_inner().unwrap();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+#[test]
+fn every_deviant_is_killed_on_its_observable_and_rule() {
+    let deviants = files("fixtures/implementations/deviant");
+    assert!(deviants.len() >= 30, "at least 30 deviants, found {}", deviants.len());
+    let runs = in_parallel(deviants, |path| {
+        let h = header(path);
+        assert!(
+            !h.caught_by.is_empty() && !h.rule.is_empty(),
+            "{}: the header names the observable and rule",
+            path.display()
+        );
+        (h.clone(), check(&implementation_of(path), Level::Semantic, h.domain))
+    });
+    let mut killed = 0;
+    let mut shrunk_sizes = Vec::new();
+    let mut problems = Vec::new();
+    for (path, (h, run)) in &runs {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        snapshot(&format!("deviant__{name}"), run);
+        if run.counts.fail == 0 {
+            problems.push(format!("{name}: not killed ({:?})", run.counts));
+            continue;
+        }
+        killed += 1;
+        let on_target = run
+            .failures
+            .iter()
+            .flat_map(|c| &c.differences)
+            .any(|d| h.caught_by.contains(&d.observable.key().to_owned()) && d.rule.to_string() == h.rule);
+        if !on_target {
+            let seen: Vec<String> = run.failures.iter().flat_map(|c| &c.differences).map(signature).take(5).collect();
+            problems.push(format!("{name}: no difference on {:?} citing {} (saw {seen:?})", h.caught_by, h.rule));
+        }
+        if let Some(case) = run.failures.iter().find(|c| c.shrunk_size.is_some()) {
+            let (size, original) = (case.shrunk_size.unwrap_or(0), case.original_size.unwrap_or(0));
+            shrunk_sizes.push(size);
+            // Small, unless the divergence needs a big event (over 50 pipes, say): then clearly smaller.
+            if size > 600 && size * 4 > original * 3 {
+                problems.push(format!("{name}: shrunk event still {size} bytes (from {original})"));
+            }
+        }
+    }
+    let mean = shrunk_sizes.iter().sum::<usize>() as f64 / shrunk_sizes.len().max(1) as f64;
+    eprintln!(
+        "kill score: {killed}/{} deviants killed; {} shrunk, mean shrunk event {mean:.0} bytes",
+        runs.len(),
+        shrunk_sizes.len()
+    );
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn every_conforming_implementation_passes() {
+    let root = common::repo_root();
+    let mut items = files("fixtures/implementations/conforming");
+    items.push(root.join("fixtures/implementations/published"));
+    items.push(root.join("fixtures/implementations/tinybird-jwt"));
+    items.push(root.join("fixtures/implementations/python/protocol_stdio.py"));
+    let runs = in_parallel(items, |path| {
+        let level = if path.is_dir() || path.extension().is_some_and(|e| e == "py") {
+            Level::Strict
+        } else {
+            header(path).level
+        };
+        let implementation = implementation_of(path);
+        let at_level = check(&implementation, level, Domain::AnyJson);
+        let strict = (level == Level::Semantic).then(|| check(&implementation, Level::Strict, Domain::Auth0));
+        (level, at_level, strict)
+    });
+    let mut false_alarms = 0;
+    for (path, (level, run, strict)) in &runs {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        snapshot(&format!("conforming__{name}"), run);
+        if run.counts.fail + run.counts.error > 0 {
+            false_alarms += 1;
+            eprintln!("{name}: false alarm at {level:?}: {:?}", run.counts);
+        }
+        if let Some(strict) = strict {
+            assert!(strict.counts.fail > 0, "{name} differs in token bytes only: strict must tell");
+        }
+    }
+    eprintln!("false alarms: {false_alarms}/{} conforming implementations", runs.len());
+    assert_eq!(false_alarms, 0);
+}
