@@ -6,16 +6,22 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "full")]
 pub mod check;
 pub mod compare;
 pub mod event;
+#[cfg(feature = "full")]
 pub mod flow;
+pub mod fuzzing;
+#[cfg(feature = "full")]
 pub mod generate;
 pub mod js;
 pub mod jwt;
 pub mod mocks;
 pub mod node;
+pub mod observation;
 pub mod outcome;
+#[cfg(feature = "full")]
 pub mod report;
 pub mod review;
 pub mod runner;

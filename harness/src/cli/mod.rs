@@ -3,6 +3,8 @@
 
 mod bench;
 mod check;
+mod fuzz;
+mod import_crash;
 mod mocks;
 mod observe;
 mod run;
@@ -32,6 +34,10 @@ enum Command {
     Observe(observe::Args),
     /// Serve the Auth0 and Tinybird mocks until interrupted.
     Mocks(mocks::Args),
+    /// Fuzz the pipe-name input against an implementation (libFuzzer on nightly, proptest otherwise).
+    Fuzz(fuzz::Args),
+    /// Turn a libFuzzer artifact into a replayed case under fixtures/regressions/.
+    ImportCrash(import_crash::Args),
     /// Measure the harness's own speed.
     #[command(subcommand)]
     Bench(bench::Target),
@@ -51,6 +57,8 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Observe(args) => observe::run(args),
         Command::Mocks(args) => mocks::run(args),
+        Command::Fuzz(args) => fuzz::run(args),
+        Command::ImportCrash(args) => import_crash::run(args),
         Command::Bench(target) => bench::run(target),
     };
     match result {

@@ -3,8 +3,8 @@
 use serde_json::{json, Map, Value};
 
 use super::{CompareOptions, Level, Observable};
-use crate::flow::Observation;
 use crate::jwt::{hs256_verify, DecodedJwt};
+use crate::observation::Observation;
 use crate::review::looks_like_jwt;
 
 /// What normalising needs besides the observation.

@@ -7,9 +7,7 @@
 //! gives the `mocks` URLs; the implementation runs (alone or in a batch); [`FlowClient::observe`] plays
 //! the rest and closes the scope.
 
-mod observation;
-
-pub use observation::{IdTokenObservation, Login, Observation, SecurityFinding, TokenObservation, TokenSource};
+pub use crate::observation::{IdTokenObservation, Login, Observation, SecurityFinding, TokenObservation, TokenSource};
 
 use serde_json::{json, Map, Value};
 use std::time::Duration;

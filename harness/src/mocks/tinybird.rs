@@ -1,7 +1,7 @@
 //! The Tinybird pipe API mock: `GET /v0/pipes/{name}.json`, judged as Tinybird's server judges tokens.
 //!
 //! The decision is a pure function ([`decide`]) so that fuzz targets and tests can use it without HTTP;
-//! [`TinybirdResponder`] puts it behind wiremock with per-case scopes, the clock of the case, and a
+//! `TinybirdResponder` (in the `full` build) puts it behind wiremock with per-case scopes, the clock of the case, and a
 //! per-token-name requests-per-second budget.
 //!
 //! A JWT is judged in this order, each failure a 403 unless noted:
@@ -16,12 +16,7 @@
 //! A workspace's admin token (`p.…`) opens every pipe of its workspace.
 
 use serde_json::{json, Map, Value};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use wiremock::{Request, Respond, ResponseTemplate};
 
-use super::scope::{split_scope, ScopeId, Scoped};
-use super::Clock;
 use crate::jwt::{hs256_verify, DecodedJwt};
 
 /// Where Tinybird's error bodies point.
@@ -76,7 +71,8 @@ impl Workspace {
         }
     }
 
-    fn pipe(&self, name: &str) -> Option<&Pipe> {
+    /// The pipe named `name`, if the workspace has one.
+    pub fn pipe(&self, name: &str) -> Option<&Pipe> {
         self.pipes.iter().find(|p| p.name == name)
     }
 }
@@ -228,96 +224,4 @@ pub fn pipe_body(pipe: &Pipe, params: &Map<String, Value>) -> Value {
         "rows_before_limit_at_least": rows,
         "statistics": {"elapsed": 0.000_42, "rows_read": pipe.rows.len(), "bytes_read": pipe.rows.len() * 32}
     })
-}
-
-/// The Tinybird world of one scope.
-#[derive(Debug, Clone)]
-pub struct TinybirdScope {
-    /// The workspaces.
-    pub workspaces: Vec<Workspace>,
-    /// The clock `exp` and the rate budget are judged by.
-    pub clock: Clock,
-}
-
-/// Requests counted per (scope, workspace, token name, second).
-type Budget = HashMap<(ScopeId, String, String), (i64, u64)>;
-
-/// The wiremock responder for the pipe API.
-#[derive(Clone, Default)]
-pub struct TinybirdResponder {
-    /// Per-scope worlds.
-    pub scopes: Arc<Scoped<TinybirdScope>>,
-    budget: Arc<Mutex<Budget>>,
-}
-
-fn token_of(request: &Request) -> String {
-    if let Some(value) = request.headers.get("authorization").and_then(|v| v.to_str().ok()) {
-        if let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) {
-            return token.trim().to_owned();
-        }
-    }
-    request.url.query_pairs().find(|(k, _)| k == "token").map(|(_, v)| v.into_owned()).unwrap_or_default()
-}
-
-fn json_response(status: u16, body: &Value) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_raw(body.to_string().into_bytes(), "application/json")
-}
-
-impl TinybirdResponder {
-    /// Forgets the rate budget of a finished scope.
-    pub fn forget(&self, scope: ScopeId) {
-        self.budget.lock().unwrap_or_else(|p| p.into_inner()).retain(|(s, _, _), _| *s != scope);
-    }
-
-    fn over_budget(&self, scope: ScopeId, workspace: &str, grant: &Grant, second: i64) -> bool {
-        let (Some(name), Some(rps)) = (&grant.token_name, grant.rps) else { return false };
-        let mut budget = self.budget.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = budget.entry((scope, workspace.to_owned(), name.clone())).or_insert((second, 0));
-        if entry.0 != second {
-            *entry = (second, 0);
-        }
-        entry.1 += 1;
-        entry.1 > rps
-    }
-}
-
-impl Respond for TinybirdResponder {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let (scope, path) = split_scope(request.url.path());
-        let Some(encoded) = path.strip_prefix("/v0/pipes/").and_then(|p| p.strip_suffix(".json")) else {
-            return json_response(404, &json!({"error": "Not found", "documentation": DOCUMENTATION}));
-        };
-        let pipe = percent_encoding::percent_decode_str(encoded).decode_utf8_lossy().into_owned();
-        let token = token_of(request);
-        let answer = self.scopes.with(scope, |world| {
-            let Some(world) = world else {
-                return Err(Denial { status: 404, error: format!("no such case scope: {}", scope.0) });
-            };
-            let now = world.clock.now();
-            let grant = decide(&world.workspaces, &token, &pipe, now)?;
-            let workspace = &world.workspaces[grant.workspace];
-            if self.over_budget(scope, &workspace.id, &grant, now) {
-                let name = grant.token_name.clone().unwrap_or_default();
-                return Err(Denial {
-                    status: 429,
-                    error: format!(
-                        "Too many requests: the token '{name}' is over its limit of {} requests per second",
-                        grant.rps.unwrap_or(0)
-                    ),
-                });
-            }
-            let mut params: Map<String, Value> = request
-                .url
-                .query_pairs()
-                .filter(|(k, _)| k != "token")
-                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-                .collect();
-            params.extend(grant.fixed_params.clone());
-            Ok(pipe_body(workspace.pipe(&pipe).expect("decide checked the pipe exists"), &params))
-        });
-        match answer {
-            Ok(body) => json_response(200, &body),
-            Err(denial) => json_response(denial.status, &denial.body()),
-        }
-    }
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use super::{HttpRunner, Launcher, ProgramRunner, ReferenceRunner, Runner, RunnerSettings};
+use super::{Launcher, ProgramRunner, ReferenceRunner, Runner, RunnerSettings};
 use crate::node::{ActionSource, NodeError};
 
 /// A parsed implementation name.
@@ -37,6 +37,9 @@ pub enum StartError {
     /// Node.js, npm, or the action folder.
     #[error(transparent)]
     Node(#[from] NodeError),
+    /// This build leaves the runner out (the library without its `full` feature has no HTTP client).
+    #[error("{0} runners need the harness's `full` feature")]
+    NotBuilt(&'static str),
 }
 
 impl FromStr for Implementation {
@@ -95,7 +98,10 @@ impl Implementation {
                 Box::new(ProgramRunner::new(Launcher::node(self.to_string(), &action)?, settings))
             }
             Implementation::Cmd(argv) => Box::new(ProgramRunner::new(Launcher::program(argv), settings)),
-            Implementation::Http(url) => Box::new(HttpRunner::new(url, settings)),
+            #[cfg(feature = "full")]
+            Implementation::Http(url) => Box::new(super::HttpRunner::new(url, settings)),
+            #[cfg(not(feature = "full"))]
+            Implementation::Http(_) => return Err(StartError::NotBuilt("http")),
         })
     }
 }

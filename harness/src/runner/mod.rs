@@ -16,6 +16,7 @@
 
 pub mod channel;
 mod func;
+#[cfg(feature = "full")]
 mod http;
 mod implementation;
 mod program;
@@ -23,6 +24,7 @@ pub mod protocol;
 mod reference;
 
 pub use func::{from_fn, FnRunner};
+#[cfg(feature = "full")]
 pub use http::HttpRunner;
 pub use implementation::{Implementation, ImplementationParseError, StartError};
 pub use program::{Launcher, ProgramRunner};

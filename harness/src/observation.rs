@@ -1,4 +1,4 @@
-//! What one login flow shows: the outcome, and what it did to the world (stored metadata, ID token
+//! What one login flow (`flow`) shows: the outcome, and what it did to the world (stored metadata, ID token
 //! claims, the Tinybird JWT and which pipes it opens), plus the security findings the comparator reports
 //! above everything else.
 

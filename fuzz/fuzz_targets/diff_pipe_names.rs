@@ -1,0 +1,41 @@
+//! Pipe-name inputs → the differential check against an implementation named by `TBJWT_IMPL` (default:
+//! the bundled JavaScript action through the Node worker, kept alive across executions). A divergence
+//! aborts with the diff printed; `tbjwt import-crash` turns the artifact into a replayed case.
+#![no_main]
+
+use std::sync::{Mutex, OnceLock};
+
+use harness::compare::Level;
+use harness::fuzzing::{compare_outcomes, pipe_names_event};
+use harness::js::JsValue;
+use harness::runner::{Implementation, RunRequest, Runner, RunnerSettings};
+use libfuzzer_sys::fuzz_target;
+
+const NOW: i64 = 1_764_000_000;
+
+fn runner() -> &'static Mutex<Box<dyn Runner>> {
+    static RUNNER: OnceLock<Mutex<Box<dyn Runner>>> = OnceLock::new();
+    RUNNER.get_or_init(|| {
+        let name = std::env::var("TBJWT_IMPL").unwrap_or_else(|_| {
+            format!("node:{}/../fixtures/implementations/tinybird-jwt", env!("CARGO_MANIFEST_DIR"))
+        });
+        let implementation: Implementation = name.parse().unwrap_or_else(|e| panic!("TBJWT_IMPL: {e}"));
+        let mut runner = implementation.runner(RunnerSettings::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        runner.prepare().unwrap_or_else(|e| panic!("{name}: {e}"));
+        Mutex::new(runner)
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let event = pipe_names_event(data);
+    let reference = harness::spec::outcome(&JsValue::from_json(&event), NOW);
+    let result = runner().lock().unwrap().run(&RunRequest { now: NOW, event: &event, mocks: None });
+    let implementation = match result {
+        Ok(outcome) => outcome,
+        Err(errored) => panic!("the implementation errored on {event}: {errored}"),
+    };
+    let differences = compare_outcomes(&event, NOW, &reference, &implementation, Level::Semantic);
+    if !differences.is_empty() {
+        panic!("divergence on {event}:\n{}", serde_json::to_string_pretty(&differences).unwrap());
+    }
+});

@@ -1,0 +1,17 @@
+//! Arbitrary JSON-ish events (built with `arbitrary`, any JSON at every place the action reads) → the
+//! reference never panics, and its outcome serialises and parses back unchanged.
+#![no_main]
+
+use harness::js::JsValue;
+use harness::outcome::Outcome;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let event = harness::fuzzing::arbitrary_event(data);
+    let now = i64::from(data.first().copied().unwrap_or(0)) * 86_400;
+    let evaluation = harness::spec::evaluate(&JsValue::from_json(&event), now);
+    let text = serde_json::to_string(&evaluation.outcome).expect("an outcome serialises");
+    let back: Outcome = serde_json::from_str(&text).expect("an outcome parses back");
+    assert_eq!(back, evaluation.outcome);
+    assert!(!evaluation.trace.is_empty());
+});

@@ -1,0 +1,196 @@
+//! The running mocks: both wiremock servers, their responders and per-case scopes (the `full` build).
+
+#[path = "auth0.rs"]
+pub mod auth0;
+#[path = "scope.rs"]
+pub mod scope;
+#[path = "signing_key.rs"]
+mod signing_key;
+#[path = "tinybird_http.rs"]
+mod tinybird_http;
+
+pub use super::tinybird::Workspace;
+pub use auth0::{Auth0Responder, Tenant};
+pub use scope::ScopeId;
+pub use signing_key::{SigningKey, KEY_ID};
+pub use tinybird_http::{TinybirdResponder, TinybirdScope};
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{RwLock, RwLockReadGuard};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer};
+
+use crate::runner::protocol::MockUrls;
+
+/// The clock a scope judges time by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// A case's frozen `now`.
+    Fixed(i64),
+    /// The wall clock (for `tbjwt mocks`).
+    Wall,
+}
+
+impl Clock {
+    /// The current time in whole seconds.
+    pub fn now(self) -> i64 {
+        match self {
+            Clock::Fixed(now) => now,
+            Clock::Wall => {
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+            }
+        }
+    }
+}
+
+/// The mocks could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum MockError {
+    /// A port could not be bound.
+    #[error("cannot listen on 127.0.0.1:{port} for the {service} mock: {source}")]
+    Bind {
+        /// Which mock.
+        service: &'static str,
+        /// The port asked for (0: any).
+        port: u16,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The async runtime could not start.
+    #[error("cannot start the mocks' runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// Both mocks, running.
+pub struct MockServers {
+    auth0_server: MockServer,
+    tinybird_server: MockServer,
+    /// The Auth0 tenant's state and internals.
+    pub auth0: Auth0Responder,
+    /// The Tinybird API's state.
+    pub tinybird: TinybirdResponder,
+    next_scope: AtomicU64,
+    activity: RwLock<u64>,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// Scopes opened between two resets of the wiremock servers. wiremock keeps every request a mounted mock
+/// matched (for its own verification), so a long run resets the servers now and then to stay flat.
+pub const RESET_EVERY_SCOPES: u64 = 2_000;
+
+fn bind(service: &'static str, port: u16) -> Result<TcpListener, MockError> {
+    TcpListener::bind(("127.0.0.1", port)).map_err(|source| MockError::Bind { service, port, source })
+}
+
+impl MockServers {
+    /// Starts both mocks on free ports.
+    pub fn start() -> Result<MockServers, MockError> {
+        MockServers::start_on(0, 0)
+    }
+
+    /// Starts both mocks on the given ports (0: any free port).
+    pub fn start_on(auth0_port: u16, tinybird_port: u16) -> Result<MockServers, MockError> {
+        let auth0_listener = bind("Auth0", auth0_port)?;
+        let tinybird_listener = bind("Tinybird", tinybird_port)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("tbjwt-mocks")
+            .enable_all()
+            .build()
+            .map_err(MockError::Runtime)?;
+        let auth0 = Auth0Responder::default();
+        let tinybird = TinybirdResponder::default();
+        let (auth0_server, tinybird_server) = runtime.block_on(async {
+            let a = MockServer::builder().listener(auth0_listener).disable_request_recording().start().await;
+            let t = MockServer::builder().listener(tinybird_listener).disable_request_recording().start().await;
+            Mock::given(any()).respond_with(auth0.clone()).named("Auth0 tenant").mount(&a).await;
+            Mock::given(any()).respond_with(tinybird.clone()).named("Tinybird API").mount(&t).await;
+            (a, t)
+        });
+        auth0.set_base_url(&auth0_server.uri());
+        Ok(MockServers {
+            auth0_server,
+            tinybird_server,
+            auth0,
+            tinybird,
+            next_scope: AtomicU64::new(1),
+            activity: RwLock::new(1),
+            runtime,
+        })
+    }
+
+    /// The Auth0 mock's base URL (default scope).
+    pub fn auth0_url(&self) -> String {
+        self.auth0_server.uri()
+    }
+
+    /// The Tinybird mock's base URL (default scope).
+    pub fn tinybird_url(&self) -> String {
+        self.tinybird_server.uri()
+    }
+
+    /// A fresh scope for one case.
+    pub fn new_scope(&self) -> ScopeId {
+        ScopeId(self.next_scope.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The base URLs an implementation gets for `scope`.
+    pub fn urls(&self, scope: ScopeId) -> MockUrls {
+        MockUrls {
+            auth0: format!("{}{}", self.auth0_url(), scope.prefix()),
+            tinybird: format!("{}{}", self.tinybird_url(), scope.prefix()),
+        }
+    }
+
+    /// Sets up `scope` with a tenant and a Tinybird world.
+    pub fn open_scope(&self, scope: ScopeId, tenant: Tenant, world: TinybirdScope) {
+        self.auth0.scopes.insert(scope, tenant);
+        self.tinybird.scopes.insert(scope, world);
+    }
+
+    /// Forgets everything about `scope`.
+    pub fn close_scope(&self, scope: ScopeId) {
+        self.auth0.scopes.remove(scope);
+        self.tinybird.scopes.remove(scope);
+        self.tinybird.forget(scope);
+    }
+
+    /// Marks HTTP activity on the mocks (a batch of cases from its scopes' opening to their closing):
+    /// [`MockServers::maintain`] waits for every such guard to be dropped before it resets the servers.
+    pub fn activity(&self) -> RwLockReadGuard<'_, u64> {
+        self.activity.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Resets both wiremock servers (and mounts the responders again) when enough scopes were opened
+    /// since the last reset; the per-case state lives in the responders and is untouched. Call it while
+    /// holding no [`MockServers::activity`] guard.
+    pub fn maintain(&self) {
+        let opened = self.next_scope.load(Ordering::Relaxed);
+        if opened < *self.activity() + RESET_EVERY_SCOPES {
+            return;
+        }
+        let mut last_reset = self.activity.write().unwrap_or_else(|p| p.into_inner());
+        if opened < *last_reset + RESET_EVERY_SCOPES {
+            return; // another thread just did it
+        }
+        self.runtime.block_on(async {
+            self.auth0_server.reset().await;
+            self.tinybird_server.reset().await;
+            Mock::given(any()).respond_with(self.auth0.clone()).named("Auth0 tenant").mount(&self.auth0_server).await;
+            Mock::given(any())
+                .respond_with(self.tinybird.clone())
+                .named("Tinybird API")
+                .mount(&self.tinybird_server)
+                .await;
+        });
+        *last_reset = opened;
+    }
+
+    /// Blocks until the runtime is asked to stop by Ctrl-C (for `tbjwt mocks`).
+    pub fn serve_until_interrupted(&self) {
+        self.runtime.block_on(async {
+            let _ = tokio::signal::ctrl_c().await;
+        });
+    }
+}
