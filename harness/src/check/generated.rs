@@ -46,8 +46,12 @@ pub fn event_size(event: &Value) -> usize {
 }
 
 /// Shrinks `tree` while `fails` holds, within `max_steps` candidate evaluations; returns the smallest
-/// failing event and the number of steps taken.
-pub fn shrink(mut tree: EventTree, max_steps: usize, mut fails: impl FnMut(&Value) -> bool) -> (Value, usize) {
+/// failing value and the number of steps taken.
+pub fn shrink<T: ValueTree + ?Sized>(
+    tree: &mut T,
+    max_steps: usize,
+    mut fails: impl FnMut(&T::Value) -> bool,
+) -> (T::Value, usize) {
     let mut best = tree.current();
     let mut steps = 0;
     if !tree.simplify() {
@@ -96,7 +100,7 @@ mod tests {
             .find(|i| fails(&event_tree(Domain::Auth0, 1, *i).current()))
             .expect("some case has an empty segment");
         let original = event_tree(Domain::Auth0, 1, index).current();
-        let (shrunk, steps) = shrink(event_tree(Domain::Auth0, 1, index), 1000, fails);
+        let (shrunk, steps) = shrink(&mut *event_tree(Domain::Auth0, 1, index), 1000, fails);
         assert!(fails(&shrunk));
         assert!(steps > 0);
         assert!(event_size(&shrunk) <= event_size(&original));

@@ -256,7 +256,7 @@ impl Job<'_> {
         let name = report.name.clone();
         let mut error = None;
         let (shrunk, steps) =
-            shrink(event_tree(settings.domain, settings.seed, index), settings.shrink_steps, |candidate| {
+            shrink(&mut *event_tree(settings.domain, settings.seed, index), settings.shrink_steps, |candidate| {
                 if error.is_some() || self.context.interrupt.load(Ordering::Relaxed) {
                     return false;
                 }

@@ -193,7 +193,11 @@ fn campaign(args: &Args) -> Result<ExitCode> {
                 continue;
             }
             let rate = executions as f64 / started.elapsed().as_secs_f64();
-            let (shrunk, steps) = shrink(tree, |data| diverges(&mut runner, data).is_some());
+            let mut tree = tree;
+            let ((flags, pipes), steps) = harness::check::generated::shrink(&mut tree, 500, |(flags, pipes)| {
+                diverges(&mut runner, &pipe_names_input(*flags, pipes)).is_some()
+            });
+            let shrunk = pipe_names_input(flags, &pipes);
             let differences = diverges(&mut runner, &shrunk).unwrap_or(differences);
             let saved = save(&args.save_failures, &args.implementation, seed, &shrunk, &differences)?;
             println!(
@@ -231,35 +235,6 @@ fn campaign(args: &Args) -> Result<ExitCode> {
         executions as f64 / secs
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn shrink<T>(mut tree: T, mut fails: impl FnMut(&[u8]) -> bool) -> (Vec<u8>, usize)
-where
-    T: ValueTree<Value = (u8, String)>,
-{
-    let input = |t: &T| {
-        let (f, p) = t.current();
-        pipe_names_input(f, &p)
-    };
-    let mut best = input(&tree);
-    let mut steps = 0;
-    if !tree.simplify() {
-        return (best, 0);
-    }
-    while steps < 500 {
-        steps += 1;
-        let candidate = input(&tree);
-        let advanced = if fails(&candidate) {
-            best = candidate;
-            tree.simplify()
-        } else {
-            tree.complicate()
-        };
-        if !advanced {
-            break;
-        }
-    }
-    (best, steps)
 }
 
 fn save(

@@ -92,3 +92,31 @@ pub fn parse_now(text: &str) -> Result<i64, String> {
     }
     Ok(now)
 }
+
+/// The arguments of the commands that run one case through an implementation (`run`, `observe`).
+#[derive(clap::Args)]
+pub struct CaseArgs {
+    /// The implementation: reference | node:PATH | cmd:COMMAND LINE | http(s)://URL.
+    pub implementation: harness::runner::Implementation,
+    /// An event file (any JSON object) or a case file.
+    pub event: std::path::PathBuf,
+    /// The clock, in whole seconds since the epoch (default: the case's own `now`, else the current time).
+    #[arg(long, value_parser = parse_now, allow_hyphen_values = true)]
+    pub now: Option<i64>,
+    /// Seconds the case may take before the implementation is killed.
+    #[arg(long, default_value_t = 5.0, value_parser = parse_seconds)]
+    pub timeout: f64,
+}
+
+impl CaseArgs {
+    /// The case, its clock, and a runner for the implementation.
+    pub fn prepare(&self) -> anyhow::Result<(harness::event::Case, i64, Box<dyn harness::runner::Runner>)> {
+        let case = harness::event::Case::load(&self.event)?;
+        let now = self.now.or(case.now).unwrap_or_else(wall_clock_now);
+        let settings = harness::runner::RunnerSettings {
+            case_timeout: std::time::Duration::from_secs_f64(self.timeout),
+            ..harness::runner::RunnerSettings::default()
+        };
+        Ok((case, now, self.implementation.runner(settings)?))
+    }
+}
