@@ -175,3 +175,28 @@ impl Run {
         self.log(MSG_TOKEN_SET);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn evaluation(json: &str) -> Evaluation {
+        evaluate(&JsValue::from_json_str(json).unwrap(), 1_764_000_000)
+    }
+
+    #[test]
+    fn the_trace_names_exactly_the_rules_that_applied() {
+        let early = evaluation(r#"{"secrets":{},"configuration":{}}"#);
+        assert_eq!(early.deciding_rule(), Rule::R2);
+        assert!(early.involves(Rule::R2));
+        for later in [Rule::R4, Rule::R7, Rule::R10, Rule::R11, Rule::R12] {
+            assert!(!early.involves(later), "{later} did not apply");
+        }
+        let full = evaluation(
+            r#"{"secrets":{"TINYBIRD_ADMIN_TOKEN":"k"},"configuration":{"TINYBIRD_WORKSPACE_ID":"w","TINYBIRD_PIPE_NAMES":"a"},"user":{}}"#,
+        );
+        assert_eq!(full.deciding_rule(), Rule::R12);
+        assert!(!full.involves(Rule::R1) && !full.involves(Rule::R6) && full.involves(Rule::R10));
+        assert_eq!(evaluation("null").deciding_rule(), Rule::R1);
+    }
+}
