@@ -90,3 +90,25 @@ impl fmt::Display for Rule {
         fmt::Debug::fmt(self, f)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_has_its_own_statement() {
+        let summaries: std::collections::BTreeSet<&str> = Rule::ALL.iter().map(|r| r.summary()).collect();
+        assert_eq!(summaries.len(), 12, "one distinct statement per rule");
+        for (rule, needle) in [
+            (Rule::R2, "M1"),
+            (Rule::R4, "M2"),
+            (Rule::R5, "M3"),
+            (Rule::R12, "M4"),
+            (Rule::R10, "604800"),
+            (Rule::R7, "split"),
+        ] {
+            assert!(rule.summary().contains(needle), "{rule}: {}", rule.summary());
+        }
+        assert_eq!(Rule::R11.to_string(), "R11");
+    }
+}
