@@ -50,6 +50,21 @@ v.no_padding = base.ed25519_pkcs8.replace(/=/g, '');
 v.two_blocks = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' + base.rsa_pkcs1;
 v.lowercase = base.rsa_pkcs1.replace('-----BEGIN RSA PRIVATE KEY-----', '-----begin rsa private key-----');
 v.plain_token = 'p.eyJ1IjogIm1hZGUtdXAifQ.not-a-key';
+// A PKCS#8 envelope that is well formed around a broken inner key (its SEQUENCE tag flipped).
+const brokenInner = (k, label) => {
+  const der = k.export({ format: 'der', type: 'pkcs8' });
+    let i = der.length - 1;
+  for (let j = 0; j < der.length - 4; j += 1) {
+    if (der[j] === 0x04 && (der[j + 2] === 0x30 || der[j + 3] === 0x30 || der[j + 4] === 0x30)) { i = j; break; }
+  }
+  const len = der[i + 1] & 0x80 ? 2 + (der[i + 1] & 0x7f) : 2;
+  const copy = Buffer.from(der);
+  copy[i + len] = 0x31;
+  const body = copy.toString('base64').replace(/(.{64})/g, '$1\n');
+  return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
+};
+v.rsa_pkcs8_broken_inner = brokenInner(rsa.privateKey, 'PRIVATE KEY');
+v.ec_pkcs8_broken_inner = brokenInner(ec.privateKey, 'PRIVATE KEY');
 const out = Object.entries(v).map(([name, text]) => {
   let accepted;
   try { c.createPrivateKey(text); accepted = true; } catch (_) { accepted = false; }
