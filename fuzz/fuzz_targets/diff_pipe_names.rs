@@ -28,9 +28,14 @@ fn runner() -> &'static Mutex<Box<dyn Runner>> {
 
 fuzz_target!(|data: &[u8]| {
     let event = pipe_names_event(data);
-    let reference = harness::spec::outcome(&JsValue::from_json(&event), NOW);
-    let result = runner().lock().unwrap().run(&RunRequest { now: NOW, event: &event, mocks: None });
-    let implementation = match result {
+    // The reference is computed while the implementation works on the same event.
+    let mut reference = None;
+    let request = RunRequest { now: NOW, event: &event, mocks: None };
+    let mut results = runner().lock().unwrap().run_batch_while(std::slice::from_ref(&request), &mut || {
+        reference = Some(harness::spec::outcome(&JsValue::from_json(&event), NOW));
+    });
+    let reference = reference.expect("the runner calls the work once");
+    let implementation = match results.pop().expect("one result per request") {
         Ok(outcome) => outcome,
         Err(errored) => panic!("the implementation errored on {event}: {errored}"),
     };

@@ -10,6 +10,11 @@ pub fn b64url(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Appends the base64url (no padding) of `bytes` to `out`.
+pub fn b64url_into(bytes: &[u8], out: &mut String) {
+    URL_SAFE_NO_PAD.encode_string(bytes, out);
+}
+
 /// The HS256 signature (base64url) of `signing_input` under `secret`. An empty secret, which
 /// HMAC allows but the `jsonwebtoken` crate refuses, yields `None`.
 pub fn hs256_sign(secret: &[u8], signing_input: &[u8]) -> Option<String> {

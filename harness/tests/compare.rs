@@ -147,3 +147,15 @@ fn a_port_on_the_wall_clock_passes_semantic_when_iat_is_current_and_exp_minus_ia
     let d = differences(Level::Semantic, &[], true, on_wall_clock);
     assert!(d.iter().any(|d| d.path.ends_with("/claims/iat")), "{d:#?}");
 }
+
+#[test]
+fn an_identical_run_passes_every_level_but_not_when_it_was_judged_on_the_wall_clock() {
+    let same = |n: i64, e: &Value| harness::spec::outcome(&JsValue::from_json(e), n);
+    for level in [Level::Semantic, Level::Strict] {
+        assert_eq!(differences(level, &[], true, same), [], "{level:?}");
+    }
+    // The same bytes from a runner that cannot take `now`: its iat (the case's `now`, days from the wall
+    // clock) is judged against the wall clock, so equal observations are not enough there.
+    let d = differences(Level::Semantic, &[], false, same);
+    assert!(d.iter().any(|d| d.path.ends_with("/claims/iat")), "{d:#?}");
+}

@@ -181,3 +181,25 @@ fn http_endpoint_down_or_failing_is_errored() {
     assert!(e.contains("HTTP 500") && e.contains("the port crashed"), "{e}");
     server.join().unwrap();
 }
+
+#[test]
+fn work_given_to_run_batch_while_runs_once_whether_or_not_the_program_starts() {
+    let events = [json!({"marker": 1}), json!({"marker": 2})];
+    let requests: Vec<RunRequest> =
+        events.iter().map(|e| RunRequest { now: 1_764_000_000, event: e, mocks: None }).collect();
+    for (name, starts) in [
+        (format!("cmd:python3 {} crash", misbehaving("program.py")), true),
+        ("cmd:/nonexistent/program".to_owned(), false),
+    ] {
+        let mut calls = 0;
+        let results = runner(&name, 2000).run_batch_while(&requests, &mut || calls += 1);
+        assert_eq!(calls, 1, "{name}");
+        assert_eq!(results.len(), 2, "{name}");
+        let markers: Vec<_> = results.iter().map(|r| r.as_ref().ok().map(|o| o.logs.clone())).collect();
+        if starts {
+            assert_eq!(markers, [Some(vec!["1".to_owned()]), Some(vec!["2".to_owned()])]);
+        } else {
+            assert!(results.iter().all(|r| r.as_ref().unwrap_err().to_string().contains("/nonexistent/program")));
+        }
+    }
+}

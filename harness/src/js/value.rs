@@ -48,6 +48,11 @@ impl JsObject {
         self.props.get(key)
     }
 
+    /// The own property `key`, mutable, if the object has one.
+    pub fn get_own_mut(&mut self, key: &str) -> Option<&mut JsValue> {
+        self.props.get_mut(key)
+    }
+
     /// Whether the object has an own property `key` (whatever its value).
     pub fn has_own(&self, key: &str) -> bool {
         self.props.contains_key(key)

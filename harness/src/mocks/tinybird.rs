@@ -183,9 +183,13 @@ pub fn authenticate(workspaces: &[Workspace], token: &str, now: i64) -> Result<C
 
 /// Judges a request for `pipe` with `token` at `now` (rules 1–6; the rate budget is the responder's).
 pub fn decide(workspaces: &[Workspace], token: &str, pipe: &str, now: i64) -> Result<Grant, Denial> {
-    let credential = authenticate(workspaces, token, now)?;
+    authorize(workspaces, &authenticate(workspaces, token, now)?, pipe)
+}
+
+/// Judges a request for `pipe` by a token [`authenticate`] accepted (rule 6).
+pub fn authorize(workspaces: &[Workspace], credential: &Credential, pipe: &str) -> Result<Grant, Denial> {
     let workspace = &workspaces[credential.workspace];
-    let grant = match credential.jwt {
+    let grant = match &credential.jwt {
         None => Grant { workspace: credential.workspace, token_name: None, rps: None, fixed_params: Map::new() },
         Some(jwt) => {
             let Some((_, fixed)) = jwt.scopes.iter().find(|(resource, _)| resource == pipe) else {
@@ -193,7 +197,7 @@ pub fn decide(workspaces: &[Workspace], token: &str, pipe: &str, now: i64) -> Re
             };
             Grant {
                 workspace: credential.workspace,
-                token_name: Some(jwt.name),
+                token_name: Some(jwt.name.clone()),
                 rps: jwt.rps,
                 fixed_params: fixed.clone(),
             }

@@ -105,6 +105,14 @@ pub trait Runner: Send {
         requests.iter().map(|r| self.run(r)).collect()
     }
 
+    /// Runs several cases like [`Runner::run_batch`], calling `meanwhile` once while the implementation
+    /// works on them: process-backed runners call it after sending the requests, so that the caller's own
+    /// work (computing the reference, say) overlaps the implementation's. The default calls it first.
+    fn run_batch_while(&mut self, requests: &[RunRequest<'_>], meanwhile: &mut dyn FnMut()) -> Vec<RunResult> {
+        meanwhile();
+        self.run_batch(requests)
+    }
+
     /// Releases what the runner holds (processes); it may be used again afterwards.
     fn stop(&mut self) {}
 }
@@ -124,6 +132,9 @@ impl Runner for Box<dyn Runner> {
     }
     fn run_batch(&mut self, requests: &[RunRequest<'_>]) -> Vec<RunResult> {
         (**self).run_batch(requests)
+    }
+    fn run_batch_while(&mut self, requests: &[RunRequest<'_>], meanwhile: &mut dyn FnMut()) -> Vec<RunResult> {
+        (**self).run_batch_while(requests, meanwhile)
     }
     fn stop(&mut self) {
         (**self).stop()

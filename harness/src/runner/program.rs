@@ -118,6 +118,11 @@ impl Runner for ProgramRunner {
     }
 
     fn run_batch(&mut self, requests: &[RunRequest<'_>]) -> Vec<RunResult> {
+        self.run_batch_while(requests, &mut || {})
+    }
+
+    fn run_batch_while(&mut self, requests: &[RunRequest<'_>], meanwhile: &mut dyn FnMut()) -> Vec<RunResult> {
+        let mut meanwhile = Some(meanwhile);
         let timeout = self.settings.case_timeout;
         let mut results: Vec<RunResult> = Vec::with_capacity(requests.len());
         while results.len() < requests.len() {
@@ -140,6 +145,9 @@ impl Runner for ProgramRunner {
                 sent += 1;
             }
             live.seq = first_seq + sent.max(1) - 1;
+            if let Some(work) = meanwhile.take() {
+                work();
+            }
             let mut broken = false;
             for k in 0..sent.max(1) {
                 let seq = first_seq + k;
@@ -162,6 +170,9 @@ impl Runner for ProgramRunner {
             if broken {
                 self.kill();
             }
+        }
+        if let Some(work) = meanwhile.take() {
+            work(); // nothing could be sent: the work is still owed once
         }
         results
     }
