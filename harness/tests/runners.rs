@@ -167,8 +167,22 @@ fn http_endpoint_down_or_failing_is_errored() {
     let server = std::thread::spawn(move || {
         use std::io::{Read, Write};
         let (mut stream, _) = listener.accept().unwrap();
+        // Read the whole request (headers, then content-length bytes of body): closing with unread bytes
+        // would reset the connection instead of delivering the answer.
+        let mut request = Vec::new();
         let mut buf = [0u8; 65536];
-        let _ = stream.read(&mut buf);
+        loop {
+            let n = stream.read(&mut buf).unwrap_or(0);
+            request.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&request).to_ascii_lowercase();
+            let complete = text.split_once("\r\n\r\n").is_some_and(|(head, body)| {
+                let length = head.lines().find_map(|l| l.strip_prefix("content-length:")).map(str::trim);
+                body.len() >= length.and_then(|l| l.parse().ok()).unwrap_or(0)
+            });
+            if n == 0 || complete {
+                break;
+            }
+        }
         let body = "Internal Server Error: the port crashed";
         let _ = write!(
             stream,
