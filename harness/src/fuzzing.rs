@@ -5,6 +5,9 @@
 //!   rest, as lossy UTF-8, is `TINYBIRD_PIPE_NAMES`. Plain text files make good seeds and dictionary
 //!   entries apply directly.
 //! - Event inputs: [`arbitrary`] builds any JSON value at every place the action reads.
+//!
+//! For the targets' speed, [`PipeNamesEvents`] reuses the events of pipe-name inputs and [`MintedClaims`]
+//! reads a minted token's claims back strictly without building a JSON tree.
 
 use std::borrow::Cow;
 

@@ -118,13 +118,21 @@ fn libfuzzer(args: &Args) -> Result<ExitCode> {
         .spawn()
         .context("cannot start cargo +nightly fuzz")?;
     let mut rate = None;
+    let mut executions = None;
+    let mut fuzzing_since = None; // the build before it is not fuzzing time
     let mut artifact = None;
+    let number_after =
+        |line: &str, label: &str| -> Option<u64> { line.split(label).nth(1)?.split_whitespace().next()?.parse().ok() };
     for line in std::io::BufReader::new(child.stderr.take().expect("piped")).lines() {
         let line = line?;
-        if let Some(n) =
-            line.split("exec/s: ").nth(1).and_then(|t| t.split_whitespace().next()).and_then(|n| n.parse::<u64>().ok())
-        {
+        if line.starts_with("INFO: Running with") {
+            fuzzing_since.get_or_insert_with(Instant::now);
+        }
+        if let Some(n) = number_after(&line, "exec/s: ") {
             rate = Some(n);
+        }
+        if let Some(n) = number_after(&line, "stat::number_of_executed_units:") {
+            executions = Some(n);
         }
         if let Some(path) = line.split("Test unit written to ").nth(1) {
             artifact = Some(root.join(path.trim()));
@@ -132,7 +140,18 @@ fn libfuzzer(args: &Args) -> Result<ExitCode> {
         eprintln!("{line}");
     }
     let status = child.wait()?;
-    println!("libFuzzer: {} executions/s against {}", rate.map_or("?".into(), |r| r.to_string()), args.implementation);
+    let seconds = fuzzing_since.map_or(0.0, |t| t.elapsed().as_secs_f64());
+    // libFuzzer prints no rate before its first second; the final count and the time measured here tell it.
+    let rate = rate.filter(|r| *r > 0).or_else(|| {
+        let executions = executions? as f64;
+        (seconds > 0.0).then(|| (executions / seconds).round() as u64)
+    });
+    println!(
+        "libFuzzer: {} executions in {seconds:.1} s, {} executions/s against {}",
+        executions.map_or("?".into(), |n| n.to_string()),
+        rate.map_or("?".into(), |r| r.to_string()),
+        args.implementation
+    );
     if let Some(artifact) = artifact {
         let saved = super::import_crash::import(&artifact, "diff_pipe_names", &args.save_failures)?;
         println!(

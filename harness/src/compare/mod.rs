@@ -4,7 +4,7 @@
 //! Both observations are first normalised for the level ([`normalize`]): at `semantic`, every JWT is
 //! replaced by its decoded header and claims (key order free, numbers compared as numbers) and whether
 //! its signature is valid under the admin token, and error messages are dropped; at `strict`, the raw
-//! token text is kept beside that. Then the two trees are diffed ([`diff`]). Security differences come
+//! token text is kept beside that. Then the two trees are diffed (the `diff` module). Security differences come
 //! first.
 
 mod diff;
