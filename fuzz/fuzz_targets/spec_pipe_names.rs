@@ -11,6 +11,7 @@ use std::cell::RefCell;
 
 use harness::fuzzing::{MintedClaims, PipeNamesEvents, FUZZ_ADMIN_TOKEN, FUZZ_WORKSPACE_ID};
 use harness::js::JsValue;
+use harness::jwt::hs256_verify;
 use harness::mocks::tinybird::{authenticate, authorize, Pipe, Workspace};
 use harness::spec::{self, token::EXPIRES_IN_SECONDS, token::SCOPE_TYPE};
 use libfuzzer_sys::fuzz_target;
@@ -67,8 +68,8 @@ fn check(kept: &mut Kept, data: &[u8]) {
     }
     assert_eq!(segments.next(), None, "one scope per segment");
 
-    // Tinybird's decision: the signature verifies under the admin token (its rule 3, judged before the
-    // scopes), and the token is refused exactly when a resource is empty.
+    // Tinybird's decision: the token is refused exactly when a resource is empty; an accepted token has
+    // passed its signature check under the admin token, a refused one is checked here.
     let first_pipe = claims.scopes.iter().map(|s| s.resource.as_ref()).find(|r| !r.is_empty());
     let has_empty = claims.scopes.iter().any(|s| s.resource.is_empty());
     let configured = &mut kept.workspaces[0].pipes[0].name;
@@ -77,7 +78,8 @@ fn check(kept: &mut Kept, data: &[u8]) {
     match authenticate(&kept.workspaces, token, NOW) {
         Err(denial) => {
             assert!(has_empty, "Tinybird refuses a token without an empty resource: {denial:?}");
-            assert_eq!(denial.error, EMPTY_RESOURCE, "the token verifies with the admin token");
+            assert_eq!(denial.error, EMPTY_RESOURCE, "refused for its scopes, not its signature");
+            assert!(hs256_verify(token, FUZZ_ADMIN_TOKEN.as_bytes()), "the token verifies with the admin token");
         }
         Ok(credential) => {
             assert!(!has_empty, "Tinybird accepts a token with an empty resource");
