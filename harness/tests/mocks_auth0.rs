@@ -46,6 +46,16 @@ impl Tenantry {
                 .unwrap(),
         )
     }
+    /// The token endpoint with a form-encoded body, as SPAs send it.
+    fn token_form(&self, form: &str) -> (u16, Value) {
+        body(
+            self.agent
+                .post(&self.url("/oauth/token"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .send(form.as_bytes())
+                .unwrap(),
+        )
+    }
     fn management_token(&self) -> String {
         let (status, b) = self.token(json!({"grant_type": "client_credentials", "client_id": M2M_CLIENT_ID, "client_secret": M2M_CLIENT_SECRET, "audience": "x"}));
         assert_eq!(status, 200, "{b}");
@@ -123,13 +133,7 @@ fn authorization_code_gives_an_rs256_id_token_that_verifies_against_the_jwks() {
     ];
     let code = t.mocks.auth0.authorize(t.scope, USER, &claims, "n-123");
     let form = format!("grant_type=authorization_code&client_id={SPA_CLIENT_ID}&code={code}");
-    let (status, b) = body(
-        t.agent
-            .post(&t.url("/oauth/token"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .send(form.as_bytes())
-            .unwrap(),
-    );
+    let (status, b) = t.token_form(&form);
     assert_eq!(status, 200, "{b}");
     let id_token = b["id_token"].as_str().unwrap();
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
@@ -145,13 +149,7 @@ fn authorization_code_gives_an_rs256_id_token_that_verifies_against_the_jwks() {
     assert!(c.get("https://tenant.auth0.com/x").is_none(), "auth0.com namespaces are dropped silently");
 
     // A code is good once.
-    let (status, b) = body(
-        t.agent
-            .post(&t.url("/oauth/token"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .send(form.as_bytes())
-            .unwrap(),
-    );
+    let (status, b) = t.token_form(&form);
     assert_eq!((status, b["error"].as_str()), (403, Some("invalid_grant")));
 
     // /userinfo with the access token.
