@@ -12,13 +12,11 @@ use std::cell::RefCell;
 use harness::fuzzing::{MintedClaims, PipeNamesEvents, FUZZ_ADMIN_TOKEN, FUZZ_WORKSPACE_ID};
 use harness::js::JsValue;
 use harness::jwt::hs256_verify;
-use harness::mocks::tinybird::{authenticate, authorize, Pipe, Workspace};
+use harness::mocks::tinybird::{authenticate, authorize, Pipe, Workspace, INVALID_SCOPE};
 use harness::spec::{self, token::EXPIRES_IN_SECONDS, token::SCOPE_TYPE};
 use libfuzzer_sys::fuzz_target;
 
 const NOW: i64 = 1_764_000_000;
-/// Tinybird's refusal of a token whose signature verified but one of whose scopes has an empty resource.
-const EMPTY_RESOURCE: &str = "Invalid token: every scope must be PIPES:READ with a non-empty resource";
 
 struct Kept {
     events: PipeNamesEvents,
@@ -51,8 +49,7 @@ fn check(kept: &mut Kept, data: &[u8]) {
         assert_eq!(outcome.logs, [spec::MSG_MISSING_PIPE_NAMES]);
         return;
     }
-    let mut stored = outcome.string_args_of("user.setAppMetadata");
-    let token = stored.nth(1).expect("a token is stored");
+    let token = outcome.string_args_of("user.setAppMetadata").nth(1).expect("a token is stored");
     if event.get("authorization").is_truthy() {
         assert_eq!(outcome.string_args_of("idToken.setCustomClaim").nth(1), Some(token), "the ID token has it");
     }
@@ -78,7 +75,7 @@ fn check(kept: &mut Kept, data: &[u8]) {
     match authenticate(&kept.workspaces, token, NOW) {
         Err(denial) => {
             assert!(has_empty, "Tinybird refuses a token without an empty resource: {denial:?}");
-            assert_eq!(denial.error, EMPTY_RESOURCE, "refused for its scopes, not its signature");
+            assert_eq!(denial.error, INVALID_SCOPE, "refused for its scopes, not its signature");
             assert!(hs256_verify(token, FUZZ_ADMIN_TOKEN.as_bytes()), "the token verifies with the admin token");
         }
         Ok(credential) => {

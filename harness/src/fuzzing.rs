@@ -24,14 +24,24 @@ pub const FUZZ_ADMIN_TOKEN: &str = "p.eyJ1IjogImZ1enoifQ.made-up-admin-token-for
 /// The workspace id of fuzz events.
 pub const FUZZ_WORKSPACE_ID: &str = "fuzz-workspace";
 
+/// The options byte of a pipe-name input (0 for an empty input).
+fn flags_of(data: &[u8]) -> u8 {
+    data.first().copied().unwrap_or(0)
+}
+
+/// The pipe-name part of a pipe-name input, borrowed when it is valid UTF-8.
+fn pipe_names_text(data: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(data.get(1..).unwrap_or_default())
+}
+
 /// The pipe-name part of a pipe-name input.
 pub fn pipe_names_of(data: &[u8]) -> String {
-    String::from_utf8_lossy(data.get(1..).unwrap_or_default()).into_owned()
+    pipe_names_text(data).into_owned()
 }
 
 /// The event of a pipe-name input.
 pub fn pipe_names_event(data: &[u8]) -> Value {
-    let flags = data.first().copied().unwrap_or(0);
+    let flags = flags_of(data);
     let mut user = json!({"user_id": "auth0|fuzz"});
     match (flags >> 1) & 3 {
         1 => user["id"] = json!("fuzz-user"),
@@ -71,11 +81,10 @@ impl PipeNamesEvents {
 
     /// The event of `data`, with its pipe names written into the reused event.
     pub fn event(&mut self, data: &[u8]) -> &JsValue {
-        let flags = data.first().copied().unwrap_or(0) & FLAG_BITS;
-        let event = &mut self.by_flags[usize::from(flags)];
+        let event = &mut self.by_flags[usize::from(flags_of(data) & FLAG_BITS)];
         if let Some(JsValue::String(pipe_names)) = pipe_names_slot(event) {
             pipe_names.clear();
-            pipe_names.push_str(&String::from_utf8_lossy(data.get(1..).unwrap_or_default()));
+            pipe_names.push_str(&pipe_names_text(data));
         }
         event
     }

@@ -22,6 +22,10 @@ use crate::jwt::{hs256_verify, DecodedJwt};
 /// Where Tinybird's error bodies point.
 pub const DOCUMENTATION: &str = "https://www.tinybird.co/docs/concepts/auth-tokens";
 
+/// The refusal of a token whose signature verified but one of whose scopes is not `PIPES:READ` with a
+/// non-empty resource (rule 5).
+pub const INVALID_SCOPE: &str = "Invalid token: every scope must be PIPES:READ with a non-empty resource";
+
 /// A pipe with a few rows of sample data.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pipe {
@@ -170,11 +174,7 @@ pub fn authenticate(workspaces: &[Workspace], token: &str, now: i64) -> Result<C
                 let fixed = scope.get("fixed_params").and_then(Value::as_object).cloned().unwrap_or_default();
                 scopes.push((resource.to_owned(), fixed));
             }
-            _ => {
-                return Err(Denial::forbidden(
-                    "Invalid token: every scope must be PIPES:READ with a non-empty resource",
-                ))
-            }
+            _ => return Err(Denial::forbidden(INVALID_SCOPE)),
         }
     }
     let rps = claims.pointer("/limits/rps").and_then(Value::as_u64);
