@@ -1,4 +1,5 @@
-//! Pipe-name inputs → the differential check against an implementation named by `TBJWT_IMPL` (default:
+//! Pipe-name inputs → the differential check against an implementation named by `TBJWT_IMPL`, at the level
+//! named by `TBJWT_LEVEL` (`strict` or `semantic`, the default) (implementation default:
 //! the bundled JavaScript action through the Node worker, kept alive across executions). A divergence
 //! aborts with the diff printed; `tbjwt import-crash` turns the artifact into a replayed case.
 #![no_main]
@@ -26,6 +27,15 @@ fn runner() -> &'static Mutex<Box<dyn Runner>> {
     })
 }
 
+fn level() -> Level {
+    static LEVEL: OnceLock<Level> = OnceLock::new();
+    *LEVEL.get_or_init(|| match std::env::var("TBJWT_LEVEL").as_deref() {
+        Ok("strict") => Level::Strict,
+        Ok("semantic") | Err(_) => Level::Semantic,
+        Ok(other) => panic!("TBJWT_LEVEL: `{other}` is not strict or semantic"),
+    })
+}
+
 fuzz_target!(|data: &[u8]| {
     let event = pipe_names_event(data);
     // The reference is computed while the implementation works on the same event.
@@ -39,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(outcome) => outcome,
         Err(errored) => panic!("the implementation errored on {event}: {errored}"),
     };
-    let differences = compare_outcomes(&event, NOW, &reference, &implementation, Level::Semantic);
+    let differences = compare_outcomes(&event, NOW, &reference, &implementation, level());
     if !differences.is_empty() {
         panic!("divergence on {event}:\n{}", serde_json::to_string_pretty(&differences).unwrap());
     }

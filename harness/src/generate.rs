@@ -5,6 +5,9 @@
 //!   realistic noise in the fields the action does not read.
 //! - [`Domain::AnyJson`]: every JSON type wherever the action reads a value, for implementations that
 //!   claim JavaScript-level fidelity.
+//! - [`Domain::PipeNames`]: the fuzz targets' input space: one fixed login whose pipe-name list comes
+//!   from the pipe-name grammar, with the fuzz input's flags (authorization or not, …); what
+//!   `tbjwt fuzz --engine proptest` explores through the whole flow.
 //!
 //! Every strategy shrinks towards small, plain values, so a divergence is reported on a minimal event.
 
@@ -23,6 +26,8 @@ pub enum Domain {
     Auth0,
     /// Any JSON value wherever the action reads one.
     AnyJson,
+    /// One login, pipe names from the pipe-name grammar (the fuzz targets' input space).
+    PipeNames,
 }
 
 impl Domain {
@@ -31,6 +36,7 @@ impl Domain {
         match self {
             Domain::Auth0 => "auth0",
             Domain::AnyJson => "any-json",
+            Domain::PipeNames => "pipe-names",
         }
     }
 }
@@ -40,7 +46,15 @@ pub fn events(domain: Domain) -> BoxedStrategy<Value> {
     match domain {
         Domain::Auth0 => auth0_event().boxed(),
         Domain::AnyJson => any_json_event().boxed(),
+        Domain::PipeNames => pipe_names_events().boxed(),
     }
+}
+
+/// Events of the pipe-name fuzz input space: `fuzzing::pipe_names_event` of a flags byte and a list from
+/// [`pipe_names`], shrinking towards short lists.
+pub fn pipe_names_events() -> impl Strategy<Value = Value> {
+    (0u8..8, pipe_names())
+        .prop_map(|(flags, pipes)| crate::fuzzing::pipe_names_event(&crate::fuzzing::pipe_names_input(flags, &pipes)))
 }
 
 /// A realistic pipe identifier, as Tinybird names pipes.

@@ -10,6 +10,7 @@
 pub mod check;
 pub mod compare;
 pub mod event;
+pub mod files;
 #[cfg(feature = "full")]
 pub mod flow;
 pub mod fuzzing;

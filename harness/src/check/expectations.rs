@@ -1,13 +1,26 @@
-//! Known divergences (an expectations file, TOML): each entry names a case, an observable, or both,
-//! with a reason, and optionally a link and an expiry date. A divergence covered by an entry is
-//! `expected`; a case entry whose case no longer diverges is `unexpected-pass`; an entry that covered
+//! Known divergences (an expectations file, TOML). Each entry says which divergence it accepts, as
+//! precisely as the reviewer means it, with any combination of:
+//!
+//! - `case`: a fixture or regression name (a typo is an error that suggests the closest name);
+//! - `rule`: the rule the difference is attributed to (`R1`…`R12`);
+//! - `path`: a JSON-pointer pattern of the difference, `*` matching one segment (an array index, say).
+//!   A pattern that starts with `/` is anchored at the root of the observation; one that does not matches
+//!   wherever its segments appear, so `claims/scopes/*/resource` names that claim in the recorded calls,
+//!   the stored metadata, the ID token and the Tinybird JWT alike. Since the access matrix follows from
+//!   the token's scopes, an entry that accepts a scope difference of a case also accepts that case's
+//!   access differences;
+//! - `observable`: one part of the observation (`status`, `logs`, `calls`, `app_metadata`, …).
+//!
+//! An entry covers a difference when every field it has matches. A case whose differences are all
+//! covered is `expected`; one difference no entry covers makes the case `fail`, whatever else is
+//! covered. A case entry whose case no longer diverges is `unexpected-pass`; an entry that covered
 //! nothing in a full run, or whose expiry date has passed, fails the gate: the list must shrink.
 //!
 //! ```toml
 //! [[expected]]
-//! case = "pipes_trailing_comma"     # a fixture or regression name
-//! observable = "logs"               # optional: only this observable of the case (or of every case)
-//! reason = "our port logs in Spanish"
+//! rule = "R7"                          # and/or case, path, observable
+//! path = "claims/scopes/*/resource"
+//! reason = "our port trims pipe names"
 //! link = "https://github.com/acme/port/issues/12"
 //! expires = 2027-03-31
 //! ```
@@ -16,6 +29,7 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 use crate::compare::{Difference, Observable};
+use crate::spec::Rule;
 
 /// One known divergence.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -24,6 +38,12 @@ pub struct Expectation {
     /// The case it applies to (all cases when absent).
     #[serde(default)]
     pub case: Option<String>,
+    /// The rule of the differences it accepts (all rules when absent).
+    #[serde(default)]
+    pub rule: Option<String>,
+    /// A JSON-pointer pattern of the differences it accepts (all paths when absent).
+    #[serde(default)]
+    pub path: Option<String>,
     /// The observable it applies to (all observables when absent).
     #[serde(default)]
     pub observable: Option<Observable>,
@@ -44,6 +64,14 @@ struct File {
     expected: Vec<Expectation>,
 }
 
+/// An entry, ready to match.
+#[derive(Debug, Clone, PartialEq)]
+struct Matcher {
+    rule: Option<Rule>,
+    anchored: bool,
+    segments: Option<Vec<String>>,
+}
+
 /// The entries of an expectations file.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Expectations {
@@ -51,6 +79,7 @@ pub struct Expectations {
     pub path: PathBuf,
     /// The entries, in file order.
     pub entries: Vec<Expectation>,
+    matchers: Vec<Matcher>,
 }
 
 /// An expectations file that cannot be used.
@@ -61,24 +90,68 @@ pub struct ExpectationsError {
     message: String,
 }
 
-/// A problem with the expectations found by a run; each fails the gate.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ExpectationProblem {
-    /// Index of the entry in the file (0-based).
-    pub entry: usize,
-    /// What is wrong.
-    pub message: String,
+pub use crate::report::ExpectationProblem;
+
+fn parse_rule(text: &str) -> Result<Rule, String> {
+    Rule::ALL.into_iter().find(|r| r.to_string().eq_ignore_ascii_case(text.trim())).ok_or_else(|| {
+        let names: Vec<String> = Rule::ALL.iter().map(ToString::to_string).collect();
+        let hint = super::closest(text, names.iter().map(String::as_str))
+            .map(|c| format!(" (did you mean {c}?)"))
+            .unwrap_or_default();
+        format!("`{text}` is not a rule{hint}; the rules are R1 to R12 (docs/spec.md)")
+    })
+}
+
+fn unescape(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
+/// Whether `pattern` matches `path` at `start`.
+fn matches_at(pattern: &[String], path: &[String], start: usize) -> bool {
+    pattern.len() + start <= path.len() && pattern.iter().zip(&path[start..]).all(|(p, s)| p == "*" || p == s)
+}
+
+fn path_segments(path: &str) -> Vec<String> {
+    path.trim_start_matches('/').split('/').map(unescape).collect()
+}
+
+impl Matcher {
+    fn new(entry: &Expectation) -> Result<Matcher, String> {
+        let rule = entry.rule.as_deref().map(parse_rule).transpose()?;
+        let (anchored, segments) = match entry.path.as_deref() {
+            None => (false, None),
+            Some(p) if p.trim_matches('/').is_empty() => return Err("`path` is empty".into()),
+            Some(p) => (p.starts_with('/'), Some(path_segments(p.trim_end_matches('/')))),
+        };
+        Ok(Matcher { rule, anchored, segments })
+    }
+
+    fn path_matches(&self, path: &str) -> bool {
+        let Some(pattern) = &self.segments else { return true };
+        let path = path_segments(path);
+        if self.anchored {
+            matches_at(pattern, &path, 0)
+        } else {
+            (0..path.len()).any(|start| matches_at(pattern, &path, start))
+        }
+    }
+}
+
+fn is_scope_difference(d: &Difference) -> bool {
+    d.path.contains("/claims/scopes")
 }
 
 impl Expectations {
-    /// Reads and validates a file.
+    /// Reads and validates a file (case names are checked against a run's cases by [`Expectations::validate`]).
     pub fn load(path: &Path) -> Result<Expectations, ExpectationsError> {
         let err = |message: String| ExpectationsError { path: path.to_owned(), message };
-        let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
+        let text = crate::files::read_text_limited(path, crate::files::MAX_TEXT_FILE_BYTES)
+            .map_err(|e| err(format!("cannot read: {e}")))?;
         let file: File = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
+        let mut matchers = Vec::new();
         for (i, e) in file.expected.iter().enumerate() {
-            if e.case.is_none() && e.observable.is_none() {
-                return Err(err(format!("expected[{i}] needs a `case`, an `observable`, or both")));
+            if e.case.is_none() && e.observable.is_none() && e.rule.is_none() && e.path.is_none() {
+                return Err(err(format!("expected[{i}] needs a `case`, `rule`, `path` or `observable` (or several)")));
             }
             if e.reason.trim().is_empty() {
                 return Err(err(format!("expected[{i}] needs a non-empty `reason`")));
@@ -88,21 +161,54 @@ impl Expectations {
                     return Err(err(format!("expected[{i}].expires must be a date such as 2027-03-31")));
                 }
             }
+            matchers.push(Matcher::new(e).map_err(|m| err(format!("expected[{i}]: {m}")))?);
         }
-        Ok(Expectations { path: path.to_owned(), entries: file.expected })
+        Ok(Expectations { path: path.to_owned(), entries: file.expected, matchers })
     }
 
-    /// Whether entry `i` covers `difference` in `case`.
+    /// Checks that every `case` an entry names is one of `cases` (or a generated case's name).
+    pub fn validate<'a>(&self, cases: impl Iterator<Item = &'a str> + Clone) -> Result<(), ExpectationsError> {
+        for (i, e) in self.entries.iter().enumerate() {
+            let Some(name) = &e.case else { continue };
+            if name.starts_with("generated-") || cases.clone().any(|c| c == name) {
+                continue;
+            }
+            let hint =
+                super::closest(name, cases.clone()).map(|c| format!(" (did you mean `{c}`?)")).unwrap_or_default();
+            return Err(ExpectationsError {
+                path: self.path.clone(),
+                message: format!("expected[{i}]: no case of this run is named `{name}`{hint}"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether entry `i` covers `difference` in `case` by its own fields.
     fn covers(&self, i: usize, case: &str, difference: &Difference) -> bool {
-        let e = &self.entries[i];
-        e.case.as_deref().is_none_or(|c| c == case) && e.observable.is_none_or(|o| o == difference.observable)
+        let (e, m) = (&self.entries[i], &self.matchers[i]);
+        e.case.as_deref().is_none_or(|c| c == case)
+            && e.observable.is_none_or(|o| o == difference.observable)
+            && m.rule.is_none_or(|r| r == difference.rule)
+            && m.path_matches(&difference.path)
     }
 
     /// The entries that cover every difference of `case`, or `None` when some difference is not covered.
     pub fn cover(&self, case: &str, differences: &[Difference]) -> Option<Vec<usize>> {
+        // Entries that accept a scope difference of this case accept its access differences too.
+        let scope_entries: Vec<usize> = (0..self.entries.len())
+            .filter(|&i| {
+                self.entries[i].observable.is_none()
+                    && differences.iter().any(|d| is_scope_difference(d) && self.covers(i, case, d))
+            })
+            .collect();
         let mut used = Vec::new();
         for d in differences {
-            let covering: Vec<usize> = (0..self.entries.len()).filter(|&i| self.covers(i, case, d)).collect();
+            let mut covering: Vec<usize> = (0..self.entries.len()).filter(|&i| self.covers(i, case, d)).collect();
+            if covering.is_empty() && d.observable == Observable::Access {
+                covering.extend(
+                    scope_entries.iter().copied().filter(|&i| self.matchers[i].rule.is_none_or(|r| r == d.rule)),
+                );
+            }
             if covering.is_empty() {
                 return None;
             }
@@ -152,12 +258,20 @@ impl Expectations {
 }
 
 fn describe(e: &Expectation) -> String {
-    match (&e.case, &e.observable) {
-        (Some(c), Some(o)) => format!("case {c}, {}", o.key()),
-        (Some(c), None) => format!("case {c}"),
-        (None, Some(o)) => format!("observable {}", o.key()),
-        (None, None) => "everything".into(),
+    let mut parts = Vec::new();
+    if let Some(c) = &e.case {
+        parts.push(format!("case {c}"));
     }
+    if let Some(r) = &e.rule {
+        parts.push(format!("rule {r}"));
+    }
+    if let Some(p) = &e.path {
+        parts.push(format!("path {p}"));
+    }
+    if let Some(o) = &e.observable {
+        parts.push(format!("observable {}", o.key()));
+    }
+    parts.join(", ")
 }
 
 /// Today's date in UTC as `YYYY-MM-DD`.
@@ -169,7 +283,6 @@ pub fn today() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::Rule;
 
     fn load(text: &str) -> Result<Expectations, ExpectationsError> {
         let path = std::env::temp_dir().join(format!("tbjwt-expect-{}-{}.toml", std::process::id(), text.len()));
@@ -180,14 +293,11 @@ mod tests {
     }
 
     fn diff(observable: Observable) -> Difference {
-        Difference {
-            path: "/x".into(),
-            observable,
-            rule: Rule::R12,
-            security: false,
-            reference: None,
-            implementation: None,
-        }
+        at(observable, "/x", Rule::R12)
+    }
+
+    fn at(observable: Observable, path: &str, rule: Rule) -> Difference {
+        Difference { path: path.into(), observable, rule, security: false, reference: None, implementation: None }
     }
 
     #[test]
@@ -206,6 +316,40 @@ mod tests {
     }
 
     #[test]
+    fn one_entry_by_path_accepts_one_divergence_wherever_it_shows_and_nothing_else() {
+        let e = load("[[expected]]\npath = \"claims/scopes/*/resource\"\nreason = \"we trim\"\n").unwrap();
+        let trimmed = [
+            at(Observable::Calls, "/calls/0/args/1/jwt/claims/scopes/0/resource", Rule::R7),
+            at(Observable::AppMetadata, "/app_metadata/tinybirdJWT/jwt/claims/scopes/0/resource", Rule::R7),
+            at(
+                Observable::IdToken,
+                "/id_token/custom_claims/https:~1~1app.tinybird.co/jwt/claims/scopes/0/resource",
+                Rule::R7,
+            ),
+            at(Observable::TinybirdJwt, "/tinybird_jwt/token/jwt/claims/scopes/0/resource", Rule::R7),
+            at(Observable::Access, "/access/ kpis", Rule::R7),
+        ];
+        assert_eq!(e.cover("x", &trimmed), Some(vec![0]));
+        let mut and_renamed = trimmed.to_vec();
+        and_renamed.push(at(Observable::IdToken, "/id_token/custom_claims/https:~1~1tinybird.co", Rule::R11));
+        assert_eq!(e.cover("x", &and_renamed), None);
+        // Access differences alone (no scope difference in the case) are not this entry's.
+        assert_eq!(e.cover("x", &trimmed[4..]), None);
+        let anchored =
+            load("[[expected]]\npath = \"/tinybird_jwt/token/jwt/claims/scopes/*/resource\"\nreason = \"r\"\n")
+                .unwrap();
+        assert_eq!(anchored.cover("x", &trimmed[3..4]), Some(vec![0]));
+        assert_eq!(anchored.cover("x", &trimmed[..1]), None);
+    }
+
+    #[test]
+    fn one_entry_by_rule() {
+        let e = load("[[expected]]\nrule = \"r7\"\nreason = \"we trim\"\n").unwrap();
+        assert!(e.cover("x", &[at(Observable::Access, "/access/a", Rule::R7)]).is_some());
+        assert!(e.cover("x", &[at(Observable::IdToken, "/id_token/x", Rule::R11)]).is_none());
+    }
+
+    #[test]
     fn bad_files_name_the_entry() {
         assert!(load("[[expected]]\nreason = \"r\"\n").unwrap_err().to_string().contains("expected[0]"));
         assert!(load("[[expected]]\ncase = \"a\"\nreason = \" \"\n").unwrap_err().to_string().contains("reason"));
@@ -217,5 +361,15 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("colour"));
+        let rule = load("[[expected]]\nrule = \"R13\"\nreason = \"r\"\n").unwrap_err().to_string();
+        assert!(rule.contains("expected[0]") && rule.contains("R13") && rule.contains("did you mean R1"), "{rule}");
+    }
+
+    #[test]
+    fn unknown_case_names_suggest_the_closest() {
+        let e = load("[[expected]]\ncase = \"pipes_trailing_coma\"\nreason = \"r\"\n").unwrap();
+        let message = e.validate(["pipes_trailing_comma", "minimal_event"].into_iter()).unwrap_err().to_string();
+        assert!(message.contains("did you mean `pipes_trailing_comma`"), "{message}");
+        assert!(e.validate(["pipes_trailing_coma"].into_iter()).is_ok());
     }
 }

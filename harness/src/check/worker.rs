@@ -2,15 +2,16 @@
 //! flows, compares, shrinks and saves failures, and sends each case's report to the collector.
 
 use serde_json::Value;
-use std::path::PathBuf;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
+use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
 use super::generated::{event_size, event_tree, shrink};
-use super::{CaseInput, CheckSettings, RunnerFactory};
+use super::{replay_command, CaseInput, CheckSettings, FixtureCase, Interrupt, RunnerFactory};
 use crate::compare::{compare, CompareOptions, Difference, NormalizeContext};
-use crate::event::{Case, DEFAULT_NOW};
+use crate::event::{regressions, Case, DEFAULT_NOW};
 use crate::flow::{FlowClient, Observation};
 use crate::js::JsValue;
 use crate::mocks::MockServers;
@@ -22,13 +23,30 @@ const BATCH: u64 = 16;
 
 pub(super) struct Context<'a> {
     pub settings: &'a CheckSettings,
-    pub fixtures: &'a [Case],
+    pub fixtures: &'a [FixtureCase],
     pub total: u64,
     pub cursor: &'a AtomicU64,
-    pub shrunk: &'a AtomicU64,
+    pub shrinking: &'a ShrinkQueue,
     pub stop: &'a AtomicBool,
-    pub interrupt: &'a AtomicBool,
+    pub interrupt: &'a Interrupt,
+    pub deadline: Option<Instant>,
     pub mocks: &'a MockServers,
+}
+
+impl Context<'_> {
+    /// Whether the job must take no new case: stopped, interrupted, or out of time.
+    fn ending(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+            || self.interrupt.requested()
+            || self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+}
+
+/// The name of a generated case: what it is (its content), not where it fell in this seed's sequence.
+fn generated_name(event: &Value, now: i64) -> String {
+    let mut case = Case::new("", event.clone());
+    case.now = Some(now);
+    format!("generated-{}", &case.content_id()[..12])
 }
 
 struct Job<'a> {
@@ -38,21 +56,67 @@ struct Job<'a> {
     options: CompareOptions,
 }
 
+/// What a job tells the collector.
+pub(super) enum Message {
+    /// A case's report, to count and render.
+    Case(CaseReport),
+    /// A failing generated case that may be shrunk once every case has run (counted now, rendered later).
+    Shrinkable(CaseReport),
+    /// A case shrunk in the shrinking phase (counted already), to render.
+    Shrunk(CaseReport),
+    /// The job has run every case it could take; it now waits for the shrinking phase.
+    Done,
+    /// The harness failed.
+    Failed(String),
+}
+
+/// The failing generated cases chosen for shrinking, handed out to the jobs once every case has run.
+/// Shrinking the cases with the smallest indices, after the run, makes the choice (and so the minimal
+/// events saved) the same on every run of the same seed, whatever the jobs' timing.
+#[derive(Default)]
+pub(super) struct ShrinkQueue {
+    queue: Mutex<Option<VecDeque<CaseReport>>>,
+    opened: Condvar,
+}
+
+impl ShrinkQueue {
+    /// Hands out `reports` (in order); later calls do nothing.
+    pub fn open(&self, reports: impl IntoIterator<Item = CaseReport>) {
+        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        if queue.is_none() {
+            *queue = Some(reports.into_iter().collect());
+            self.opened.notify_all();
+        }
+    }
+
+    /// The next case to shrink, waiting until the queue is open; `None` when it is empty.
+    fn next(&self) -> Option<CaseReport> {
+        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(q) = queue.as_mut() {
+                return q.pop_front();
+            }
+            queue = self.opened.wait(queue).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
 fn wall_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
-pub(super) fn work(context: Context<'_>, make_runner: &RunnerFactory<'_>, sender: Sender<Result<CaseReport, String>>) {
+pub(super) fn work(context: Context<'_>, make_runner: &RunnerFactory<'_>, sender: Sender<Message>) {
     let mut runner = match make_runner() {
         Ok(r) => r,
         Err(e) => {
-            let _ = sender.send(Err(e));
+            let _ = sender.send(Message::Failed(e));
+            let _ = sender.send(Message::Done);
             return;
         }
     };
     if let Err(e) = runner.prepare() {
         // The implementation cannot even start: every case is `error`, which the reports show.
-        eprintln!("tbjwt: {} did not start: {e}", context.settings.implementation);
+        eprintln!("tbjwt: {e}");
     }
     let options = CompareOptions {
         level: context.settings.level,
@@ -61,7 +125,7 @@ pub(super) fn work(context: Context<'_>, make_runner: &RunnerFactory<'_>, sender
     };
     let mut job = Job { flow: FlowClient::new(context.mocks), context, runner, options };
     loop {
-        if job.context.stop.load(Ordering::Relaxed) || job.context.interrupt.load(Ordering::Relaxed) {
+        if job.context.ending() {
             break;
         }
         let inputs = job.next_batch();
@@ -76,15 +140,36 @@ pub(super) fn work(context: Context<'_>, make_runner: &RunnerFactory<'_>, sender
         match result {
             Ok(reports) => {
                 for r in reports {
-                    if sender.send(Ok(r)).is_err() {
+                    let shrinkable = r.verdict == Verdict::Fail
+                        && r.generated_index.is_some()
+                        && job.context.settings.shrink_steps > 0
+                        && job.context.settings.shrink_failures > 0;
+                    let message = if shrinkable { Message::Shrinkable(r) } else { Message::Case(r) };
+                    if sender.send(message).is_err() {
                         return;
                     }
                 }
             }
             Err(e) => {
-                let _ = sender.send(Err(e));
+                let _ = sender.send(Message::Failed(e));
                 break;
             }
+        }
+    }
+    if sender.send(Message::Done).is_err() {
+        return;
+    }
+    while let Some(mut report) = job.context.shrinking.next() {
+        if !job.context.interrupt.requested() {
+            let _active = job.context.mocks.activity();
+            if let Some(index) = report.generated_index {
+                if let Err(e) = job.shrink_into(&mut report, index) {
+                    let _ = sender.send(Message::Failed(e));
+                }
+            }
+        }
+        if sender.send(Message::Shrunk(report)).is_err() {
+            return;
         }
     }
     job.runner.stop();
@@ -109,24 +194,30 @@ impl Job<'_> {
 
     fn input(&self, ordinal: u64) -> CaseInput {
         let fixtures = self.context.fixtures;
-        if let Some(case) = fixtures.get(ordinal as usize) {
+        if let Some(fixture) = fixtures.get(ordinal as usize) {
+            let case = &fixture.case;
             return CaseInput {
                 ordinal,
                 name: case.name.clone(),
                 source: CaseSource::Fixture,
                 generated_index: None,
+                replay_target: Some(
+                    fixture.file.as_ref().map_or_else(|| case.name.clone(), |f| f.display().to_string()),
+                ),
                 event: case.event.clone(),
                 now: case.now_or(DEFAULT_NOW),
             };
         }
         let index = ordinal - fixtures.len() as u64;
         let settings = self.context.settings;
+        let event = event_tree(settings.domain, settings.seed, index).current();
         CaseInput {
             ordinal,
-            name: format!("generated-{index}"),
+            name: generated_name(&event, DEFAULT_NOW),
             source: CaseSource::Generated,
             generated_index: Some(index),
-            event: event_tree(settings.domain, settings.seed, index).current(),
+            replay_target: None,
+            event,
             now: DEFAULT_NOW,
         }
     }
@@ -197,6 +288,7 @@ impl Job<'_> {
         let mut report = CaseReport {
             ordinal: input.ordinal,
             name: input.name.clone(),
+            generated_index: input.generated_index,
             source: input.source,
             verdict: Verdict::Pass,
             differences: Vec::new(),
@@ -207,9 +299,13 @@ impl Job<'_> {
             shrunk_size: None,
             shrink_steps: None,
             saved_to: None,
+            saved_now: false,
+            same_as: None,
+            replay: None,
             expectations: Vec::new(),
             millis: 0.0,
         };
+        report.replay = input.replay_target.as_deref().map(|target| replay_command(settings, target));
         if let Some(message) = &implementation.errored {
             report.verdict = Verdict::Error;
             report.error = Some(message.clone());
@@ -241,11 +337,6 @@ impl Job<'_> {
         if input.source == CaseSource::Generated {
             report.event = Some(input.event.clone()); // a fixture's event is in its file
         }
-        if let (Some(index), true) = (input.generated_index, settings.shrink_steps > 0) {
-            if self.context.shrunk.fetch_add(1, Ordering::Relaxed) < settings.shrink_failures {
-                self.shrink_into(&mut report, index)?;
-            }
-        }
         Ok(report)
     }
 
@@ -257,7 +348,7 @@ impl Job<'_> {
         let mut error = None;
         let (shrunk, steps) =
             shrink(&mut *event_tree(settings.domain, settings.seed, index), settings.shrink_steps, |candidate| {
-                if error.is_some() || self.context.interrupt.load(Ordering::Relaxed) {
+                if error.is_some() || self.context.interrupt.requested() {
                     return false;
                 }
                 match self.failing_differences(&name, candidate, now) {
@@ -276,36 +367,31 @@ impl Job<'_> {
             report.original_size = Some(event_size(&original));
             report.shrunk_size = Some(event_size(&shrunk));
             report.shrink_steps = Some(steps);
+            report.name = generated_name(&shrunk, now);
             report.event = Some(shrunk);
         }
         if let Some(dir) = &settings.save_failures {
-            report.saved_to = Some(save(dir, settings, index, report)?);
+            let saved =
+                regressions::save(dir, "check", &regression(settings, index, report)).map_err(|e| e.to_string())?;
+            report.replay = Some(replay_command(settings, &saved.path.display().to_string()));
+            report.saved_to = Some(saved.path);
+            report.saved_now = saved.new;
         }
         Ok(())
     }
 }
 
-/// A file-name-safe form of an implementation name.
-fn slug(name: &str) -> String {
-    let mut s: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
-    while s.contains("--") {
-        s = s.replace("--", "-");
-    }
-    let s = s.trim_matches('-');
-    s.chars().rev().take(60).collect::<Vec<_>>().into_iter().rev().collect::<String>().trim_matches('-').to_owned()
-}
-
-fn save(dir: &std::path::Path, settings: &CheckSettings, index: u64, report: &CaseReport) -> Result<PathBuf, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
+/// The case file of a shrunk failure, saying how it was found.
+fn regression(settings: &CheckSettings, index: u64, report: &CaseReport) -> Case {
     let first = report.differences.first();
     let mut rules: Vec<crate::spec::Rule> = report.differences.iter().map(|d| d.rule).collect();
     rules.sort();
     rules.dedup();
-    let case = Case {
+    Case {
         name: String::new(),
         description: format!(
-            "Found by `tbjwt check {} --seed {} --domain {}` (generated case {index}, shrunk): {} differs{}.",
+            "Found by `tbjwt {} {} --seed {} --domain {}` (generated case {index}, shrunk): {} differs{}.",
+            settings.command,
             settings.implementation,
             settings.seed,
             settings.domain.name(),
@@ -315,20 +401,5 @@ fn save(dir: &std::path::Path, settings: &CheckSettings, index: u64, report: &Ca
         rules,
         now: Some(report.now),
         event: report.event.clone().unwrap_or(Value::Null),
-    };
-    let path = dir.join(format!("{}-seed{}-case{index}.json", slug(&settings.implementation), settings.seed));
-    std::fs::write(&path, case.to_file_text()).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
-    Ok(path)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn slugs_are_file_safe() {
-        assert_eq!(
-            super::slug("node:fixtures/implementations/deviant/trims.js"),
-            "node-fixtures-implementations-deviant-trims-js"
-        );
-        assert_eq!(super::slug("cmd:python3 port.py"), "cmd-python3-port-py");
     }
 }

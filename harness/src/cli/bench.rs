@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 pub enum Target {
     /// Reference evaluations per second on one core, for 3 and for 100 pipes.
     Spec {
-        /// Seconds to measure each event.
-        #[arg(long, default_value_t = 2.0)]
+        /// Seconds to measure each event (over 0, at most 3600).
+        #[arg(long, default_value_t = 2.0, value_parser = super::parse_seconds)]
         seconds: f64,
     },
     /// Cases per second through the Node worker, beside spawning Node per case and beside
@@ -26,11 +26,11 @@ pub enum Target {
         /// The Node action to run.
         #[arg(long, default_value = "fixtures/implementations/tinybird-jwt")]
         action: PathBuf,
-        /// Cases through the worker (and signs in the baseline loop).
-        #[arg(long, default_value_t = 20_000)]
+        /// Cases through the worker (and signs in the baseline loop), 1 to 1,000,000.
+        #[arg(long, default_value_t = 20_000, value_parser = bench_cases)]
         cases: usize,
-        /// Cases that each spawn a fresh Node process.
-        #[arg(long, default_value_t = 20)]
+        /// Cases that each spawn a fresh Node process, 1 to 1,000,000.
+        #[arg(long, default_value_t = 20, value_parser = bench_cases)]
         spawn_cases: usize,
     },
     /// Whole login flows per second (run, commit, ID token, Tinybird calls) for the reference on all
@@ -39,28 +39,38 @@ pub enum Target {
         /// The Node action to run.
         #[arg(long, default_value = "fixtures/implementations/tinybird-jwt")]
         action: PathBuf,
-        /// Flows to measure for each.
-        #[arg(long, default_value_t = 5_000)]
+        /// Flows to measure for each, 1 to 1,000,000.
+        #[arg(long, default_value_t = 5_000, value_parser = bench_cases)]
         cases: usize,
-        /// Threads for the reference flows (default: three per CPU, as `check`).
-        #[arg(long)]
-        jobs: Option<usize>,
+        /// Threads for the reference flows, 1 to 256 (default: three per CPU, as `check`).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+        jobs: Option<u16>,
     },
+}
+
+/// The most cases a benchmark holds in memory at once.
+const MAX_BENCH_CASES: usize = 1_000_000;
+
+fn bench_cases(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=MAX_BENCH_CASES).contains(&n) => Ok(n),
+        _ => Err(format!("`{text}` is not a number of cases from 1 to {MAX_BENCH_CASES}")),
+    }
 }
 
 pub fn run(target: Target) -> Result<ExitCode> {
     match target {
         Target::Spec { seconds } => {
-            let budget = Duration::from_secs_f64(seconds.max(0.1));
+            let budget = Duration::from_secs_f64(seconds);
             for pipes in [3usize, 100] {
                 let (rate, mean) = spec_rate(pipes, budget);
                 println!("spec: {pipes:>3} pipes: {rate:>10.0} evaluations/s on one thread ({mean:.2} µs each)");
             }
             Ok(ExitCode::SUCCESS)
         }
-        Target::Node { action, cases, spawn_cases } => node_rates(&action, cases.max(1), spawn_cases.max(1)),
+        Target::Node { action, cases, spawn_cases } => node_rates(&action, cases, spawn_cases),
         Target::Flow { action, cases, jobs } => {
-            flow_rates(&action, cases.max(1), jobs.unwrap_or_else(harness::check::default_jobs).max(1))
+            flow_rates(&action, cases, jobs.map_or_else(harness::check::default_jobs, usize::from))
         }
     }
 }

@@ -1,20 +1,23 @@
-//! `tbjwt fuzz IMPL [--seconds N]`: fuzz the pipe-name input against an implementation. With nightly Rust
-//! and cargo-fuzz it builds and runs the `diff_pipe_names` libFuzzer target; otherwise it runs a stable,
-//! proptest-driven random campaign of the same inputs for the same time. Both print executions per second
-//! and save every finding as a case under `fixtures/regressions/`.
+//! `tbjwt fuzz IMPL [--seconds N]`: fuzz the pipe-name input against an implementation, with check's
+//! options and verdict rules (level, ignored observables, expectations, the mocks, exit codes).
+//!
+//! The `proptest` engine is a time-bounded check run over the `pipe-names` domain (or the `--domain`
+//! given): every input goes through the whole login flow, a finding is shrunk and saved, an error is an
+//! error (exit 3). The `libfuzzer` engine (nightly Rust and cargo-fuzz) runs the `diff_pipe_names` target,
+//! which compares outcomes without the mocks at the chosen level; its finding is then confirmed by a check
+//! replay with every option, which gives the verdict and the exit code.
 
 use anyhow::{bail, Context as _, Result};
-use harness::compare::Level;
-use harness::event::{Case, DEFAULT_NOW};
-use harness::fuzzing::{compare_outcomes, pipe_names_event, pipe_names_input};
-use harness::js::JsValue;
-use harness::runner::{Implementation, RunRequest, Runner, RunnerSettings};
-use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use harness::check::options::{CheckOptions, Resolved, MAX_CASES};
+use harness::generate::Domain;
+use harness::runner::Implementation;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
+
+/// The longest `--seconds` (a week).
+const MAX_SECONDS: u64 = 7 * 24 * 3600;
 
 /// Which fuzzing engine.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -32,18 +35,16 @@ pub enum Engine {
 pub struct Args {
     /// The implementation: node:PATH | cmd:COMMAND LINE | http(s)://URL | reference.
     implementation: Implementation,
-    /// How long to fuzz.
+    /// How long to fuzz, 1 to 604800 seconds.
     #[arg(long, default_value_t = 60)]
     seconds: u64,
-    /// The engine.
+    /// The engine: auto picks libfuzzer when nightly cargo-fuzz is there and no option needs the whole
+    /// flow (--expectations, --ignore, --domain), else proptest.
     #[arg(long, value_enum, default_value_t = Engine::Auto)]
     engine: Engine,
-    /// Seed of the proptest campaign (default: fresh, printed).
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Where findings are saved.
-    #[arg(long, default_value = "fixtures/regressions")]
-    save_failures: PathBuf,
+    /// check's options (fuzz defaults: --domain pipe-names, --max-failures 1, no built-in suite).
+    #[command(flatten)]
+    options: CheckOptions,
 }
 
 fn fuzz_dir() -> Option<PathBuf> {
@@ -78,18 +79,54 @@ fn absolute(implementation: &Implementation) -> Result<String> {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
+    if args.seconds == 0 || args.seconds > MAX_SECONDS {
+        bail!("--seconds {}: give 1 to {MAX_SECONDS} seconds", args.seconds);
+    }
+    let domain_given = args.options.domain.is_some();
+    let cases_given = args.options.cases.is_some() || args.options.max_failures.is_some();
+    let Resolved { mut settings, implementation, reports } =
+        args.options.clone().resolve(Some(args.implementation.clone()), "fuzz")?;
+    settings.suite = false;
+    settings.fixture_dirs.clear();
+    settings.regressions = None;
+    if !domain_given {
+        settings.domain = Domain::PipeNames;
+    }
+    if args.options.cases.is_none() {
+        settings.cases = MAX_CASES;
+    }
+    if !cases_given && !args.options.fail_fast {
+        settings.max_failures = Some(1);
+    }
+    settings.time_budget = Some(Duration::from_secs(args.seconds));
+    let whole_flow_needed =
+        settings.expectations.is_some() || !settings.ignore.is_empty() || settings.domain != Domain::PipeNames;
     let engine = match args.engine {
-        Engine::Auto if fuzz_dir().is_some() && nightly_fuzz_available() => Engine::Libfuzzer,
+        Engine::Auto if !whole_flow_needed && fuzz_dir().is_some() && nightly_fuzz_available() => Engine::Libfuzzer,
         Engine::Auto => Engine::Proptest,
         e => e,
     };
-    match engine {
-        Engine::Libfuzzer => libfuzzer(&args),
-        _ => campaign(&args),
+    if engine != Engine::Libfuzzer {
+        return super::check::execute(settings, &implementation, &reports);
     }
+    if whole_flow_needed {
+        bail!(
+            "--engine libfuzzer compares outcomes only: --expectations, --ignore and --domain need --engine proptest"
+        );
+    }
+    let save = settings.save_failures.clone().unwrap_or_else(std::env::temp_dir);
+    let Some(finding) = libfuzzer(&args, settings.level, &save)? else { return Ok(ExitCode::SUCCESS) };
+    // The verdict is check's: the finding replayed through the whole flow with every option.
+    eprintln!("tbjwt fuzz: confirming the finding with check's verdict rules");
+    settings.command = "check";
+    settings.replay = Some(finding);
+    settings.time_budget = None;
+    settings.max_failures = None;
+    super::check::execute(settings, &implementation, &reports)
 }
 
-fn libfuzzer(args: &Args) -> Result<ExitCode> {
+/// Runs the libFuzzer target; returns the saved finding, if libFuzzer stopped on one.
+fn libfuzzer(args: &Args, level: harness::compare::Level, save: &Path) -> Result<Option<PathBuf>> {
     let Some(dir) = fuzz_dir() else {
         bail!("no fuzz/ folder with the diff_pipe_names target above the current folder")
     };
@@ -114,6 +151,7 @@ fn libfuzzer(args: &Args) -> Result<ExitCode> {
         .arg("-print_final_stats=1")
         .current_dir(&root)
         .env("TBJWT_IMPL", absolute(&args.implementation)?)
+        .env("TBJWT_LEVEL", level.name())
         .stderr(Stdio::piped())
         .spawn()
         .context("cannot start cargo +nightly fuzz")?;
@@ -153,144 +191,12 @@ fn libfuzzer(args: &Args) -> Result<ExitCode> {
         args.implementation
     );
     if let Some(artifact) = artifact {
-        let saved = super::import_crash::import(&artifact, "diff_pipe_names", &args.save_failures)?;
-        println!(
-            "finding saved: {} (replay: tbjwt check {} --replay {})",
-            saved.display(),
-            args.implementation,
-            saved.display()
-        );
-        return Ok(ExitCode::from(1));
+        let saved = super::import_crash::import(&artifact, "diff_pipe_names", save)?;
+        println!("finding saved: {}", saved.display());
+        return Ok(Some(saved));
     }
     if !status.success() {
         bail!("cargo +nightly fuzz failed ({status})");
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn campaign(args: &Args) -> Result<ExitCode> {
-    let seed = args.seed.unwrap_or_else(harness::check::generated::fresh_seed);
-    let mut key = [0u8; 32];
-    key[..8].copy_from_slice(&seed.to_le_bytes());
-    let mut rng_runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &key));
-    let strategy = (0u8..8, harness::generate::pipe_names());
-    let mut runner = args.implementation.runner(RunnerSettings::default())?;
-    runner.prepare().map_err(|e| anyhow::anyhow!("{}: {e}", args.implementation))?;
-    eprintln!("tbjwt fuzz: proptest campaign (seed {seed}) for {} s against {}", args.seconds, args.implementation);
-    let deadline = Instant::now() + Duration::from_secs(args.seconds);
-    let started = Instant::now();
-    let mut executions = 0u64;
-    let diverges = |runner: &mut Box<dyn Runner>, data: &[u8]| -> Option<Vec<harness::compare::Difference>> {
-        let event = pipe_names_event(data);
-        let reference = harness::spec::outcome(&JsValue::from_json(&event), DEFAULT_NOW);
-        let implementation = runner.run(&RunRequest { now: DEFAULT_NOW, event: &event, mocks: None }).ok()?;
-        let d = compare_outcomes(&event, DEFAULT_NOW, &reference, &implementation, Level::Semantic);
-        (!d.is_empty()).then_some(d)
-    };
-    while Instant::now() < deadline {
-        let trees: Vec<_> = (0..64).filter_map(|_| strategy.new_tree(&mut rng_runner).ok()).collect();
-        let inputs: Vec<Vec<u8>> = trees
-            .iter()
-            .map(|t| {
-                let (f, p) = t.current();
-                pipe_names_input(f, &p)
-            })
-            .collect();
-        let events: Vec<serde_json::Value> = inputs.iter().map(|d| pipe_names_event(d)).collect();
-        let requests: Vec<RunRequest> =
-            events.iter().map(|e| RunRequest { now: DEFAULT_NOW, event: e, mocks: None }).collect();
-        // The references are computed while the implementation works on the batch.
-        let mut references = Vec::new();
-        let results = runner.run_batch_while(&requests, &mut || {
-            references = events.iter().map(|e| harness::spec::outcome(&JsValue::from_json(e), DEFAULT_NOW)).collect();
-        });
-        executions += requests.len() as u64;
-        for (((tree, event), result), reference) in trees.into_iter().zip(&events).zip(results).zip(references) {
-            let differences = match result {
-                Ok(outcome) => compare_outcomes(event, DEFAULT_NOW, &reference, &outcome, Level::Semantic),
-                Err(e) => {
-                    eprintln!("the implementation errored on {event}: {e}");
-                    continue;
-                }
-            };
-            if differences.is_empty() {
-                continue;
-            }
-            let rate = executions as f64 / started.elapsed().as_secs_f64();
-            let mut tree = tree;
-            let ((flags, pipes), steps) = harness::check::generated::shrink(&mut tree, 500, |(flags, pipes)| {
-                diverges(&mut runner, &pipe_names_input(*flags, pipes)).is_some()
-            });
-            let shrunk = pipe_names_input(flags, &pipes);
-            let differences = diverges(&mut runner, &shrunk).unwrap_or(differences);
-            let saved = save(&args.save_failures, &args.implementation, seed, &shrunk, &differences)?;
-            println!(
-                "proptest: {executions} executions in {:.1} s, {rate:.0} executions/s",
-                started.elapsed().as_secs_f64()
-            );
-            println!(
-                "divergence found after {:.1} s, shrunk in {steps} steps to pipe names {:?}:",
-                started.elapsed().as_secs_f64(),
-                harness::fuzzing::pipe_names_of(&shrunk)
-            );
-            for d in differences.iter().take(6) {
-                println!(
-                    "  {} ({}): reference {} | implementation {}",
-                    d.path,
-                    d.rule,
-                    d.reference.as_ref().map_or("(absent)".into(), |v| v.to_string()),
-                    d.implementation.as_ref().map_or("(absent)".into(), |v| v.to_string())
-                );
-            }
-            println!(
-                "saved: {} (replay: tbjwt check {} --replay {})",
-                saved.display(),
-                args.implementation,
-                saved.display()
-            );
-            runner.stop();
-            return Ok(ExitCode::from(1));
-        }
-    }
-    runner.stop();
-    let secs = started.elapsed().as_secs_f64();
-    println!(
-        "proptest: {executions} executions in {secs:.1} s, {:.0} executions/s, no divergence",
-        executions as f64 / secs
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-fn save(
-    dir: &Path,
-    implementation: &Implementation,
-    seed: u64,
-    data: &[u8],
-    differences: &[harness::compare::Difference],
-) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
-    let first = differences.first();
-    let mut rules: Vec<_> = differences.iter().map(|d| d.rule).collect();
-    rules.sort();
-    rules.dedup();
-    let case = Case {
-        name: String::new(),
-        description: format!(
-            "Found by `tbjwt fuzz {implementation} --engine proptest --seed {seed}`: {} differs{}.",
-            first.map_or("the outcome", |d| d.path.as_str()),
-            first.map(|d| format!(" ({})", d.rule)).unwrap_or_default()
-        ),
-        rules,
-        now: Some(DEFAULT_NOW),
-        event: pipe_names_event(data),
-    };
-    let digest = harness::jwt::b64url(&sha2_digest(data)[..6]);
-    let path = dir.join(format!("fuzz-pipe-names-{digest}.json"));
-    std::fs::write(&path, case.to_file_text()).with_context(|| path.display().to_string())?;
-    Ok(path)
-}
-
-fn sha2_digest(data: &[u8]) -> Vec<u8> {
-    use sha2::Digest;
-    sha2::Sha256::digest(data).to_vec()
+    Ok(None)
 }

@@ -1,6 +1,6 @@
-//! `tbjwt import-crash ARTIFACT`: a libFuzzer artifact (crash or divergence) becomes a case file under
-//! `fixtures/regressions/`, with a description of where it came from, so that `tbjwt check` and
-//! `cargo test` replay it on stable Rust.
+//! `tbjwt import-crash ARTIFACT`: a libFuzzer artifact (crash or divergence) becomes a case file in the
+//! regressions folder (`tbjwt-regressions/` by default), with a description of where it came from, so that
+//! `tbjwt check` replays it on stable Rust.
 
 use anyhow::{bail, Context as _, Result};
 use harness::event::{Case, DEFAULT_NOW};
@@ -15,14 +15,18 @@ pub struct Args {
     /// The fuzz target that wrote it (default: the artifact's folder name).
     #[arg(long)]
     target: Option<String>,
-    /// Where the case is written.
-    #[arg(long, default_value = "fixtures/regressions")]
+    /// Where the case is written (the folder `check` replays its saved regressions from).
+    #[arg(long, default_value = harness::check::options::DEFAULT_REGRESSIONS)]
     out: PathBuf,
 }
 
 /// Writes the case of `artifact` (an input of `target`) into `out`; returns its path.
 pub fn import(artifact: &Path, target: &str, out: &Path) -> Result<PathBuf> {
-    let data = std::fs::read(artifact).with_context(|| format!("{}: cannot read", artifact.display()))?;
+    if !["diff_pipe_names", "spec_pipe_names", "spec_event"].contains(&target) {
+        bail!("`{target}` is not a fuzz target (diff_pipe_names, spec_pipe_names, spec_event)");
+    }
+    let data = harness::files::read_limited(artifact, harness::files::MAX_TEXT_FILE_BYTES)
+        .with_context(|| format!("{}: cannot read", artifact.display()))?;
     let event = match target {
         "diff_pipe_names" | "spec_pipe_names" => harness::fuzzing::pipe_names_event(&data),
         "spec_event" => harness::fuzzing::arbitrary_event(&data),
@@ -39,12 +43,11 @@ pub fn import(artifact: &Path, target: &str, out: &Path) -> Result<PathBuf> {
         now: Some(DEFAULT_NOW),
         event,
     };
-    std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
-    let safe: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).take(60).collect();
-    let path = out.join(format!("fuzz-{target}-{safe}.json"));
-    std::fs::write(&path, case.to_file_text()).with_context(|| format!("{}: cannot write", path.display()))?;
-    Ok(path)
+    let saved = harness::event::regressions::save(out, &format!("fuzz-{}", target.replace('_', "-")), &case)?;
+    if !saved.new {
+        eprintln!("tbjwt: the same case was already saved: {}", saved.path.display());
+    }
+    Ok(saved.path)
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {

@@ -34,12 +34,21 @@ pub struct Args {
 pub const DEMO_USER: &str = "auth0|tbjwt-demo-user";
 
 pub fn run(args: Args) -> Result<ExitCode> {
+    if args.admin_token.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        anyhow::bail!("--admin-token is empty: give the workspace's admin token, or leave it out for a made-up one");
+    }
+    if args.workspace_id.trim().is_empty() {
+        anyhow::bail!("--workspace-id is empty");
+    }
     let generated = args.admin_token.is_none();
     let admin_token = args.admin_token.clone().unwrap_or_else(|| {
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         format!("p.tbjwt-mock-admin-token-{nanos:x}")
     });
     let pipes: Vec<&str> = args.pipes.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+    if pipes.is_empty() {
+        anyhow::bail!("--pipes `{}` names no pipe: give the workspace's pipes, comma-separated", args.pipes);
+    }
     let mocks = MockServers::start_on(args.auth0_port, args.tinybird_port)?;
     let event = PostLoginEvent::login(
         DEMO_USER,

@@ -23,8 +23,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check an implementation against the reference: fixtures, then generated cases, through the whole
-    /// login flow. Exit codes: 0 conforms, 1 diverged, 2 usage or harness error, 3 the implementation errored.
+    /// Check an implementation against the reference: the built-in suite (and --fixtures folders, and the
+    /// saved regressions), then generated cases, through the whole login flow. Exit codes: 0 conforms,
+    /// 1 diverged, 2 usage or harness error or no case ran, 3 the implementation errored, 4 interrupted.
     Check(Box<check::Args>),
     /// Print the reference outcome of an event (or case file) as JSON.
     Spec(spec::Args),
@@ -34,9 +35,10 @@ enum Command {
     Observe(observe::Args),
     /// Serve the Auth0 and Tinybird mocks until interrupted.
     Mocks(mocks::Args),
-    /// Fuzz the pipe-name input against an implementation (libFuzzer on nightly, proptest otherwise).
-    Fuzz(fuzz::Args),
-    /// Turn a libFuzzer artifact into a replayed case under fixtures/regressions/.
+    /// Fuzz the pipe-name input against an implementation for a time, with check's options and exit codes
+    /// (libFuzzer on nightly, proptest otherwise).
+    Fuzz(Box<fuzz::Args>),
+    /// Turn a libFuzzer artifact into a case that check replays (in tbjwt-regressions/ by default).
     ImportCrash(import_crash::Args),
     /// Measure the harness's own speed.
     #[command(subcommand)]
@@ -57,7 +59,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Observe(args) => observe::run(args),
         Command::Mocks(args) => mocks::run(args),
-        Command::Fuzz(args) => fuzz::run(args),
+        Command::Fuzz(args) => fuzz::run(*args),
         Command::ImportCrash(args) => import_crash::run(args),
         Command::Bench(target) => bench::run(target),
     };

@@ -70,6 +70,9 @@ pub enum CaseError {
     },
 }
 
+/// The largest event or case file read (16 MiB): far above any real Auth0 event.
+pub const MAX_EVENT_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Largest `now` (seconds) that keeps `now * 1000` within JavaScript's Date range.
 pub const MAX_NOW: i64 = 8_640_000_000_000;
 
@@ -84,9 +87,11 @@ impl Case {
         self.now.unwrap_or(fallback)
     }
 
-    /// Reads a case file or a bare event file.
+    /// Reads a case file or a bare event file. Only regular files of at most [`MAX_EVENT_FILE_BYTES`] are
+    /// read: a device, a FIFO or a huge file is refused before any byte is.
     pub fn load(path: &Path) -> Result<Case, CaseError> {
-        let text = std::fs::read(path).map_err(|source| CaseError::Read { path: path.to_owned(), source })?;
+        let text = crate::files::read_limited(path, MAX_EVENT_FILE_BYTES)
+            .map_err(|source| CaseError::Read { path: path.to_owned(), source })?;
         let name = path.file_stem().map_or_else(|| "case".to_owned(), |s| s.to_string_lossy().into_owned());
         Case::parse(&text, name, path)
     }
@@ -144,13 +149,20 @@ impl Case {
         text
     }
 
-    /// Every case file (`*.json`) in a folder, sorted by name. A folder that does not exist holds none.
+    /// A digest of what the case runs (its clock and event, not its name or description): two case files
+    /// with the same content id are the same case. Hex, 64 digits.
+    pub fn content_id(&self) -> String {
+        use sha2::Digest as _;
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(self.now.map_or_else(|| "-".to_owned(), |n| n.to_string()).as_bytes());
+        hasher.update(b"\n");
+        hasher.update(self.event.to_string().as_bytes());
+        hex::encode(hasher.finalize())
+    }
+
+    /// Every case file (`*.json`) in a folder, sorted by name; a folder that does not exist is an error.
     pub fn load_dir(dir: &Path) -> Result<Vec<Case>, CaseError> {
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(source) => return Err(CaseError::Read { path: dir.to_owned(), source }),
-        };
+        let entries = std::fs::read_dir(dir).map_err(|source| CaseError::Read { path: dir.to_owned(), source })?;
         let mut paths: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "json"))

@@ -7,7 +7,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use super::{CaseReport, Counts, Reporter, RunFooter, RunHeader, Verdict};
+use super::text::{visible, visible_json, visible_lines};
+use super::{CaseReport, Conclusion, Counts, Reporter, RunFooter, RunHeader, Verdict};
 
 /// Failures shown in full in the summary (shrunk ones first).
 const SHOWN: usize = 8;
@@ -71,7 +72,7 @@ impl Human {
 }
 
 fn value(v: &Option<serde_json::Value>) -> String {
-    let text = v.as_ref().map_or("(absent)".to_owned(), |v| v.to_string());
+    let text = v.as_ref().map_or(super::ABSENT.to_owned(), visible_json);
     if text.chars().count() > 300 {
         format!("{}… ({} bytes)", text.chars().take(300).collect::<String>(), text.len())
     } else {
@@ -85,13 +86,13 @@ fn print_case(out: &mut impl Write, case: &CaseReport) -> std::io::Result<()> {
         Verdict::UnexpectedPass => style("UNEXPECTED PASS").red().bold(),
         _ => style("FAIL").red().bold(),
     };
-    write!(out, "\n{label} {}", style(&case.name).bold())?;
+    write!(out, "\n{label} {}", style(visible(&case.name)).bold())?;
     if let (Some(a), Some(b), Some(steps)) = (case.original_size, case.shrunk_size, case.shrink_steps) {
         write!(out, " (shrunk from {a} to {b} bytes in {steps} steps)")?;
     }
     writeln!(out)?;
     if let Some(error) = &case.error {
-        for line in error.lines().take(12) {
+        for line in visible_lines(error).lines().take(12) {
             writeln!(out, "    {line}")?;
         }
     }
@@ -103,21 +104,34 @@ fn print_case(out: &mut impl Write, case: &CaseReport) -> std::io::Result<()> {
         )?;
     }
     if let Some(event) = &case.event {
-        let text = event.to_string();
+        let text = visible_json(event);
         let shown: String = text.chars().take(600).collect();
         writeln!(out, "    event (now = {}): {shown}{}", case.now, if text.len() > shown.len() { "…" } else { "" })?;
     }
     for d in case.differences.iter().take(12) {
         let tag = if d.security { format!("{} ", style("[security]").red().bold()) } else { String::new() };
-        writeln!(out, "    {tag}{}  {} ({})", style(&d.path).cyan(), style(d.rule).bold(), d.observable.key())?;
+        writeln!(
+            out,
+            "    {tag}{}  {} ({})",
+            style(visible(&d.path)).cyan(),
+            style(d.rule).bold(),
+            d.observable.key()
+        )?;
         writeln!(out, "        reference:      {}", value(&d.reference))?;
         writeln!(out, "        implementation: {}", value(&d.implementation))?;
     }
     if case.differences.len() > 12 {
         writeln!(out, "    … and {} more differences", case.differences.len() - 12)?;
     }
+    if let Some(other) = &case.same_as {
+        writeln!(out, "    same divergence as {} (not shrunk again)", visible(other))?;
+    }
     if let Some(path) = &case.saved_to {
-        writeln!(out, "    saved: {}  (replay: tbjwt check IMPL --replay {})", path.display(), path.display())?;
+        let what = if case.saved_now { "saved" } else { "already saved" };
+        writeln!(out, "    {what}: {}", visible(&path.display().to_string()))?;
+    }
+    if let Some(command) = &case.replay {
+        writeln!(out, "    replay: {}", visible(command))?;
     }
     Ok(())
 }
@@ -130,16 +144,21 @@ impl Reporter for Human {
         let mut err = std::io::stderr();
         writeln!(
             err,
-            "tbjwt check {} — level {}, domain {}, seed {}, {} fixtures + {} generated cases{}, {} jobs",
-            style(&header.implementation).bold(),
+            "tbjwt {} {} — level {}, domain {}, seed {}, {} fixtures + {}{} generated cases{}, {} jobs",
+            header.command,
+            style(visible(&header.implementation)).bold(),
             header.level.name(),
             header.domain.name(),
             style(header.seed).bold(),
             header.fixture_cases,
+            if header.time_budget_seconds.is_some() { "at most " } else { "" },
             header.generated_cases,
             header.partition.as_ref().map(|p| format!(" (partition {p})")).unwrap_or_default(),
             header.jobs,
         )?;
+        if !header.case_sources.is_empty() {
+            writeln!(err, "cases from: {}", visible(&header.case_sources.join("; ")))?;
+        }
         if Term::stderr().is_term() {
             let bar = ProgressBar::with_draw_target(Some(self.planned), ProgressDrawTarget::stderr_with_hz(10));
             bar.set_style(
@@ -169,10 +188,10 @@ impl Reporter for Human {
             let line = format!(
                 "{} {} ({})",
                 case.verdict.name().to_uppercase(),
-                case.name,
+                visible(&case.name),
                 case.differences.first().map_or_else(
-                    || case.error.as_deref().unwrap_or("").lines().next().unwrap_or("").to_owned(),
-                    |d| format!("{} {}", d.path, d.rule),
+                    || visible(case.error.as_deref().unwrap_or("").lines().next().unwrap_or("")).into_owned(),
+                    |d| format!("{} {}", visible(&d.path), d.rule),
                 )
             );
             let line =
@@ -224,20 +243,20 @@ impl Reporter for Human {
             let mut by_count: Vec<(&String, &u64)> = self.signatures.iter().collect();
             by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
             for (signature, n) in by_count.iter().take(12) {
-                writeln!(out, "  {n:>6} × {signature}")?;
+                writeln!(out, "  {n:>6} × {}", visible(signature))?;
             }
         }
         for p in &footer.expectation_problems {
-            writeln!(out, "\n{} {}", style("EXPECTATIONS").red().bold(), p.message)?;
+            writeln!(out, "\n{} {}", style("EXPECTATIONS").red().bold(), visible(&p.message))?;
         }
         writeln!(out)?;
         if let Some(h) = &self.header {
-            let fixtures = h.fixture_cases;
             writeln!(
                 out,
-                "{} cases ({fixtures} fixtures, {} generated) in {:.2} s — {} cases/s, {} jobs, seed {}",
+                "{} cases ({} fixtures, {} generated) in {:.2} s — {} cases/s, {} jobs, seed {}",
                 c.total(),
-                c.total().saturating_sub(fixtures as u64).min(h.generated_cases),
+                footer.fixture_cases_run,
+                footer.generated_cases_run,
                 footer.duration_seconds,
                 style(format!("{:.0}", footer.cases_per_second)).bold(),
                 h.jobs,
@@ -254,16 +273,20 @@ impl Reporter for Human {
             if c.unexpected_pass > 0 { style(c.unexpected_pass).red().bold() } else { style(c.unexpected_pass) },
         )?;
         if footer.interrupted {
-            writeln!(out, "{}", style("interrupted: the counts cover the cases that finished").yellow())?;
+            writeln!(
+                out,
+                "{}",
+                style("interrupted: the counts cover the cases that finished; the run has no verdict").yellow()
+            )?;
         }
         if let Some(why) = &footer.stopped_early {
             writeln!(out, "{}", style(format!("stopped early: {why}")).yellow())?;
         }
-        let verdict = match footer.exit_code {
-            0 => style("✔ conforms".to_owned()).green().bold(),
-            1 => style("✘ diverges from the reference".to_owned()).red().bold(),
-            3 => style("✘ the implementation errored".to_owned()).yellow().bold(),
-            _ => style("✘ harness error".to_owned()).red().bold(),
+        let sentence = footer.conclusion.sentence();
+        let verdict = match footer.conclusion {
+            Conclusion::Conforms => style(format!("✔ {sentence}")).green().bold(),
+            Conclusion::Diverged | Conclusion::HarnessError => style(format!("✘ {sentence}")).red().bold(),
+            _ => style(format!("✘ {sentence}")).yellow().bold(),
         };
         writeln!(out, "{verdict}")?;
         out.flush()

@@ -6,7 +6,8 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::io::Write;
 use std::time::Duration;
 
-use super::{CaseReport, Reporter, RunFooter, RunHeader, Verdict};
+use super::text::{visible, visible_lines};
+use super::{CaseReport, Conclusion, Reporter, RunFooter, RunHeader, Verdict, ABSENT};
 
 /// The JUnit reporter.
 pub struct Junit<W: Write> {
@@ -30,8 +31,8 @@ fn describe(case: &CaseReport) -> String {
             d.path,
             d.rule,
             if d.security { ", security" } else { "" },
-            d.reference.as_ref().map_or("(absent)".into(), |v| v.to_string()),
-            d.implementation.as_ref().map_or("(absent)".into(), |v| v.to_string())
+            d.reference.as_ref().map_or(ABSENT.into(), |v| v.to_string()),
+            d.implementation.as_ref().map_or(ABSENT.into(), |v| v.to_string())
         ));
     }
     if let Some(event) = &case.event {
@@ -40,12 +41,16 @@ fn describe(case: &CaseReport) -> String {
     if let Some(path) = &case.saved_to {
         text.push_str(&format!("saved for replay: {}\n", path.display()));
     }
-    text
+    if let Some(command) = &case.replay {
+        text.push_str(&format!("replay: {command}\n"));
+    }
+    visible_lines(&text).into_owned()
 }
 
 impl<W: Write + Send> Reporter for Junit<W> {
     fn header(&mut self, header: &RunHeader) -> std::io::Result<()> {
-        self.suite = TestSuite::new(format!("tbjwt check {}", header.implementation));
+        self.suite =
+            TestSuite::new(visible(&format!("tbjwt {} {}", header.command, header.implementation)).into_owned());
         self.header = Some(header.clone());
         Ok(())
     }
@@ -63,7 +68,7 @@ impl<W: Write + Send> Reporter for Junit<W> {
                 let first = case.differences.first();
                 s.set_message(match (case.verdict, first) {
                     (Verdict::UnexpectedPass, _) => "listed in the expectations but no longer diverges".to_owned(),
-                    (_, Some(d)) => format!("differs at {} ({})", d.path, d.rule),
+                    (_, Some(d)) => format!("differs at {} ({})", visible(&d.path), d.rule),
                     _ => "differs".to_owned(),
                 });
                 s.set_type(case.verdict.name());
@@ -73,11 +78,11 @@ impl<W: Write + Send> Reporter for Junit<W> {
             Verdict::Error => {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
                 s.set_message("the implementation errored");
-                s.set_description(case.error.clone().unwrap_or_default());
+                s.set_description(visible_lines(case.error.as_deref().unwrap_or_default()).into_owned());
                 s
             }
         };
-        let mut test = TestCase::new(case.name.clone(), status);
+        let mut test = TestCase::new(visible(&case.name).into_owned(), status);
         test.set_classname(format!(
             "tbjwt.{}",
             match case.source {
@@ -98,12 +103,24 @@ impl<W: Write + Send> Reporter for Junit<W> {
             suite.add_property(quick_junit::Property::new("seed", h.seed.to_string()));
             suite.add_property(quick_junit::Property::new("level", h.level.name()));
             suite.add_property(quick_junit::Property::new("domain", h.domain.name()));
+            if let Some(version) = &h.suite_version {
+                suite.add_property(quick_junit::Property::new("suite_version", version.as_str()));
+            }
         }
         suite.add_property(quick_junit::Property::new("interrupted", footer.interrupted.to_string()));
+        suite.add_property(quick_junit::Property::new("conclusion", footer.conclusion.sentence()));
         for problem in &footer.expectation_problems {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            s.set_message(problem.message.clone());
+            s.set_message(visible(&problem.message).into_owned());
             suite.add_test_case(TestCase::new(format!("expectations[{}]", problem.entry), s));
+        }
+        // A run that did not reach a verdict must not read as green in a test view.
+        if matches!(footer.conclusion, Conclusion::Interrupted | Conclusion::NothingRan | Conclusion::HarnessError) {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+            s.set_message(footer.conclusion.sentence());
+            let mut test = TestCase::new("run", s);
+            test.set_classname("tbjwt.run");
+            suite.add_test_case(test);
         }
         report.add_test_suite(suite);
         if let Some(out) = self.out.take() {

@@ -3,9 +3,12 @@
 
 use std::io::Write;
 
-use super::{CaseReport, Reporter, RunFooter, RunHeader, Verdict};
+use super::text::visible;
+use super::{CaseReport, Conclusion, Reporter, RunFooter, RunHeader, Verdict};
 
 const SHOWN: usize = 20;
+
+use super::ABSENT;
 
 /// The Markdown reporter.
 pub struct Markdown<W: Write> {
@@ -23,7 +26,7 @@ impl<W: Write> Markdown<W> {
 }
 
 fn cell(text: &str) -> String {
-    let flat: String = text.chars().map(|c| if c == '\n' { ' ' } else { c }).collect();
+    let flat = visible(text);
     let cut: String = flat.chars().take(120).collect();
     let cut = if flat.chars().count() > 120 { format!("{cut}…") } else { cut };
     cut.replace('|', "\\|").replace('`', "'")
@@ -49,15 +52,23 @@ impl<W: Write + Send> Reporter for Markdown<W> {
     fn footer(&mut self, footer: &RunFooter) -> std::io::Result<()> {
         let Some(mut out) = self.out.take() else { return Ok(()) };
         let c = footer.counts;
-        let status = match footer.exit_code {
-            0 => "✅ conforms",
-            1 => "❌ diverged",
-            3 => "⚠️ the implementation errored",
-            _ => "⚠️ harness error",
+        let sentence = footer.conclusion.sentence();
+        let status = match footer.conclusion {
+            Conclusion::Conforms => format!("✅ {sentence}"),
+            Conclusion::Diverged => format!("❌ {sentence}"),
+            _ => format!("⚠️ {sentence}"),
         };
-        let implementation = self.header.as_ref().map_or("?", |h| h.implementation.as_str());
-        writeln!(out, "## tbjwt check: {status}\n")?;
-        writeln!(out, "`{}`{}\n", implementation, if footer.interrupted { " — **interrupted**" } else { "" })?;
+        let (command, implementation) =
+            self.header.as_ref().map_or(("check", "?"), |h| (h.command, h.implementation.as_str()));
+        writeln!(out, "## tbjwt {command}: {status}\n")?;
+        writeln!(out, "`{}`{}\n", cell(implementation), if footer.interrupted { " — **interrupted**" } else { "" })?;
+        if let Some(version) = self.header.as_ref().and_then(|h| h.suite_version.as_deref()) {
+            writeln!(
+                out,
+                "Built-in suite {version}; cases from: {}\n",
+                cell(&self.header.as_ref().map(|h| h.case_sources.join("; ")).unwrap_or_default())
+            )?;
+        }
         writeln!(out, "| pass | fail | error | expected | unexpected-pass | cases/s |")?;
         writeln!(out, "|-----:|-----:|------:|---------:|----------------:|--------:|")?;
         writeln!(
@@ -66,15 +77,21 @@ impl<W: Write + Send> Reporter for Markdown<W> {
             c.pass, c.fail, c.error, c.expected, c.unexpected_pass, footer.cases_per_second
         )?;
         if let Some(h) = &self.header {
-            writeln!(
-                out,
-                "Reproduce: `tbjwt check '{}' --seed {} --cases {} --level {} --domain {}`\n",
-                h.implementation,
-                h.seed,
-                h.generated_cases,
+            let (seed, cases) = (h.seed.to_string(), h.generated_cases.to_string());
+            let command = crate::check::shell_words([
+                "tbjwt",
+                h.command,
+                &h.implementation,
+                "--seed",
+                &seed,
+                "--cases",
+                &cases,
+                "--level",
                 h.level.name(),
-                h.domain.name()
-            )?;
+                "--domain",
+                h.domain.name(),
+            ]);
+            writeln!(out, "Reproduce: `{}`\n", cell(&command))?;
         }
         for p in &footer.expectation_problems {
             writeln!(out, "- ❌ expectations: {}", cell(&p.message))?;
@@ -91,8 +108,8 @@ impl<W: Write + Send> Reporter for Markdown<W> {
                         case.verdict.name(),
                         cell(&d.path),
                         d.rule,
-                        cell(&d.reference.as_ref().map_or("(absent)".into(), |v| v.to_string())),
-                        cell(&d.implementation.as_ref().map_or("(absent)".into(), |v| v.to_string())),
+                        cell(&d.reference.as_ref().map_or(ABSENT.into(), |v| v.to_string())),
+                        cell(&d.implementation.as_ref().map_or(ABSENT.into(), |v| v.to_string())),
                     )?,
                     None => writeln!(
                         out,
@@ -101,6 +118,13 @@ impl<W: Write + Send> Reporter for Markdown<W> {
                         case.verdict.name(),
                         cell(case.error.as_deref().unwrap_or(""))
                     )?,
+                }
+            }
+            let replays: Vec<&CaseReport> = self.shown.iter().filter(|c| c.replay.is_some()).collect();
+            if !replays.is_empty() {
+                writeln!(out, "\nReplay a case:\n")?;
+                for case in replays {
+                    writeln!(out, "- {}: `{}`", cell(&case.name), cell(case.replay.as_deref().unwrap_or("")))?;
                 }
             }
             if self.more > 0 {

@@ -13,14 +13,17 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod text;
 
 use serde::Serialize;
 use serde_json::Value;
 use std::path::PathBuf;
 
-use crate::check::expectations::ExpectationProblem;
 use crate::compare::{Difference, Level, Observable};
 use crate::generate::Domain;
+
+/// How reports show a value that one side does not have.
+pub const ABSENT: &str = "(absent)";
 
 /// A case's verdict (DESIGN.md §6). `error` is not `fail`: the implementation broke, it did not diverge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
@@ -55,7 +58,7 @@ impl Verdict {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CaseSource {
-    /// A file of a fixtures folder (or `--replay`).
+    /// A case of the built-in suite, of a `--fixtures` folder, of the saved regressions, or `--replay`.
     Fixture,
     /// Generated from the seed.
     Generated,
@@ -66,8 +69,14 @@ pub enum CaseSource {
 pub struct RunHeader {
     /// `tbjwt`.
     pub tool: &'static str,
+    /// The subcommand: `check` or `fuzz`.
+    pub command: &'static str,
     /// The harness version.
     pub version: &'static str,
+    /// The built-in conformance suite's version (harness version + digest of its case files), when the run
+    /// includes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suite_version: Option<String>,
     /// The implementation's name.
     pub implementation: String,
     /// The comparison level.
@@ -76,12 +85,18 @@ pub struct RunHeader {
     pub domain: Domain,
     /// The seed (always printed: the same seed gives the same cases).
     pub seed: u64,
-    /// Fixture cases in the run.
-    pub fixture_cases: usize,
-    /// Generated cases in the run.
+    /// Fixture cases this run (or this partition) will execute: built-in suite, `--fixtures` folders,
+    /// saved regressions.
+    pub fixture_cases: u64,
+    /// Generated cases this run (or this partition) will execute (at most: a time budget may end it first).
     pub generated_cases: u64,
     /// Cases this run (or this partition) will execute.
     pub planned_cases: u64,
+    /// Where the fixture cases come from, in order (`built-in suite …`, folders).
+    pub case_sources: Vec<String>,
+    /// Seconds the run may take before it stops taking new cases (`tbjwt fuzz --seconds`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_budget_seconds: Option<f64>,
     /// Parallel jobs.
     pub jobs: usize,
     /// `K/N` when sharded.
@@ -103,8 +118,12 @@ pub struct RunHeader {
 pub struct CaseReport {
     /// Order in the run (fixtures first).
     pub ordinal: u64,
-    /// The case's name (file stem, or `generated-N`).
+    /// The case's name: a fixture's file stem, or `generated-` and the start of the (minimal) event's
+    /// content id, the same for the same event whatever the seed.
     pub name: String,
+    /// For a generated case, its index under the run's seed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generated_index: Option<u64>,
     /// Where it came from.
     pub source: CaseSource,
     /// The verdict.
@@ -129,9 +148,18 @@ pub struct CaseReport {
     /// Candidates tried while shrinking.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shrink_steps: Option<usize>,
-    /// Where the failing event was saved for replay.
+    /// Where the failing event was saved for replay (or where the same case already was).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub saved_to: Option<PathBuf>,
+    /// A failing case of this run that shows the same divergence (so this one was not shrunk and saved).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub same_as: Option<String>,
+    /// Whether this run wrote `saved_to` (`false`: the same case was saved before).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub saved_now: bool,
+    /// A shell command line that re-runs this case alone with the run's verdict-changing options.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay: Option<String>,
     /// Expectations entries that covered (or named) the case.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub expectations: Vec<usize>,
@@ -170,6 +198,73 @@ impl Counts {
     pub fn total(&self) -> u64 {
         self.pass + self.fail + self.error + self.expected + self.unexpected_pass
     }
+
+    /// Cases whose verdict fails the gate or is an error.
+    pub fn failing(&self) -> u64 {
+        self.fail + self.error + self.unexpected_pass
+    }
+}
+
+/// How a run ended, and so its exit code. A run concludes `conforms` only when it ran at least one case,
+/// every case passed (or diverged as expected), nothing was wrong with the expectations, and it was
+/// neither interrupted nor broken by the harness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Conclusion {
+    /// Every case `pass` or `expected` (exit 0).
+    Conforms,
+    /// A `fail`, an `unexpected-pass`, or an expectations problem (exit 1).
+    Diverged,
+    /// The harness could not carry out the run: bad input, a report it cannot write (exit 2).
+    HarnessError,
+    /// No case ran, so nothing was checked (exit 2).
+    NothingRan,
+    /// The implementation errored (crashed, hung, broke the protocol) and nothing diverged (exit 3).
+    ImplementationErrored,
+    /// A signal (SIGINT, SIGTERM, SIGHUP) stopped the run: the counts cover what finished (exit 4).
+    Interrupted,
+}
+
+impl Conclusion {
+    /// The conclusion of a run.
+    pub fn of_run(counts: &Counts, expectation_problems: usize, harness_error: bool, interrupted: bool) -> Self {
+        if harness_error {
+            Conclusion::HarnessError
+        } else if interrupted {
+            Conclusion::Interrupted
+        } else if counts.fail > 0 || counts.unexpected_pass > 0 || expectation_problems > 0 {
+            Conclusion::Diverged
+        } else if counts.error > 0 {
+            Conclusion::ImplementationErrored
+        } else if counts.total() == 0 {
+            Conclusion::NothingRan
+        } else {
+            Conclusion::Conforms
+        }
+    }
+
+    /// The process exit code.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Conclusion::Conforms => 0,
+            Conclusion::Diverged => 1,
+            Conclusion::HarnessError | Conclusion::NothingRan => 2,
+            Conclusion::ImplementationErrored => 3,
+            Conclusion::Interrupted => 4,
+        }
+    }
+
+    /// One line for people.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            Conclusion::Conforms => "conforms",
+            Conclusion::Diverged => "diverges from the reference",
+            Conclusion::HarnessError => "harness error: the run could not be carried out",
+            Conclusion::NothingRan => "no case ran: nothing was checked",
+            Conclusion::ImplementationErrored => "the implementation errored",
+            Conclusion::Interrupted => "interrupted: no verdict",
+        }
+    }
 }
 
 /// The last record of a report.
@@ -181,7 +276,11 @@ pub struct RunFooter {
     pub duration_seconds: f64,
     /// Cases per second.
     pub cases_per_second: f64,
-    /// Whether the run was interrupted (Ctrl-C): the counts cover the cases that finished.
+    /// Fixture cases that finished.
+    pub fixture_cases_run: u64,
+    /// Generated cases that finished.
+    pub generated_cases_run: u64,
+    /// Whether a signal interrupted the run: the counts cover the cases that finished, and there is no verdict.
     pub interrupted: bool,
     /// Why the run stopped before all cases (`--fail-fast`, `--max-failures`), if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -189,8 +288,21 @@ pub struct RunFooter {
     /// Expectations entries that fail the gate (expired, unused).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub expectation_problems: Vec<ExpectationProblem>,
-    /// The exit code: 0 conforms, 1 diverged, 2 harness error, 3 the implementation errored.
+    /// How the run ended.
+    pub conclusion: Conclusion,
+    /// The exit code: 0 conforms, 1 diverged, 2 harness error or no case ran, 3 the implementation errored,
+    /// 4 interrupted.
     pub exit_code: u8,
+}
+
+/// A problem with the expectations found by a run (an expired entry, one that matched nothing); each
+/// fails the gate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExpectationProblem {
+    /// Index of the entry in the file (0-based).
+    pub entry: usize,
+    /// What is wrong.
+    pub message: String,
 }
 
 /// Something that renders a run.
@@ -203,8 +315,9 @@ pub trait Reporter: Send {
     fn footer(&mut self, footer: &RunFooter) -> std::io::Result<()>;
 }
 
-/// A `--report FORMAT=PATH` request.
+/// A `--report FORMAT=PATH` request (in a config file, the same `FORMAT=PATH` text).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub struct ReportRequest {
     /// `json`, `junit` or `markdown`.
     pub format: ReportFormat,
@@ -212,9 +325,16 @@ pub struct ReportRequest {
     pub path: PathBuf,
 }
 
+impl TryFrom<String> for ReportRequest {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
+}
+
 /// A report file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportFormat {
     /// JSON lines.
     Json,

@@ -69,6 +69,28 @@ impl std::fmt::Display for Context {
 
 const TAIL_BYTES: usize = 2048;
 
+/// Process groups of the live protocol programs, so that an interrupted run can end them all.
+static LIVE_GROUPS: std::sync::Mutex<std::collections::BTreeSet<i32>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+/// Set by [`end_all_processes`]: no program starts after it.
+static ENDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn live_groups() -> std::sync::MutexGuard<'static, std::collections::BTreeSet<i32>> {
+    LIVE_GROUPS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Kills every process group of a live protocol program (each program and whatever it started), and
+/// refuses to start any program from now on. For a process that is stopping (an interrupted run).
+pub fn end_all_processes() {
+    ENDING.store(true, std::sync::atomic::Ordering::SeqCst);
+    for group in std::mem::take(&mut *live_groups()) {
+        // SAFETY: killpg has no memory-safety preconditions; a group that is gone gives ESRCH.
+        unsafe {
+            libc::killpg(group, libc::SIGKILL);
+        }
+    }
+}
+
 type Tail = Arc<Mutex<VecDeque<u8>>>;
 
 fn drain_into_tail(mut source: impl Read + Send + 'static, tail: Tail) {
@@ -131,8 +153,12 @@ impl ProtocolProcess {
                 });
             }
         }
+        if ENDING.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(spawn_err(std::io::Error::other("the harness is stopping")));
+        }
         let mut child = command.spawn().map_err(spawn_err)?;
         drop(reply_writer); // the child holds the only write end now
+        live_groups().insert(child.id() as i32);
         let tail: Tail = Arc::new(Mutex::new(VecDeque::with_capacity(TAIL_BYTES)));
         if let Some(stderr) = child.stderr.take() {
             drain_into_tail(stderr, tail.clone());
@@ -245,10 +271,22 @@ impl ProtocolProcess {
         !matches!(self.child.try_wait(), Ok(None))
     }
 
-    /// Kills the process (and waits for it, so no zombie is left).
+    /// Kills the process and its process group, whatever it started (and waits for it, so no zombie is
+    /// left).
     pub fn kill(&mut self) {
+        self.end_group();
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Kills what is left of the process group (the program's own children, after it exited).
+    fn end_group(&mut self) {
+        let group = self.child.id() as i32;
+        // SAFETY: killpg has no memory-safety preconditions; a group that is gone gives ESRCH.
+        unsafe {
+            libc::killpg(group, libc::SIGKILL);
+        }
+        live_groups().remove(&group);
     }
 
     /// Sends `{"cmd":"stop"}` and gives the program `grace` to exit before killing it.
@@ -258,6 +296,7 @@ impl ProtocolProcess {
         let deadline = std::time::Instant::now() + grace;
         while std::time::Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
+                self.end_group();
                 return;
             }
             std::thread::sleep(Duration::from_millis(5));
@@ -270,6 +309,8 @@ impl Drop for ProtocolProcess {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
             self.kill();
+        } else {
+            self.end_group();
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Runners against real Node.js, real child processes and real HTTP: every way an implementation can
 //! misbehave yields the right result, the run goes on with the next case, and nothing hangs.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

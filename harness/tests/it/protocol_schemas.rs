@@ -1,7 +1,7 @@
 //! The JSON Schemas under `schemas/` describe what the harness really sends and accepts: the harness's own
 //! messages, the reference outcome of every fixture, and the replies of the bundled Python port validate.
 
-mod common;
+use crate::common;
 
 use harness::event::DEFAULT_NOW;
 use harness::js::JsValue;

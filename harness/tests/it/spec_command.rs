@@ -1,13 +1,11 @@
 //! `tbjwt spec` as a user runs it: real process, real files, exit codes.
 
-mod common;
-
-use std::process::Command;
+use crate::common;
 
 fn tbjwt(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tbjwt")).args(args).current_dir(common::repo_root()).output().unwrap();
+    let out = common::run_tbjwt(args);
     (
-        out.status.code().unwrap_or(-1),
+        common::code(&out),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )

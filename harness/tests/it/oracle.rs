@@ -2,7 +2,7 @@
 //! the published action in real Node.js with npm `jsonwebtoken@9.0.1` (installed from the committed lock
 //! file on first use) and through the spec; the outcomes, tokens included, must be identical.
 
-mod common;
+use crate::common;
 
 use harness::event::DEFAULT_NOW;
 use harness::js::JsValue;

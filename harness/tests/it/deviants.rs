@@ -3,14 +3,13 @@
 //! header names). Prints the kill score, the false-alarm count and the mean shrunk size, and keeps an
 //! insta snapshot of each implementation's check summary under `snapshots/implementations/`.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
-use harness::check::{run_check, CheckSettings};
+use harness::check::{run_check, CheckSettings, Interrupt};
 use harness::compare::{signature, Level};
 use harness::generate::Domain;
 use harness::report::{CaseReport, Counts, Reporter, RunFooter, RunHeader, Verdict};
@@ -74,7 +73,6 @@ struct Run {
 }
 
 fn check(implementation: &Implementation, level: Level, domain: Domain) -> Run {
-    let root = common::repo_root();
     let settings = CheckSettings {
         implementation: implementation.to_string(),
         level,
@@ -84,14 +82,13 @@ fn check(implementation: &Implementation, level: Level, domain: Domain) -> Run {
         jobs: 1, // one job: which failure gets shrunk is then deterministic, and so is the snapshot
         shrink_steps: 150,
         shrink_failures: 1,
-        fixture_dirs: vec![root.join("fixtures/events"), root.join("fixtures/regressions")],
         ..CheckSettings::default()
     };
     let runner_settings = RunnerSettings::default();
     let factory = || implementation.runner(runner_settings).map_err(|e| e.to_string());
     let collect = Collect::default();
     let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(collect.clone())];
-    let footer = run_check(&settings, &factory, &mut reporters, Arc::new(AtomicBool::new(false))).unwrap();
+    let footer = run_check(&settings, &factory, &mut reporters, &Interrupt::new()).unwrap();
     let failures = std::mem::take(&mut *collect.0.lock().unwrap());
     Run { counts: footer.counts, failures }
 }

@@ -1,7 +1,7 @@
 //! The fixtures' declared rules are honest (each one is applied in the case's trace), and together the
 //! fixtures exercise every rule R1–R12 and every message M1–M4.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -2,7 +2,7 @@
 //! HTTP) give exactly the reference outcome on every fixture, through real Node.js, real Python processes
 //! and real HTTP.
 
-mod common;
+use crate::common;
 
 use std::io::BufRead;
 use std::process::{Command, Stdio};

@@ -2,7 +2,7 @@
 //! `now`) and what it must catch (wrong key, extra scope, other expiry, extra api call), what `strict`
 //! adds, per-observable ignores, and the rule each difference cites.
 
-mod common;
+use crate::common;
 
 use harness::compare::{compare, CompareOptions, Difference, Level, NormalizeContext, Observable};
 use harness::event::{Case, DEFAULT_NOW};

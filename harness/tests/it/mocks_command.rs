@@ -1,10 +1,10 @@
 //! `tbjwt mocks` and `tbjwt observe` as users run them: a real process, its first line of JSON, and HTTP
 //! requests as the README's curl session makes them.
 
-mod common;
+use crate::common;
 
 use std::io::BufRead;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::Value;
 
@@ -29,7 +29,7 @@ fn get(agent: &ureq::Agent, url: &str, bearer: Option<&str>) -> (u16, Value) {
 #[test]
 fn mocks_serve_the_documented_curl_session() {
     let mut child = Child(
-        Command::new(env!("CARGO_BIN_EXE_tbjwt"))
+        common::tbjwt()
             .args(["mocks", "--workspace-id", "ws_demo", "--pipes", "top_pages,kpis"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -80,7 +80,7 @@ fn mocks_serve_the_documented_curl_session() {
 #[test]
 fn a_given_admin_token_is_never_printed() {
     let mut child = Child(
-        Command::new(env!("CARGO_BIN_EXE_tbjwt"))
+        common::tbjwt()
             .args(["mocks", "--admin-token", "p.my-very-own-secret-token"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -94,11 +94,8 @@ fn a_given_admin_token_is_never_printed() {
 
 #[test]
 fn observe_prints_the_whole_observation() {
-    let out = Command::new(env!("CARGO_BIN_EXE_tbjwt"))
-        .args(["observe", "reference", "fixtures/events/pipes_with_spaces.json", "--now", "1764000000"])
-        .current_dir(common::repo_root())
-        .output()
-        .unwrap();
+    let out =
+        common::run_tbjwt(&["observe", "reference", "fixtures/events/pipes_with_spaces.json", "--now", "1764000000"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let o: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(o["outcome"]["status"], "completed");

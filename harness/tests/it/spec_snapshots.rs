@@ -1,7 +1,7 @@
 //! The reference outcome of every fixture at its clock (default 1764000000), as an insta snapshot under
 //! `snapshots/`. A changed or missing snapshot fails; review with `cargo insta review`.
 
-mod common;
+use crate::common;
 
 use harness::event::DEFAULT_NOW;
 use harness::js::JsValue;

@@ -1,7 +1,7 @@
 //! Whole login flows against the mocks over real HTTP: what the reference does to the world, the
 //! findings about it, what deviant implementations expose, and scope isolation under concurrency.
 
-mod common;
+use crate::common;
 
 use harness::event::{Case, DEFAULT_NOW};
 use harness::flow::{FlowClient, Login, Observation, TokenSource};

@@ -1,0 +1,23 @@
+//! The integration tests, one binary (one link of tokio, wiremock, ring, proptest and insta): every module
+//! talks to real parts (Node.js with npm `jsonwebtoken@9.0.1`, child processes, HTTP on 127.0.0.1, the
+//! `tbjwt` binary) and mocks only Auth0 and Tinybird.
+
+mod bad_input;
+mod bundled;
+mod check_command;
+mod common;
+mod compare;
+mod deviants;
+mod flow;
+mod fuzz_command;
+mod key_material;
+mod mocks_auth0;
+mod mocks_command;
+mod mocks_tinybird;
+mod oracle;
+mod protocol_schemas;
+mod runners;
+mod rust_port;
+mod spec_command;
+mod spec_rules;
+mod spec_snapshots;
