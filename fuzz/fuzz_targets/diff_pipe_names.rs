@@ -7,7 +7,7 @@
 use std::sync::{Mutex, OnceLock};
 
 use harness::compare::Level;
-use harness::fuzzing::{compare_outcomes, pipe_names_event};
+use harness::fuzz_input::{compare_outcomes, pipe_names_event};
 use harness::js::JsValue;
 use harness::runner::{Implementation, RunRequest, Runner, RunnerSettings};
 use libfuzzer_sys::fuzz_target;

@@ -7,7 +7,7 @@ use harness::outcome::Outcome;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let event = harness::fuzzing::arbitrary_event(data);
+    let event = harness::fuzz_input::arbitrary_event(data);
     let now = i64::from(data.first().copied().unwrap_or(0)) * 86_400;
     let evaluation = harness::spec::evaluate(&JsValue::from_json(&event), now);
     let text = serde_json::to_string(&evaluation.outcome).expect("an outcome serialises");

@@ -1,4 +1,4 @@
-//! Arbitrary bytes as `TINYBIRD_PIPE_NAMES` (see `harness::fuzzing`) → the reference. It never panics and
+//! Arbitrary bytes as `TINYBIRD_PIPE_NAMES` (see `harness::fuzz_input`) → the reference. It never panics and
 //! its invariants hold: one scope per segment of the split, in order, each segment unchanged; the token
 //! verifies with the admin token and decodes to the same claims; and the Tinybird mock's decision (the
 //! pure function, no HTTP) refuses exactly the tokens with an empty resource.
@@ -9,7 +9,7 @@
 
 use std::cell::RefCell;
 
-use harness::fuzzing::{MintedClaims, PipeNamesEvents, FUZZ_ADMIN_TOKEN, FUZZ_WORKSPACE_ID};
+use harness::fuzz_input::{MintedClaims, PipeNamesEvents, FUZZ_ADMIN_TOKEN, FUZZ_WORKSPACE_ID};
 use harness::js::JsValue;
 use harness::jwt::hs256_verify;
 use harness::mocks::tinybird::{authenticate, authorize, Pipe, Workspace, INVALID_SCOPE};

@@ -13,9 +13,7 @@ pub mod event;
 pub mod files;
 #[cfg(feature = "full")]
 pub mod flow;
-pub mod fuzzing;
-#[cfg(feature = "full")]
-pub mod generate;
+pub mod fuzz_input;
 pub mod js;
 pub mod jwt;
 pub mod mocks;
@@ -27,3 +25,5 @@ pub mod report;
 pub mod review;
 pub mod runner;
 pub mod spec;
+#[cfg(feature = "full")]
+pub mod strategies;

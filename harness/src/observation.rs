@@ -56,12 +56,65 @@ pub struct TokenObservation {
     pub raw: String,
 }
 
+/// What a security finding is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecurityKind {
+    /// The token opens a pipe that the configuration does not name.
+    OpensUnconfiguredPipe,
+    /// The admin token is passed to an api call (stored, or sent to the browser).
+    AdminTokenExposed,
+    /// A log line holds the admin token.
+    AdminTokenInLogs,
+    /// A log line holds a JWT.
+    TokenInLogs,
+    /// Tinybird accepted a token not signed with the admin token.
+    AcceptedWithForeignSignature,
+}
+
+impl SecurityKind {
+    /// Every kind.
+    pub const ALL: [SecurityKind; 5] = [
+        SecurityKind::OpensUnconfiguredPipe,
+        SecurityKind::AdminTokenExposed,
+        SecurityKind::AdminTokenInLogs,
+        SecurityKind::TokenInLogs,
+        SecurityKind::AcceptedWithForeignSignature,
+    ];
+
+    /// The kind as reports spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SecurityKind::OpensUnconfiguredPipe => "opens_unconfigured_pipe",
+            SecurityKind::AdminTokenExposed => "admin_token_exposed",
+            SecurityKind::AdminTokenInLogs => "admin_token_in_logs",
+            SecurityKind::TokenInLogs => "token_in_logs",
+            SecurityKind::AcceptedWithForeignSignature => "accepted_with_foreign_signature",
+        }
+    }
+
+    /// The kind spelt `name`, if any.
+    pub fn from_name(name: &str) -> Option<SecurityKind> {
+        SecurityKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The rule the finding breaks.
+    pub fn rule(self) -> crate::spec::Rule {
+        use crate::spec::Rule;
+        match self {
+            SecurityKind::OpensUnconfiguredPipe => Rule::R7,
+            SecurityKind::AcceptedWithForeignSignature => Rule::R9,
+            SecurityKind::AdminTokenExposed => Rule::R11,
+            SecurityKind::AdminTokenInLogs | SecurityKind::TokenInLogs => Rule::R12,
+        }
+    }
+}
+
 /// A finding that matters for security, reported above every other difference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecurityFinding {
-    /// `opens_unconfigured_pipe`, `admin_token_exposed`, `admin_token_in_logs`, `token_in_logs`,
-    /// `accepted_with_foreign_signature`.
-    pub kind: String,
+    /// What it is about.
+    pub kind: SecurityKind,
     /// What was seen (never the secret itself).
     pub detail: String,
 }

@@ -1,5 +1,5 @@
 //! The outcome of running the action once: the single currency between the spec, the runners, the
-//! comparator, the reports and the snapshots (DESIGN.md §3).
+//! comparator, the reports and the snapshots (docs/design.md).
 //!
 //! ```json
 //! {"status":"completed","error":null,"logs":["Tinybird JWT token set for user"],

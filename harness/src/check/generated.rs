@@ -7,7 +7,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::generate::{events, Domain};
+use crate::strategies::{events, Domain};
 
 /// The shrinkable tree of generated case `index`.
 pub type EventTree = Box<dyn ValueTree<Value = Value>>;
@@ -92,7 +92,7 @@ mod tests {
     fn shrinking_finds_a_small_event_that_still_fails() {
         // "Fails" when the pipe list has an empty segment: the minimal one is tiny.
         let fails = |e: &Value| {
-            e.pointer("/configuration/TINYBIRD_PIPE_NAMES")
+            e.pointer(crate::spec::keys::PIPE_NAMES_POINTER)
                 .and_then(Value::as_str)
                 .is_some_and(|p| p.split(',').any(str::is_empty))
         };
@@ -104,7 +104,7 @@ mod tests {
         assert!(fails(&shrunk));
         assert!(steps > 0);
         assert!(event_size(&shrunk) <= event_size(&original));
-        let pipes = shrunk.pointer("/configuration/TINYBIRD_PIPE_NAMES").and_then(Value::as_str).unwrap();
+        let pipes = shrunk.pointer(crate::spec::keys::PIPE_NAMES_POINTER).and_then(Value::as_str).unwrap();
         assert!(pipes.len() <= 3, "shrunk pipe names: {pipes:?}");
     }
 }

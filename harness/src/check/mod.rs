@@ -1,7 +1,7 @@
 //! `check`: the differential CI gate. Fixtures (and regressions) first, then generated cases; each runs
 //! through the whole login flow for the reference and the implementation, the observations are compared,
 //! a divergence is shrunk to a minimal event and saved for replay, and every case gets a verdict
-//! (DESIGN.md §6). Reports stream as cases finish, so memory stays flat however many cases run.
+//! (docs/ci.md). Reports stream as cases finish, so memory stays flat however many cases run.
 //!
 //! Work is split into small batches pulled by `jobs` worker threads (each with its own implementation
 //! runner, pipelining its batch); one collector thread renders the reports in completion order.
@@ -15,8 +15,9 @@ mod snapshots;
 mod worker;
 
 pub use interrupt::{Interrupt, GRACE};
-pub use replay::{replay_command, shell_words};
+pub use replay::replay_command;
 pub use snapshots::prepare_environment as prepare_snapshot_environment;
+pub use worker::JobError;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -26,10 +27,10 @@ use std::time::{Duration, Instant};
 
 use crate::compare::{Level, Observable};
 use crate::event::{suite, Case};
-use crate::generate::Domain;
 use crate::mocks::MockServers;
 use crate::report::{CaseReport, CaseSource, Conclusion, Counts, Reporter, RunFooter, RunHeader, Verdict};
 use crate::runner::Runner;
+use crate::strategies::Domain;
 use expectations::Expectations;
 
 /// Everything a check run needs besides the implementation. [`options::CheckOptions`] fills it from the
@@ -50,7 +51,7 @@ pub struct CheckSettings {
     pub domain: Domain,
     /// How many generated cases (at most, when `time_budget` ends the run first).
     pub cases: u64,
-    /// The seed.
+    /// The seed the generated cases are drawn from (the same seed, the same cases).
     pub seed: u64,
     /// Worker threads (each with its own implementation runner).
     pub jobs: usize,
@@ -126,9 +127,12 @@ pub enum CheckError {
     /// The expectations name cases or rules that do not exist.
     #[error(transparent)]
     Expectations(#[from] expectations::ExpectationsError),
-    /// The harness failed mid-run (mocks, report files, a runner that could not be made).
-    #[error("{0}")]
-    Harness(String),
+    /// A job failed mid-run (the mocks, saving a case, a runner that could not be made).
+    #[error(transparent)]
+    Job(#[from] worker::JobError),
+    /// A report could not be written.
+    #[error("writing a report: {0}")]
+    Report(#[from] std::io::Error),
 }
 
 /// Makes one runner per job (so in-process Rust ports and process-backed runners alike can run in parallel).
@@ -276,9 +280,8 @@ pub fn run_check(
         expectations: settings.expectations.as_ref().map(|e| e.path.clone()),
         started_at: now_rfc3339(),
     };
-    let io = |e: std::io::Error| CheckError::Harness(format!("writing a report: {e}"));
     for r in reporters.iter_mut() {
-        r.header(&header).map_err(io)?;
+        r.header(&header)?;
     }
 
     let mocks = MockServers::start()?;
@@ -293,7 +296,7 @@ pub fn run_check(
     let (mut fixtures_run, mut generated_run) = (0u64, 0u64);
     let mut used = vec![false; settings.expectations.as_ref().map_or(0, |e| e.entries.len())];
     let mut stopped_early = None;
-    let mut harness_error = None;
+    let mut harness_error: Option<CheckError> = None;
     let mut abandoned = false;
     let deadline = settings.time_budget.map(|d| started + d);
     let shrink = settings.shrink_steps > 0 && settings.shrink_failures > 0;
@@ -328,17 +331,17 @@ pub fn run_check(
                 Err(mpsc::RecvTimeoutError::Timeout) => continue,
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             };
-            let mut render = |report: &CaseReport, harness_error: &mut Option<String>| {
+            let mut render = |report: &CaseReport, harness_error: &mut Option<CheckError>| {
                 for r in reporters.iter_mut() {
                     if let Err(e) = r.case(report) {
-                        harness_error.get_or_insert(format!("writing a report: {e}"));
+                        harness_error.get_or_insert(CheckError::Report(e));
                         stop.store(true, Ordering::Relaxed);
                     }
                 }
             };
             let report = match message {
                 worker::Message::Failed(e) => {
-                    harness_error.get_or_insert(e);
+                    harness_error.get_or_insert(CheckError::Job(e));
                     stop.store(true, Ordering::Relaxed);
                     continue;
                 }
@@ -393,7 +396,7 @@ pub fn run_check(
         for report in shrinkable.choose().1 {
             for r in reporters.iter_mut() {
                 if let Err(e) = r.case(&report) {
-                    harness_error.get_or_insert(format!("writing a report: {e}"));
+                    harness_error.get_or_insert(CheckError::Report(e));
                 }
             }
         }
@@ -410,7 +413,7 @@ pub fn run_check(
         });
         for r in reporters.iter_mut() {
             if let Err(e) = r.footer(&footer) {
-                harness_error.get_or_insert(format!("writing a report: {e}"));
+                harness_error.get_or_insert(CheckError::Report(e));
             }
         }
         if abandoned {
@@ -421,7 +424,7 @@ pub fn run_check(
         (footer, harness_error.take())
     });
     match error {
-        Some(e) => Err(CheckError::Harness(e)),
+        Some(e) => Err(e),
         None => Ok(footer),
     }
 }

@@ -11,9 +11,9 @@ use std::time::Duration;
 use super::expectations::Expectations;
 use super::{generated, CheckSettings};
 use crate::compare::{Level, Observable};
-use crate::generate::Domain;
 use crate::report::ReportRequest;
 use crate::runner::Implementation;
+use crate::strategies::Domain;
 
 /// The config file read when `--config` is not given and it exists in the current folder.
 pub const DEFAULT_CONFIG: &str = "tbjwt.toml";

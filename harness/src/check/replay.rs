@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::{closest, CheckError, CheckSettings, FixtureCase};
 use crate::event::{suite, Case};
+use crate::report::text::shell_words;
 
 /// The case `--replay TARGET` names: a case file when one exists at that path, else a built-in case.
 pub(super) fn resolve(target: &Path) -> Result<FixtureCase, CheckError> {
@@ -21,15 +22,6 @@ pub(super) fn resolve(target: &Path) -> Result<FixtureCase, CheckError> {
         .map(|c| format!(" (did you mean the built-in case `{c}`?)"))
         .unwrap_or_default();
     Err(CheckError::Cases(format!("--replay {name}: no such file, and no built-in case of that name{hint}")))
-}
-
-/// Words joined into one shell command line, each quoted when the shell would read it otherwise.
-pub fn shell_words<'a>(words: impl IntoIterator<Item = &'a str>) -> String {
-    words
-        .into_iter()
-        .map(|w| shlex::try_quote(w).map_or_else(|_| format!("'{}'", w.replace('\0', "")), |q| q.into_owned()))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// The command that runs `target` (a case file's path or a built-in case's name) alone with every option

@@ -67,7 +67,21 @@ pub(super) enum Message {
     /// The job has run every case it could take; it now waits for the shrinking phase.
     Done,
     /// The harness failed.
-    Failed(String),
+    Failed(JobError),
+}
+
+/// How a job failed (the harness's fault, never the implementation's).
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The job's runner could not be made.
+    #[error("{0}")]
+    Runner(String),
+    /// The mocks misbehaved.
+    #[error(transparent)]
+    Flow(#[from] crate::flow::FlowError),
+    /// A failing case could not be saved.
+    #[error(transparent)]
+    Save(#[from] regressions::SaveError),
 }
 
 /// The failing generated cases chosen for shrinking, handed out to the jobs once every case has run.
@@ -101,15 +115,11 @@ impl ShrinkQueue {
     }
 }
 
-fn wall_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-}
-
 pub(super) fn work(context: Context<'_>, make_runner: &RunnerFactory<'_>, sender: Sender<Message>) {
     let mut runner = match make_runner() {
         Ok(r) => r,
         Err(e) => {
-            let _ = sender.send(Message::Failed(e));
+            let _ = sender.send(Message::Failed(JobError::Runner(e)));
             let _ = sender.send(Message::Done);
             return;
         }
@@ -222,7 +232,7 @@ impl Job<'_> {
         }
     }
 
-    fn run_batch(&mut self, inputs: &[CaseInput]) -> Result<Vec<CaseReport>, String> {
+    fn run_batch(&mut self, inputs: &[CaseInput]) -> Result<Vec<CaseReport>, JobError> {
         let started = Instant::now();
         let prepared: Vec<_> = inputs.iter().map(|i| self.flow.prepare(&i.event, i.now)).collect();
         let requests: Vec<RunRequest> = inputs
@@ -230,13 +240,13 @@ impl Job<'_> {
             .zip(&prepared)
             .map(|(i, p)| RunRequest { now: i.now, event: &i.event, mocks: Some(&p.urls) })
             .collect();
-        let wall = wall_now();
+        let wall = crate::event::wall_clock_now();
         let results = self.runner.run_batch(&requests);
         let run_millis = started.elapsed().as_secs_f64() * 1000.0 / inputs.len().max(1) as f64;
         let mut reports = Vec::with_capacity(inputs.len());
         for ((input, prepared), result) in inputs.iter().zip(prepared).zip(results) {
             let case_started = Instant::now();
-            let implementation = self.flow.observe(prepared, result).map_err(|e| e.to_string())?;
+            let implementation = self.flow.observe(prepared, result)?;
             let mut report = self.judge(input, &implementation, wall)?;
             report.millis += run_millis + case_started.elapsed().as_secs_f64() * 1000.0;
             reports.push(report);
@@ -245,10 +255,10 @@ impl Job<'_> {
     }
 
     /// The reference's observation and evaluation of an event.
-    fn reference(&mut self, event: &Value, now: i64) -> Result<(Observation, crate::spec::Evaluation), String> {
+    fn reference(&mut self, event: &Value, now: i64) -> Result<(Observation, crate::spec::Evaluation), JobError> {
         let evaluation = crate::spec::evaluate(&JsValue::from_json(event), now);
         let prepared = self.flow.prepare(event, now);
-        let observation = self.flow.observe(prepared, Ok(evaluation.outcome.clone())).map_err(|e| e.to_string())?;
+        let observation = self.flow.observe(prepared, Ok(evaluation.outcome.clone()))?;
         Ok((observation, evaluation))
     }
 
@@ -258,10 +268,13 @@ impl Job<'_> {
         now: i64,
         implementation: &Observation,
         wall: i64,
-    ) -> Result<Vec<Difference>, String> {
+    ) -> Result<Vec<Difference>, JobError> {
         let (reference, evaluation) = self.reference(event, now)?;
         let context = NormalizeContext {
-            admin_token: event.pointer("/secrets/TINYBIRD_ADMIN_TOKEN").and_then(Value::as_str).map(str::to_owned),
+            admin_token: event
+                .pointer(crate::spec::keys::ADMIN_TOKEN_POINTER)
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             wall_clock: (!self.runner.honours_now()).then_some(wall),
             is_reference: false,
         };
@@ -269,11 +282,16 @@ impl Job<'_> {
     }
 
     /// Uncovered differences, or `None` when the implementation errored on the event.
-    fn failing_differences(&mut self, name: &str, event: &Value, now: i64) -> Result<Option<Vec<Difference>>, String> {
+    fn failing_differences(
+        &mut self,
+        name: &str,
+        event: &Value,
+        now: i64,
+    ) -> Result<Option<Vec<Difference>>, JobError> {
         let prepared = self.flow.prepare(event, now);
-        let wall = wall_now();
+        let wall = crate::event::wall_clock_now();
         let result: RunResult = self.runner.run(&RunRequest { now, event, mocks: Some(&prepared.urls) });
-        let implementation = self.flow.observe(prepared, result).map_err(|e| e.to_string())?;
+        let implementation = self.flow.observe(prepared, result)?;
         if implementation.errored.is_some() {
             return Ok(None);
         }
@@ -283,7 +301,7 @@ impl Job<'_> {
         Ok((!covered && !differences.is_empty()).then_some(differences))
     }
 
-    fn judge(&mut self, input: &CaseInput, implementation: &Observation, wall: i64) -> Result<CaseReport, String> {
+    fn judge(&mut self, input: &CaseInput, implementation: &Observation, wall: i64) -> Result<CaseReport, JobError> {
         let settings = self.context.settings;
         let mut report = CaseReport {
             ordinal: input.ordinal,
@@ -340,7 +358,7 @@ impl Job<'_> {
         Ok(report)
     }
 
-    fn shrink_into(&mut self, report: &mut CaseReport, index: u64) -> Result<(), String> {
+    fn shrink_into(&mut self, report: &mut CaseReport, index: u64) -> Result<(), JobError> {
         let settings = self.context.settings;
         let original = report.event.clone().unwrap_or(Value::Null);
         let now = report.now;
@@ -371,8 +389,7 @@ impl Job<'_> {
             report.event = Some(shrunk);
         }
         if let Some(dir) = &settings.save_failures {
-            let saved =
-                regressions::save(dir, "check", &regression(settings, index, report)).map_err(|e| e.to_string())?;
+            let saved = regressions::save(dir, "check", &regression(settings, index, report))?;
             report.replay = Some(replay_command(settings, &saved.path.display().to_string()));
             report.saved_to = Some(saved.path);
             report.saved_now = saved.new;

@@ -9,8 +9,8 @@
 
 use anyhow::{bail, Context as _, Result};
 use harness::check::options::{CheckOptions, Resolved, MAX_CASES};
-use harness::generate::Domain;
 use harness::runner::Implementation;
+use harness::strategies::Domain;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -191,7 +191,7 @@ fn libfuzzer(args: &Args, level: harness::compare::Level, save: &Path) -> Result
         args.implementation
     );
     if let Some(artifact) = artifact {
-        let saved = super::import_crash::import(&artifact, "diff_pipe_names", save)?;
+        let saved = super::import_crash::import(&artifact, harness::fuzz_input::FuzzTarget::DiffPipeNames, save)?;
         println!("finding saved: {}", saved.display());
         return Ok(Some(saved));
     }

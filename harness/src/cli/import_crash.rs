@@ -2,8 +2,9 @@
 //! regressions folder (`tbjwt-regressions/` by default), with a description of where it came from, so that
 //! `tbjwt check` replays it on stable Rust.
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{Context as _, Result};
 use harness::event::{Case, DEFAULT_NOW};
+use harness::fuzz_input::FuzzTarget;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -21,17 +22,11 @@ pub struct Args {
 }
 
 /// Writes the case of `artifact` (an input of `target`) into `out`; returns its path.
-pub fn import(artifact: &Path, target: &str, out: &Path) -> Result<PathBuf> {
-    if !["diff_pipe_names", "spec_pipe_names", "spec_event"].contains(&target) {
-        bail!("`{target}` is not a fuzz target (diff_pipe_names, spec_pipe_names, spec_event)");
-    }
+pub fn import(artifact: &Path, target: FuzzTarget, out: &Path) -> Result<PathBuf> {
     let data = harness::files::read_limited(artifact, harness::files::MAX_TEXT_FILE_BYTES)
         .with_context(|| format!("{}: cannot read", artifact.display()))?;
-    let event = match target {
-        "diff_pipe_names" | "spec_pipe_names" => harness::fuzzing::pipe_names_event(&data),
-        "spec_event" => harness::fuzzing::arbitrary_event(&data),
-        other => bail!("`{other}` is not a fuzz target (diff_pipe_names, spec_pipe_names, spec_event)"),
-    };
+    let event = target.event(&data);
+    let target = target.name();
     let name = artifact.file_name().map_or_else(|| "artifact".into(), |n| n.to_string_lossy().into_owned());
     let kind = name.split('-').next().unwrap_or("crash");
     let case = Case {
@@ -52,16 +47,15 @@ pub fn import(artifact: &Path, target: &str, out: &Path) -> Result<PathBuf> {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let target = match &args.target {
-        Some(t) => t.clone(),
+        Some(t) => FuzzTarget::from_name(t).map_err(anyhow::Error::msg)?,
         None => args
             .artifact
             .parent()
             .and_then(|p| p.file_name())
-            .map(|n| n.to_string_lossy().into_owned())
-            .filter(|n| ["diff_pipe_names", "spec_pipe_names", "spec_event"].contains(&n.as_str()))
+            .and_then(|n| FuzzTarget::from_name(&n.to_string_lossy()).ok())
             .context("cannot tell the fuzz target from the artifact's folder: pass --target")?,
     };
-    let path = import(&args.artifact, &target, &args.out)?;
+    let path = import(&args.artifact, target, &args.out)?;
     println!("{}", path.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -72,10 +72,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// The current time in whole seconds since the epoch.
-pub fn wall_clock_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-}
+pub use harness::event::wall_clock_now;
 
 /// Parses a positive number of seconds (a timeout).
 pub fn parse_seconds(text: &str) -> Result<f64, String> {

@@ -1,5 +1,5 @@
 //! Reference observation vs implementation observation → differences, each with its JSON path, both
-//! values, the observable it belongs to, and the spec rule that governs it (DESIGN.md §6).
+//! values, the observable it belongs to, and the spec rule that governs it (docs/design.md).
 //!
 //! Both observations are first normalised for the level ([`normalize`]): at `semantic`, every JWT is
 //! replaced by its decoded header and claims (key order free, numbers compared as numbers) and whether
@@ -110,7 +110,7 @@ impl Observable {
 /// What to compare and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompareOptions {
-    /// The level.
+    /// Strict (token bytes too) or semantic.
     pub level: Level,
     /// Observables left out of the comparison.
     pub ignore: BTreeSet<Observable>,
@@ -174,14 +174,12 @@ pub fn rule_for(path: &str, reference: &Evaluation) -> Rule {
     }
 }
 
-/// The rule a security finding breaks.
+/// The rule a security finding breaks, from the kind's name in a normalised observation (which only
+/// [`crate::observation::SecurityKind::name`] writes).
 pub fn security_rule(kind: &str) -> Rule {
-    match kind {
-        "opens_unconfigured_pipe" => Rule::R7,
-        "accepted_with_foreign_signature" => Rule::R9,
-        "admin_token_in_logs" | "token_in_logs" => Rule::R12,
-        _ => Rule::R11,
-    }
+    let kind = crate::observation::SecurityKind::from_name(kind);
+    debug_assert!(kind.is_some(), "a security kind the observation never writes");
+    kind.map_or(Rule::R11, crate::observation::SecurityKind::rule)
 }
 
 /// A difference's path with array indices replaced by `*`, to group similar differences.
@@ -232,4 +230,72 @@ pub fn compare(
         .collect();
     differences.sort_by_key(|d| !d.security);
     differences
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::js::JsValue;
+    use crate::observation::SecurityKind;
+    use serde_json::json;
+
+    fn evaluate(event: Value) -> Evaluation {
+        crate::spec::evaluate(&JsValue::from_json(&event), 1_764_000_000)
+    }
+
+    fn minted() -> Evaluation {
+        evaluate(json!({"secrets": {"TINYBIRD_ADMIN_TOKEN": "p.x"},
+            "configuration": {"TINYBIRD_WORKSPACE_ID": "w", "TINYBIRD_PIPE_NAMES": "a"}, "user": {}}))
+    }
+
+    #[test]
+    fn token_paths_name_the_claim_rule_wherever_the_token_shows() {
+        let e = minted();
+        for prefix in ["/calls/0/args/1/jwt", "/app_metadata/tinybirdJWT/jwt", "/tinybird_jwt/token/jwt"] {
+            assert_eq!(rule_for(&format!("{prefix}/claims/scopes/0/resource"), &e), Rule::R7);
+            assert_eq!(rule_for(&format!("{prefix}/claims/name"), &e), Rule::R8);
+            assert_eq!(rule_for(&format!("{prefix}/signature_valid"), &e), Rule::R9);
+            assert_eq!(rule_for(&format!("{prefix}/claims/exp"), &e), Rule::R10);
+            assert_eq!(rule_for(&format!("{prefix}/header/alg"), &e), Rule::R10);
+        }
+        assert_eq!(rule_for("/access/a", &e), Rule::R7);
+        assert_eq!(rule_for("/calls/1/api", &e), Rule::R11);
+        assert_eq!(rule_for("/logs/0", &e), Rule::R12);
+    }
+
+    #[test]
+    fn early_returns_and_throws_are_the_deciding_rules() {
+        let missing_pipes = evaluate(json!({"secrets": {"TINYBIRD_ADMIN_TOKEN": "p.x"},
+            "configuration": {"TINYBIRD_WORKSPACE_ID": "w"}}));
+        assert_eq!(rule_for("/logs/0", &missing_pipes), Rule::R5);
+        assert_eq!(rule_for("/calls/0", &missing_pipes), Rule::R5);
+        let no_secrets = evaluate(json!({}));
+        assert_eq!(rule_for("/status", &no_secrets), Rule::R1);
+        assert_eq!(rule_for("/error", &no_secrets), Rule::R1);
+        let no_token = evaluate(json!({"secrets": {}}));
+        assert_eq!(rule_for("/logs/0", &no_token), Rule::R2);
+    }
+
+    #[test]
+    fn every_security_kind_has_its_rule_and_round_trips_its_name() {
+        for kind in SecurityKind::ALL {
+            assert_eq!(security_rule(kind.name()), kind.rule());
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.name());
+        }
+        assert_eq!(SecurityKind::OpensUnconfiguredPipe.rule(), Rule::R7);
+        assert_eq!(SecurityKind::AdminTokenInLogs.rule(), Rule::R12);
+    }
+
+    #[test]
+    fn signatures_group_array_elements() {
+        let d = Difference {
+            path: "/calls/0/args/1/jwt/claims/scopes/12/resource".into(),
+            observable: Observable::Calls,
+            rule: Rule::R7,
+            security: false,
+            reference: None,
+            implementation: None,
+        };
+        assert_eq!(signature(&d), "/calls/*/args/*/jwt/claims/scopes/*/resource (R7)");
+    }
 }

@@ -56,7 +56,7 @@ pub fn normalize(observation: &Observation, context: &NormalizeContext, options:
             }),
             Observable::Access => Value::Object(observation.access.clone()),
             Observable::Security => {
-                let mut kinds: Vec<&str> = observation.security.iter().map(|f| f.kind.as_str()).collect();
+                let mut kinds: Vec<&str> = observation.security.iter().map(|f| f.kind.name()).collect();
                 kinds.sort_unstable();
                 kinds.dedup();
                 json!(kinds)

@@ -70,6 +70,11 @@ pub enum CaseError {
     },
 }
 
+/// The wall clock in whole seconds since the epoch: the `now` of a run that pins none.
+pub fn wall_clock_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
 /// The largest event or case file read (16 MiB): far above any real Auth0 event.
 pub const MAX_EVENT_FILE_BYTES: u64 = 16 * 1024 * 1024;
 

@@ -1,4 +1,4 @@
-//! One login flow per case (DESIGN.md §5): run the implementation against scoped mocks, commit its calls
+//! One login flow per case (docs/design.md): run the implementation against scoped mocks, commit its calls
 //! to the Auth0 mock as Auth0 does at the end of a flow, act as the browser (exchange the code, verify
 //! the ID token against the JWKS, read `https://app.tinybird.co`), and call the Tinybird mock for every
 //! configured pipe plus decoys.
@@ -7,7 +7,9 @@
 //! gives the `mocks` URLs; the implementation runs (alone or in a batch); [`FlowClient::observe`] plays
 //! the rest and closes the scope.
 
-pub use crate::observation::{IdTokenObservation, Login, Observation, SecurityFinding, TokenObservation, TokenSource};
+pub use crate::observation::{
+    IdTokenObservation, Login, Observation, SecurityFinding, SecurityKind, TokenObservation, TokenSource,
+};
 
 use serde_json::{json, Map, Value};
 use std::time::Duration;
@@ -30,7 +32,7 @@ pub const MAX_PIPES_CALLED: usize = 16;
 /// A case's scope, opened and waiting for the implementation's result.
 #[derive(Debug, Clone)]
 pub struct PreparedCase {
-    /// The scope.
+    /// The per-case namespace of the mocks this case plays in.
     pub scope: ScopeId,
     /// The URLs to give the implementation.
     pub urls: MockUrls,
@@ -50,7 +52,7 @@ pub struct FlowClient<'m> {
 
 fn configured_pipes(event: &Value) -> Vec<String> {
     let mut pipes: Vec<String> = Vec::new();
-    if let Some(names) = event.pointer("/configuration/TINYBIRD_PIPE_NAMES").and_then(Value::as_str) {
+    if let Some(names) = event.pointer(crate::spec::keys::PIPE_NAMES_POINTER).and_then(Value::as_str) {
         for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             if !pipes.iter().any(|p| p == name) && pipes.len() < MAX_PIPES_CALLED {
                 pipes.push(name.to_owned());
@@ -64,10 +66,43 @@ fn percent(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-/// An HTTP failure talking to the mocks (a harness error, not the implementation's).
+/// A failure talking to the mocks (a harness error, not the implementation's).
 #[derive(Debug, thiserror::Error)]
-#[error("talking to the mocks: {0}")]
-pub struct FlowError(String);
+pub enum FlowError {
+    /// The request did not get an answer.
+    #[error("talking to the mocks: {request}: {source}")]
+    Request {
+        /// Method and URL.
+        request: String,
+        /// What the HTTP client says.
+        source: Box<ureq::Error>,
+    },
+    /// The mock answered with an unexpected status.
+    #[error("talking to the mocks: {request}: HTTP {status} {body}")]
+    Refused {
+        /// What was asked (method and URL, or what for).
+        request: String,
+        /// The HTTP status.
+        status: u16,
+        /// The answer's body.
+        body: Value,
+    },
+    /// The answer's body is unreadable or not JSON.
+    #[error("talking to the mocks: {url}: {problem}")]
+    Body {
+        /// The URL.
+        url: String,
+        /// What is wrong with the body.
+        problem: String,
+    },
+    /// The JWKS cannot give a key to verify ID tokens with.
+    #[error("talking to the mocks: the JWKS {0}")]
+    Jwks(String),
+}
+
+fn request_failed(request: String) -> impl FnOnce(ureq::Error) -> FlowError {
+    move |e| FlowError::Request { request, source: Box::new(e) }
+}
 
 impl<'m> FlowClient<'m> {
     /// A client for `mocks`.
@@ -97,10 +132,11 @@ impl<'m> FlowClient<'m> {
         if !user.get("app_metadata").is_some_and(Value::is_object) {
             user.insert("app_metadata".into(), json!({}));
         }
-        let admin_token = event.pointer("/secrets/TINYBIRD_ADMIN_TOKEN").and_then(Value::as_str).map(str::to_owned);
+        let admin_token =
+            event.pointer(crate::spec::keys::ADMIN_TOKEN_POINTER).and_then(Value::as_str).map(str::to_owned);
         let pipes = configured_pipes(event);
         let mut workspaces = Vec::new();
-        if let Some(id) = event.pointer("/configuration/TINYBIRD_WORKSPACE_ID").and_then(Value::as_str) {
+        if let Some(id) = event.pointer(crate::spec::keys::WORKSPACE_ID_POINTER).and_then(Value::as_str) {
             let mut names: Vec<&str> = pipes.iter().map(String::as_str).collect();
             names.push(DECOY_PIPE);
             workspaces.push(Workspace::new(id, admin_token.as_deref().unwrap_or(""), &names));
@@ -229,7 +265,7 @@ impl<'m> FlowClient<'m> {
             .post(url)
             .header("content-type", "application/x-www-form-urlencoded")
             .send(body.as_bytes())
-            .map_err(|e| FlowError(format!("POST {url}: {e}")))?;
+            .map_err(request_failed(format!("POST {url}")))?;
         read_json(url, response)
     }
 
@@ -242,7 +278,8 @@ impl<'m> FlowClient<'m> {
             &[("grant_type", "client_credentials"), ("client_id", M2M_CLIENT_ID), ("client_secret", M2M_CLIENT_SECRET)],
         )?;
         let token = body.get("access_token").and_then(Value::as_str).filter(|_| status == 200);
-        let token = token.ok_or_else(|| FlowError(format!("client credentials refused: HTTP {status} {body}")))?;
+        let refused = || FlowError::Refused { request: "client credentials".into(), status, body: body.clone() };
+        let token = token.ok_or_else(refused)?;
         self.management_token = Some(token.to_owned());
         Ok(token.to_owned())
     }
@@ -260,10 +297,10 @@ impl<'m> FlowClient<'m> {
                 .send(body.to_string().as_bytes()),
             None => self.agent.get(&url).header("authorization", &auth).call(),
         }
-        .map_err(|e| FlowError(format!("{method} {url}: {e}")))?;
+        .map_err(request_failed(format!("{method} {url}")))?;
         let (status, value) = read_json(&url, response)?;
         if status != 200 {
-            return Err(FlowError(format!("{method} {url}: HTTP {status} {value}")));
+            return Err(FlowError::Refused { request: format!("{method} {url}"), status, body: value });
         }
         Ok(value)
     }
@@ -271,13 +308,15 @@ impl<'m> FlowClient<'m> {
     fn verify_id_token(&mut self, case: &PreparedCase, token: &str) -> Result<IdTokenObservation, FlowError> {
         if self.jwks.is_none() {
             let url = format!("{}/.well-known/jwks.json", self.mocks.auth0_url());
-            let response = self.agent.get(&url).call().map_err(|e| FlowError(format!("GET {url}: {e}")))?;
+            let response = self.agent.get(&url).call().map_err(request_failed(format!("GET {url}")))?;
             let (_, jwks) = read_json(&url, response)?;
             let set: jsonwebtoken::jwk::JwkSet =
-                serde_json::from_value(jwks).map_err(|e| FlowError(format!("the JWKS does not parse: {e}")))?;
-            let key = set.keys.first().ok_or_else(|| FlowError("the JWKS is empty".into()))?;
-            self.jwks =
-                Some(jsonwebtoken::DecodingKey::from_jwk(key).map_err(|e| FlowError(format!("JWKS key: {e}")))?);
+                serde_json::from_value(jwks).map_err(|e| FlowError::Jwks(format!("does not parse: {e}")))?;
+            let key = set.keys.first().ok_or_else(|| FlowError::Jwks("is empty".into()))?;
+            self.jwks = Some(
+                jsonwebtoken::DecodingKey::from_jwk(key)
+                    .map_err(|e| FlowError::Jwks(format!("key is unusable: {e}")))?,
+            );
         }
         let key = self.jwks.as_ref().expect("just fetched");
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
@@ -312,7 +351,7 @@ impl<'m> FlowClient<'m> {
             .get(&url)
             .header("authorization", &format!("Bearer {token}"))
             .call()
-            .map_err(|e| FlowError(format!("GET {url}: {e}")))?;
+            .map_err(request_failed(format!("GET {url}")))?;
         let status = response.status().as_u16();
         let _ = read_json(&url, response)?;
         Ok(status)
@@ -321,9 +360,9 @@ impl<'m> FlowClient<'m> {
 
 fn read_json(url: &str, mut response: ureq::http::Response<ureq::Body>) -> Result<(u16, Value), FlowError> {
     let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string().map_err(|e| FlowError(format!("{url}: unreadable body: {e}")))?;
-    let value =
-        serde_json::from_str(&text).map_err(|e| FlowError(format!("{url}: HTTP {status}, body is not JSON ({e})")))?;
+    let body = |problem: String| FlowError::Body { url: url.to_owned(), problem };
+    let text = response.body_mut().read_to_string().map_err(|e| body(format!("unreadable body: {e}")))?;
+    let value = serde_json::from_str(&text).map_err(|e| body(format!("HTTP {status}, body is not JSON ({e})")))?;
     Ok((status, value))
 }
 
@@ -338,7 +377,7 @@ fn security_findings(
     for (pipe, status) in access {
         if status == 200 && !case.pipes.contains(pipe) {
             findings.push(SecurityFinding {
-                kind: "opens_unconfigured_pipe".into(),
+                kind: SecurityKind::OpensUnconfiguredPipe,
                 detail: format!("the token opens the pipe '{pipe}', which the configuration does not name"),
             });
         }
@@ -347,7 +386,7 @@ fn security_findings(
         for call in &outcome.calls {
             if call.args.iter().any(|a| a.as_str().is_some_and(|s| s.contains(admin))) {
                 findings.push(SecurityFinding {
-                    kind: "admin_token_exposed".into(),
+                    kind: SecurityKind::AdminTokenExposed,
                     detail: format!(
                         "the Tinybird admin token is passed to {}, which sends it to the browser or stores it",
                         call.api
@@ -367,7 +406,7 @@ fn security_findings(
         if let Some(admin) = case.admin_token.as_deref().filter(|a| a.len() >= 4) {
             if line.contains(admin) {
                 findings.push(SecurityFinding {
-                    kind: "admin_token_in_logs".into(),
+                    kind: SecurityKind::AdminTokenInLogs,
                     detail: format!("logs[{i}] contains the Tinybird admin token"),
                 });
             }
@@ -376,13 +415,13 @@ fn security_findings(
             || line.split(|c: char| c.is_whitespace() || c == '"').any(looks_like_jwt)
         {
             findings
-                .push(SecurityFinding { kind: "token_in_logs".into(), detail: format!("logs[{i}] contains a JWT") });
+                .push(SecurityFinding { kind: SecurityKind::TokenInLogs, detail: format!("logs[{i}] contains a JWT") });
         }
     }
     if let Some(token) = token {
         if !token.signature_valid && access.values().any(|s| s == 200) {
             findings.push(SecurityFinding {
-                kind: "accepted_with_foreign_signature".into(),
+                kind: SecurityKind::AcceptedWithForeignSignature,
                 detail: "Tinybird accepted a token whose signature is not the admin token's".into(),
             });
         }

@@ -1,13 +1,16 @@
 //! Mocked Auth0 tenant and Tinybird API on wiremock, acting as the real services would, so that what
-//! the harness compares is what would happen in the world (DESIGN.md §5).
+//! the harness compares is what would happen in the world (docs/design.md).
 //!
 //! [`MockServers`] starts both on 127.0.0.1 (a tokio runtime of its own, so callers stay synchronous),
 //! with per-case scopes ([`scope`]): each case's `mocks` URLs carry a `/cases/{id}` prefix, and its
 //! users, workspaces, clock and rate budgets live in that scope only.
+//!
+//! [`tinybird`] (the pure JWT decision) is in every build, the fuzz targets included; the running servers
+//! ([`server`]) only in the `full` one.
 
 pub mod tinybird;
 
 #[cfg(feature = "full")]
-mod servers;
+mod server;
 #[cfg(feature = "full")]
-pub use servers::*;
+pub use server::*;

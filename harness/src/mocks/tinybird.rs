@@ -126,7 +126,7 @@ pub struct Credential {
 /// The parts of a valid JWT that matter for access.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JwtCredential {
-    /// `name`.
+    /// `name`: the key of the rate budget.
     pub name: String,
     /// `(resource, fixed_params)` per scope.
     pub scopes: Vec<(String, Map<String, Value>)>,
@@ -228,4 +228,69 @@ pub fn pipe_body(pipe: &Pipe, params: &Map<String, Value>) -> Value {
         "rows_before_limit_at_least": rows,
         "statistics": {"elapsed": 0.000_42, "rows_read": pipe.rows.len(), "bytes_read": pipe.rows.len() * 32}
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jwt::{b64url, hs256_sign};
+
+    const ADMIN: &str = "p.made-up-admin-token";
+
+    fn token(header: Value, claims: Value, key: &str) -> String {
+        let input = format!("{}.{}", b64url(header.to_string().as_bytes()), b64url(claims.to_string().as_bytes()));
+        format!("{input}.{}", hs256_sign(key.as_bytes(), input.as_bytes()).unwrap())
+    }
+
+    fn hs256(claims: Value) -> String {
+        token(json!({"alg": "HS256", "typ": "JWT"}), claims, ADMIN)
+    }
+
+    fn claims(scopes: Value) -> Value {
+        json!({"workspace_id": "ws", "name": "n", "scopes": scopes, "iat": 1, "exp": 100})
+    }
+
+    fn status(token: &str, pipe: &str, now: i64) -> Result<u16, (u16, String)> {
+        let workspaces = [Workspace::new("ws", ADMIN, &["a", "b"])];
+        decide(&workspaces, token, pipe, now).map(|_| 200).map_err(|d| (d.status, d.error))
+    }
+
+    #[test]
+    fn each_rule_of_the_decision_in_order() {
+        let good = hs256(claims(json!([{"type": "PIPES:READ", "resource": "a"}])));
+        assert_eq!(status(&good, "a", 50), Ok(200));
+        assert_eq!(status(&good, "b", 50).unwrap_err().0, 403, "not in the scopes");
+        assert_eq!(status(ADMIN, "b", 50), Ok(200), "the admin token opens every pipe");
+        assert_eq!(status(ADMIN, "zzz", 50).unwrap_err().0, 404);
+        assert!(status("", "a", 50).unwrap_err().1.contains("provide a token"));
+        let other_ws = hs256(json!({"workspace_id": "other", "name": "n", "scopes": [], "exp": 100}));
+        assert!(status(&other_ws, "a", 50).unwrap_err().1.contains("unknown workspace_id"));
+        let none = token(json!({"alg": "none"}), claims(json!([{"type": "PIPES:READ", "resource": "a"}])), ADMIN);
+        assert!(status(&none, "a", 50).unwrap_err().1.contains("HS256"));
+        let foreign = token(json!({"alg": "HS256"}), claims(json!([{"type": "PIPES:READ", "resource": "a"}])), "p.x");
+        assert!(status(&foreign, "a", 50).unwrap_err().1.contains("signature"));
+        assert!(status(&good, "a", 100).unwrap_err().1.contains("expired"), "exp == now is expired");
+        let no_exp = hs256(json!({"workspace_id": "ws", "name": "n", "scopes": []}));
+        assert!(status(&no_exp, "a", 50).unwrap_err().1.contains("exp is required"));
+        let no_name = hs256(json!({"workspace_id": "ws", "scopes": [], "exp": 100}));
+        assert!(status(&no_name, "a", 50).unwrap_err().1.contains("name is required"));
+    }
+
+    #[test]
+    fn one_bad_scope_refuses_the_whole_token() {
+        for bad in [json!({"type": "PIPES:READ", "resource": ""}), json!({"type": "DATASOURCES:READ", "resource": "b"})]
+        {
+            let t = hs256(claims(json!([{"type": "PIPES:READ", "resource": "a"}, bad])));
+            assert_eq!(status(&t, "a", 50), Err((403, INVALID_SCOPE.to_owned())));
+        }
+    }
+
+    #[test]
+    fn a_grant_carries_the_rate_key_and_fixed_params() {
+        let t = hs256(json!({"workspace_id": "ws", "name": "n", "exp": 100, "limits": {"rps": 3},
+            "scopes": [{"type": "PIPES:READ", "resource": "a", "fixed_params": {"x": 1}}]}));
+        let grant = decide(&[Workspace::new("ws", ADMIN, &["a"])], &t, "a", 50).unwrap();
+        assert_eq!((grant.token_name.as_deref(), grant.rps), (Some("n"), Some(3)));
+        assert_eq!(grant.fixed_params["x"], 1);
+    }
 }

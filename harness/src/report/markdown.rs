@@ -78,7 +78,7 @@ impl<W: Write + Send> Reporter for Markdown<W> {
         )?;
         if let Some(h) = &self.header {
             let (seed, cases) = (h.seed.to_string(), h.generated_cases.to_string());
-            let command = crate::check::shell_words([
+            let command = super::text::shell_words([
                 "tbjwt",
                 h.command,
                 &h.implementation,

@@ -20,12 +20,12 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 use crate::compare::{Difference, Level, Observable};
-use crate::generate::Domain;
+use crate::strategies::Domain;
 
 /// How reports show a value that one side does not have.
 pub const ABSENT: &str = "(absent)";
 
-/// A case's verdict (DESIGN.md §6). `error` is not `fail`: the implementation broke, it did not diverge.
+/// A case's verdict (docs/ci.md). `error` is not `fail`: the implementation broke, it did not diverge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
@@ -126,7 +126,7 @@ pub struct CaseReport {
     pub generated_index: Option<u64>,
     /// Where it came from.
     pub source: CaseSource,
-    /// The verdict.
+    /// How the case was judged.
     pub verdict: Verdict,
     /// The differences (of the shrunk event, when shrunk).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -170,15 +170,15 @@ pub struct CaseReport {
 /// How many cases got each verdict.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
-    /// `pass`.
+    /// Cases equal to the reference.
     pub pass: u64,
-    /// `fail`.
+    /// Cases that diverged.
     pub fail: u64,
-    /// `error`.
+    /// Cases on which the implementation broke.
     pub error: u64,
-    /// `expected`.
+    /// Cases that diverged as the expectations say.
     pub expected: u64,
-    /// `unexpected-pass`.
+    /// Cases an expectation names that no longer diverge.
     pub unexpected_pass: u64,
 }
 
@@ -274,7 +274,7 @@ pub struct RunFooter {
     pub counts: Counts,
     /// Wall-clock duration.
     pub duration_seconds: f64,
-    /// Cases per second.
+    /// Cases finished per second of wall-clock time.
     pub cases_per_second: f64,
     /// Fixture cases that finished.
     pub fixture_cases_run: u64,

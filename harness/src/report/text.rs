@@ -52,6 +52,15 @@ pub fn visible_json(value: &serde_json::Value) -> String {
     visible(&value.to_string()).into_owned()
 }
 
+/// Words joined into one shell command line, each quoted when the shell would read it otherwise.
+pub fn shell_words<'a>(words: impl IntoIterator<Item = &'a str>) -> String {
+    words
+        .into_iter()
+        .map(|w| shlex::try_quote(w).map_or_else(|_| format!("'{}'", w.replace('\0', "")), |q| q.into_owned()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,5 @@
 //! The executable reference: the published post-login action as a pure function of
-//! `(event, now)` → [`Outcome`], rule by rule (DESIGN.md §2). No I/O, no clock, no randomness.
+//! `(event, now)` → [`Outcome`], rule by rule (docs/spec.md). No I/O, no clock, no randomness.
 //!
 //! ```
 //! use harness::{js::JsValue, spec};
@@ -30,6 +30,12 @@ pub mod keys {
     pub const WORKSPACE_ID: &str = "TINYBIRD_WORKSPACE_ID";
     /// `event.configuration.TINYBIRD_PIPE_NAMES`.
     pub const PIPE_NAMES: &str = "TINYBIRD_PIPE_NAMES";
+    /// JSON Pointer to the admin token in an event.
+    pub const ADMIN_TOKEN_POINTER: &str = "/secrets/TINYBIRD_ADMIN_TOKEN";
+    /// JSON Pointer to the workspace id in an event.
+    pub const WORKSPACE_ID_POINTER: &str = "/configuration/TINYBIRD_WORKSPACE_ID";
+    /// JSON Pointer to the pipe names in an event.
+    pub const PIPE_NAMES_POINTER: &str = "/configuration/TINYBIRD_PIPE_NAMES";
 }
 
 /// One step of the reference's decision: the rule that applied and what it found.

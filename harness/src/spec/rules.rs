@@ -1,4 +1,4 @@
-//! The rule ids R1–R12 of DESIGN.md §2 and the four exact log messages.
+//! The rule ids R1–R12 of docs/spec.md and the four exact log messages.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex};
 
 use harness::check::{run_check, CheckSettings, Interrupt};
 use harness::compare::{signature, Level};
-use harness::generate::Domain;
 use harness::report::{CaseReport, Counts, Reporter, RunFooter, RunHeader, Verdict};
 use harness::runner::{Implementation, RunnerSettings};
+use harness::strategies::Domain;
 
 /// Keeps every failing case report.
 #[derive(Clone, Default)]

@@ -81,12 +81,12 @@ fn security_findings_for_leaky_implementations() {
     let mocks = MockServers::start().unwrap();
     let case = fixture("happy_path_with_roles");
     let o = observe(&mocks, deviant("admin_token_as_claim.js").as_mut(), &case);
-    let kinds: Vec<&str> = o.security.iter().map(|f| f.kind.as_str()).collect();
+    let kinds: Vec<&str> = o.security.iter().map(|f| f.kind.name()).collect();
     assert!(kinds.contains(&"admin_token_exposed"), "{kinds:?}");
     assert!(kinds.contains(&"opens_unconfigured_pipe"), "{kinds:?}");
     assert!(!format!("{:?}", o.security).contains("made-up-admin-token"), "findings never quote the secret");
     let o = observe(&mocks, deviant("logs_the_token.js").as_mut(), &case);
-    assert_eq!(o.security.iter().map(|f| f.kind.as_str()).collect::<Vec<_>>(), ["token_in_logs"]);
+    assert_eq!(o.security.iter().map(|f| f.kind.name()).collect::<Vec<_>>(), ["token_in_logs"]);
 }
 
 #[test]

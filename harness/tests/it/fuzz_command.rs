@@ -102,7 +102,7 @@ fn a_libfuzzer_artifact_becomes_a_replayed_case() {
     let artifacts = dir.join("artifacts/diff_pipe_names");
     std::fs::create_dir_all(&artifacts).unwrap();
     let artifact = artifacts.join("crash-0123abcd");
-    std::fs::write(&artifact, harness::fuzzing::pipe_names_input(1, "a,,b")).unwrap();
+    std::fs::write(&artifact, harness::fuzz_input::pipe_names_input(1, "a,,b")).unwrap();
     let out_dir = dir.join("regressions");
     let out = tbjwt(&["import-crash", artifact.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));

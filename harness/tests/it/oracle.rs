@@ -46,10 +46,10 @@ fn spec_matches_published_action_on_generated_events() {
     use std::cell::RefCell;
 
     let node = RefCell::new(published_action());
-    for (domain, seed) in [(harness::generate::Domain::Auth0, 7u8), (harness::generate::Domain::AnyJson, 11u8)] {
+    for (domain, seed) in [(harness::strategies::Domain::Auth0, 7u8), (harness::strategies::Domain::AnyJson, 11u8)] {
         let config = Config { cases: 400, failure_persistence: None, ..Config::default() };
         let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]));
-        let strategy = (harness::generate::events(domain), -100_000_000i64..4_000_000_000);
+        let strategy = (harness::strategies::events(domain), -100_000_000i64..4_000_000_000);
         let result = runner.run(&strategy, |(event, now)| {
             let want = harness::spec::outcome(&JsValue::from_json(&event), now);
             let got = node

@@ -114,9 +114,9 @@ pub struct MintedClaims<'a> {
     /// `scopes`, in order.
     #[serde(borrow)]
     pub scopes: Vec<MintedScope<'a>>,
-    /// `iat`.
+    /// `iat`: the clock the token was minted at.
     pub iat: i64,
-    /// `exp`.
+    /// `exp`: must be `iat` + 7 days.
     pub exp: i64,
 }
 
@@ -255,12 +255,53 @@ pub fn compare_outcomes(
     }
     let evaluation = crate::spec::evaluate(&JsValue::from_json(event), now);
     let context = NormalizeContext {
-        admin_token: event.pointer("/secrets/TINYBIRD_ADMIN_TOKEN").and_then(Value::as_str).map(str::to_owned),
+        admin_token: event.pointer(crate::spec::keys::ADMIN_TOKEN_POINTER).and_then(Value::as_str).map(str::to_owned),
         wall_clock: None,
         is_reference: false,
     };
     let options = CompareOptions { level, ..CompareOptions::default() };
     compare(&bare(reference), &evaluation, &bare(implementation), &context, &options)
+}
+
+/// The cargo-fuzz targets of `fuzz/`, and how each turns its input bytes into an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FuzzTarget {
+    /// The reference's invariants on arbitrary pipe names.
+    SpecPipeNames,
+    /// No panic and a lossless outcome on any JSON.
+    SpecEvent,
+    /// An implementation against the reference on pipe names.
+    DiffPipeNames,
+}
+
+impl FuzzTarget {
+    /// Every target.
+    pub const ALL: [FuzzTarget; 3] = [FuzzTarget::SpecPipeNames, FuzzTarget::SpecEvent, FuzzTarget::DiffPipeNames];
+
+    /// The target's name (its file under `fuzz/fuzz_targets/` and its artifacts folder).
+    pub fn name(self) -> &'static str {
+        match self {
+            FuzzTarget::SpecPipeNames => "spec_pipe_names",
+            FuzzTarget::SpecEvent => "spec_event",
+            FuzzTarget::DiffPipeNames => "diff_pipe_names",
+        }
+    }
+
+    /// The target called `name`, or an error that lists them.
+    pub fn from_name(name: &str) -> Result<FuzzTarget, String> {
+        FuzzTarget::ALL.into_iter().find(|t| t.name() == name).ok_or_else(|| {
+            let names: Vec<&str> = FuzzTarget::ALL.iter().map(|t| t.name()).collect();
+            format!("`{name}` is not a fuzz target ({})", names.join(", "))
+        })
+    }
+
+    /// The event an input of this target stands for.
+    pub fn event(self, data: &[u8]) -> Value {
+        match self {
+            FuzzTarget::SpecPipeNames | FuzzTarget::DiffPipeNames => pipe_names_event(data),
+            FuzzTarget::SpecEvent => arbitrary_event(data),
+        }
+    }
 }
 
 #[cfg(test)]

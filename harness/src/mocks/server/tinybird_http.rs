@@ -13,7 +13,7 @@ use crate::mocks::tinybird::{decide, pipe_body, Denial, Grant, Workspace, DOCUME
 /// The Tinybird world of one scope.
 #[derive(Debug, Clone)]
 pub struct TinybirdScope {
-    /// The workspaces.
+    /// The workspaces that exist in this scope, with their admin tokens and pipes.
     pub workspaces: Vec<Workspace>,
     /// The clock `exp` and the rate budget are judged by.
     pub clock: Clock,

@@ -1,12 +1,8 @@
 //! The running mocks: both wiremock servers, their responders and per-case scopes (the `full` build).
 
-#[path = "auth0.rs"]
 pub mod auth0;
-#[path = "scope.rs"]
 pub mod scope;
-#[path = "signing_key.rs"]
 mod signing_key;
-#[path = "tinybird_http.rs"]
 mod tinybird_http;
 
 pub use super::tinybird::Workspace;
@@ -37,9 +33,7 @@ impl Clock {
     pub fn now(self) -> i64 {
         match self {
             Clock::Fixed(now) => now,
-            Clock::Wall => {
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-            }
+            Clock::Wall => crate::event::wall_clock_now(),
         }
     }
 }

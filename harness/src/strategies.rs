@@ -1,4 +1,4 @@
-//! proptest strategies for post-login events, in two input domains, and the grammar of pipe-name lists.
+//! proptest strategies for post-login events, in three input domains, and the grammar of pipe-name lists.
 //!
 //! - [`Domain::Auth0`]: what Auth0 can really send: the three settings absent, empty or strings; a v3
 //!   `user` with `user_id` (sometimes a string `id` too); `authorization` absent or `{"roles": [...]}`;
@@ -53,8 +53,9 @@ pub fn events(domain: Domain) -> BoxedStrategy<Value> {
 /// Events of the pipe-name fuzz input space: `fuzzing::pipe_names_event` of a flags byte and a list from
 /// [`pipe_names`], shrinking towards short lists.
 pub fn pipe_names_events() -> impl Strategy<Value = Value> {
-    (0u8..8, pipe_names())
-        .prop_map(|(flags, pipes)| crate::fuzzing::pipe_names_event(&crate::fuzzing::pipe_names_input(flags, &pipes)))
+    (0u8..8, pipe_names()).prop_map(|(flags, pipes)| {
+        crate::fuzz_input::pipe_names_event(&crate::fuzz_input::pipe_names_input(flags, &pipes))
+    })
 }
 
 /// A realistic pipe identifier, as Tinybird names pipes.
