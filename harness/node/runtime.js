@@ -7,8 +7,16 @@
 //
 // Per case it builds `event` from the case's JSON, an `api` object that records every call made on it
 // (any namespace, any method), captures console.* as util.format strings, freezes Date at the case's
-// `now`, and turns a throw or a rejected promise into status "threw". The harness on the other side
-// enforces timeouts by killing the worker.
+// `now`, and turns a throw or a rejected promise into status "threw". It also records what else the
+// action does that the world could see (the outcome's `effects`): text written to process.stdout or
+// process.stderr, outbound connections (net, tls, http, https, fetch, dgram) with what was written on
+// them, and files written; the harness looks there for secrets. The harness on the other side enforces
+// timeouts by killing the worker.
+//
+// The action is loaded from where it is, never copied: CommonJS actions are compiled with their own
+// file name (so their sibling modules load), ES modules are imported by URL with a resolve hook that
+// falls back to the dependency folder for bare specifiers, and NODE_PATH (set by the harness) lets every
+// module the action requires see the declared dependencies.
 //
 // Usage: node runtime.js --action FILE [--modules DIR]
 //   FILE     the action (CommonJS exporting onExecutePostLogin, or an ES module exporting it)
@@ -19,6 +27,8 @@ const path = require('path');
 const util = require('util');
 const Module = require('module');
 const readline = require('readline');
+const net = require('net');
+const dgram = require('dgram');
 
 const PROTOCOL_FD = Number(process.env.TBJWT_PROTOCOL_FD || 3);
 const RealDate = Date;
@@ -68,11 +78,23 @@ async function loadAction(file, modulesDir) {
   const isEsm = filename.endsWith('.mjs') || (/^\s*export\s/m.test(source) && !/module\.exports|exports\./.test(source));
   let exported;
   if (isEsm) {
-    // ES modules resolve bare imports from their own location; give them the dependency folder.
-    const base = modulesDir ? path.join(path.resolve(modulesDir), '..', '.tbjwt-action.mjs') : filename;
-    fs.writeFileSync(base, source);
+    // ES modules resolve bare imports from their own location; a resolve hook gives them the dependency
+    // folder as a fallback (nothing is written anywhere).
+    if (modulesDir && typeof Module.register === 'function') {
+      const fallback = require('url').pathToFileURL(path.join(path.resolve(modulesDir), '..', 'tbjwt-resolve-base.mjs')).href;
+      const hooks =
+        `export async function resolve(specifier, context, next) {\n` +
+        `  try { return await next(specifier, context); } catch (e) {\n` +
+        `    if (e && e.code === 'ERR_MODULE_NOT_FOUND' && !/^[./]|^file:|^node:/.test(specifier)) {\n` +
+        `      return next(specifier, { ...context, parentURL: ${JSON.stringify(fallback)} });\n` +
+        `    }\n` +
+        `    throw e;\n` +
+        `  }\n` +
+        `}\n`;
+      Module.register('data:text/javascript,' + encodeURIComponent(hooks));
+    }
     try {
-      exported = await import(require('url').pathToFileURL(base).href + `?t=${process.pid}`);
+      exported = await import(require('url').pathToFileURL(filename).href);
     } catch (e) {
       if (e && e.code === 'ERR_MODULE_NOT_FOUND') {
         const m = /Cannot find package '([^']+)'/.exec(e.message);
@@ -113,7 +135,127 @@ async function loadAction(file, modulesDir) {
 
 // ---- per-case state ---------------------------------------------------------------------------------
 
-let current = null; // { logs, calls }
+let current = null; // { logs, calls, effects }
+
+// ---- side effects -------------------------------------------------------------------------------------
+
+const EFFECT_TEXT_LIMIT = 64 * 1024;
+
+function text(chunk, encoding) {
+  if (chunk === undefined || chunk === null) return '';
+  if (typeof chunk === 'string') return chunk;
+  try {
+    return Buffer.from(chunk.buffer ? chunk : String(chunk)).toString(typeof encoding === 'string' ? 'utf8' : 'utf8');
+  } catch (_) {
+    return String(chunk);
+  }
+}
+
+function cut(value) {
+  return value.length > EFFECT_TEXT_LIMIT ? value.slice(0, EFFECT_TEXT_LIMIT) : value;
+}
+
+function effect(kind, entry) {
+  if (!current) return null;
+  current.effects[kind].push(entry);
+  return entry;
+}
+
+for (const stream of [process.stdout, process.stderr]) {
+  const original = stream.write.bind(stream);
+  stream.write = function write(chunk, encoding, callback) {
+    if (current) {
+      current.effects.output.push(cut(text(chunk, encoding)));
+      if (typeof encoding === 'function') encoding();
+      else if (typeof callback === 'function') callback();
+      return true;
+    }
+    return original(chunk, encoding, callback);
+  };
+}
+
+function destination(args) {
+  const first = args[0];
+  if (first && typeof first === 'object') {
+    if (first.path) return String(first.path);
+    return `${first.host || first.hostname || 'localhost'}:${first.port}`;
+  }
+  if (typeof first === 'string' && !/^\d+$/.test(first)) return first; // a socket path
+  return `${typeof args[1] === 'string' ? args[1] : 'localhost'}:${first}`;
+}
+
+const realConnect = net.Socket.prototype.connect;
+net.Socket.prototype.connect = function connect(...args) {
+  const entry = effect('network', { to: destination(Array.isArray(args[0]) ? args[0] : args), data: '' });
+  if (entry) this.__tbjwtEffect = entry;
+  return realConnect.apply(this, args);
+};
+const realSocketWrite = net.Socket.prototype.write;
+net.Socket.prototype.write = function write(chunk, encoding, callback) {
+  const entry = this.__tbjwtEffect;
+  if (entry && entry.data.length < EFFECT_TEXT_LIMIT) entry.data = cut(entry.data + text(chunk, encoding));
+  return realSocketWrite.call(this, chunk, encoding, callback);
+};
+const realSocketEnd = net.Socket.prototype.end;
+net.Socket.prototype.end = function end(chunk, encoding, callback) {
+  const entry = this.__tbjwtEffect;
+  if (entry && chunk !== undefined && typeof chunk !== 'function' && entry.data.length < EFFECT_TEXT_LIMIT) {
+    entry.data = cut(entry.data + text(chunk, encoding));
+  }
+  return realSocketEnd.call(this, chunk, encoding, callback);
+};
+const realSend = dgram.Socket.prototype.send;
+dgram.Socket.prototype.send = function send(msg, ...rest) {
+  const port = rest.find((a) => typeof a === 'number' && a > 0);
+  const host = rest.find((a) => typeof a === 'string');
+  effect('network', { to: `${host || 'localhost'}:${port}`, data: cut(text(msg)) });
+  return realSend.call(this, msg, ...rest);
+};
+
+const fdPaths = new Map();
+function pathOf(target) {
+  if (typeof target === 'number') return fdPaths.get(target) || `fd ${target}`;
+  return String(target instanceof URL ? target.pathname : target);
+}
+function wrapWrite(object, name, dataIndex) {
+  const original = object[name];
+  if (typeof original !== 'function') return;
+  object[name] = function wrapped(...args) {
+    if (current && !(typeof args[0] === 'number' && args[0] === PROTOCOL_FD)) {
+      effect('files', { path: pathOf(args[0]), data: cut(text(args[dataIndex])) });
+    }
+    return original.apply(this, args);
+  };
+}
+for (const name of ['writeFileSync', 'writeFile', 'appendFileSync', 'appendFile']) wrapWrite(fs, name, 1);
+for (const name of ['writeFile', 'appendFile']) wrapWrite(fs.promises, name, 1);
+wrapWrite(fs, 'writeSync', 1);
+wrapWrite(fs, 'write', 1);
+const realOpenSync = fs.openSync;
+fs.openSync = function openSync(file, ...rest) {
+  const fd = realOpenSync.call(this, file, ...rest);
+  fdPaths.set(fd, pathOf(file));
+  return fd;
+};
+const realCreateWriteStream = fs.createWriteStream;
+fs.createWriteStream = function createWriteStream(file, ...rest) {
+  const stream = realCreateWriteStream.call(this, file, ...rest);
+  const entry = effect('files', { path: pathOf(file), data: '' });
+  if (entry) {
+    const write = stream.write.bind(stream);
+    stream.write = (chunk, encoding, callback) => {
+      if (entry.data.length < EFFECT_TEXT_LIMIT) entry.data = cut(entry.data + text(chunk, encoding));
+      return write(chunk, encoding, callback);
+    };
+  }
+  return stream;
+};
+
+function effectsOf(effects) {
+  const out = {};
+  for (const kind of ['output', 'network', 'files']) if (effects[kind].length) out[kind] = effects[kind];
+  return Object.keys(out).length ? out : undefined;
+}
 
 function toJson(value) {
   try {
@@ -206,7 +348,8 @@ function errorOf(e) {
 
 async function runCase(handler, message) {
   const now = Number(message.now);
-  current = { logs: [], calls: [] };
+  current = { logs: [], calls: [], effects: { output: [], network: [], files: [] } };
+  const effects = current.effects;
   freezeClock(now * 1000);
   let exitCode = null;
   process.exit = (code) => {
@@ -230,6 +373,8 @@ async function runCase(handler, message) {
   if (exitCode !== null) {
     return { seq: message.seq, errored: { message: `the action called process.exit(${exitCode})` } };
   }
+  const seen = effectsOf(effects);
+  if (seen) outcome.effects = seen;
   return { seq: message.seq, outcome };
 }
 

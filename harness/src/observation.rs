@@ -70,16 +70,34 @@ pub enum SecurityKind {
     TokenInLogs,
     /// Tinybird accepted a token not signed with the admin token.
     AcceptedWithForeignSignature,
+    /// Another secret of the event is passed to an api call.
+    SecretExposed,
+    /// A log line holds another secret of the event.
+    SecretInLogs,
+    /// A secret was written to stdout or stderr.
+    SecretInOutput,
+    /// A secret was sent over an outbound connection.
+    SecretSentOverNetwork,
+    /// A secret was written to a file.
+    SecretWrittenToFile,
+    /// The action connected to something that is not one of the mocks.
+    ConnectsOutsideMocks,
 }
 
 impl SecurityKind {
     /// Every kind.
-    pub const ALL: [SecurityKind; 5] = [
+    pub const ALL: [SecurityKind; 11] = [
         SecurityKind::OpensUnconfiguredPipe,
         SecurityKind::AdminTokenExposed,
         SecurityKind::AdminTokenInLogs,
         SecurityKind::TokenInLogs,
         SecurityKind::AcceptedWithForeignSignature,
+        SecurityKind::SecretExposed,
+        SecurityKind::SecretInLogs,
+        SecurityKind::SecretInOutput,
+        SecurityKind::SecretSentOverNetwork,
+        SecurityKind::SecretWrittenToFile,
+        SecurityKind::ConnectsOutsideMocks,
     ];
 
     /// The kind as reports spell it.
@@ -90,6 +108,12 @@ impl SecurityKind {
             SecurityKind::AdminTokenInLogs => "admin_token_in_logs",
             SecurityKind::TokenInLogs => "token_in_logs",
             SecurityKind::AcceptedWithForeignSignature => "accepted_with_foreign_signature",
+            SecurityKind::SecretExposed => "secret_exposed",
+            SecurityKind::SecretInLogs => "secret_in_logs",
+            SecurityKind::SecretInOutput => "secret_in_output",
+            SecurityKind::SecretSentOverNetwork => "secret_sent_over_network",
+            SecurityKind::SecretWrittenToFile => "secret_written_to_file",
+            SecurityKind::ConnectsOutsideMocks => "connects_outside_mocks",
         }
     }
 
@@ -104,8 +128,15 @@ impl SecurityKind {
         match self {
             SecurityKind::OpensUnconfiguredPipe => Rule::R7,
             SecurityKind::AcceptedWithForeignSignature => Rule::R9,
-            SecurityKind::AdminTokenExposed => Rule::R11,
-            SecurityKind::AdminTokenInLogs | SecurityKind::TokenInLogs => Rule::R12,
+            SecurityKind::AdminTokenExposed
+            | SecurityKind::SecretExposed
+            | SecurityKind::SecretSentOverNetwork
+            | SecurityKind::SecretWrittenToFile
+            | SecurityKind::ConnectsOutsideMocks => Rule::R11,
+            SecurityKind::AdminTokenInLogs
+            | SecurityKind::TokenInLogs
+            | SecurityKind::SecretInLogs
+            | SecurityKind::SecretInOutput => Rule::R12,
         }
     }
 }

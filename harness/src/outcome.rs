@@ -57,12 +57,50 @@ pub struct Outcome {
     /// Every `api` call, in order.
     #[serde(default)]
     pub calls: Vec<ApiCall>,
+    /// What else the action did that the world could see (written by the Node runtime; absent when
+    /// nothing was done). Not compared: the flow looks in it for secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effects: Option<Effects>,
+}
+
+/// Side effects of one run, as the Node runtime records them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Effects {
+    /// Text written with `process.stdout.write` or `process.stderr.write` (not through `console`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub output: Vec<String>,
+    /// Outbound connections and what was written on them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network: Vec<NetworkEffect>,
+    /// Files written, and what was written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileEffect>,
+}
+
+/// One outbound connection (TCP, TLS, HTTP, `fetch`, UDP).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkEffect {
+    /// `host:port` (or a socket path).
+    pub to: String,
+    /// What was written on it, as text (before TLS; cut at 64 KiB).
+    #[serde(default)]
+    pub data: String,
+}
+
+/// One file written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEffect {
+    /// The file.
+    pub path: String,
+    /// What was written, as text (cut at 64 KiB).
+    #[serde(default)]
+    pub data: String,
 }
 
 impl Outcome {
     /// An outcome that completed with no logs and no calls yet.
     pub fn completed() -> Self {
-        Self { status: Status::Completed, error: None, logs: Vec::new(), calls: Vec::new() }
+        Self { status: Status::Completed, error: None, logs: Vec::new(), calls: Vec::new(), effects: None }
     }
 
     /// Marks the outcome as thrown with `name: message`, keeping the logs and calls made before.

@@ -287,6 +287,7 @@ pub fn run_check(
     let mocks = MockServers::start()?;
     let started = Instant::now();
     let stop = AtomicBool::new(false);
+    let gave_up = std::sync::Mutex::new(None);
     let cursor = AtomicU64::new(0);
     let shrinking = worker::ShrinkQueue::default();
     let mut shrinkable = Shrinkable::new(settings.shrink_failures);
@@ -311,6 +312,7 @@ pub fn run_check(
                 cursor: &cursor,
                 shrinking: &shrinking,
                 stop: &stop,
+                gave_up: &gave_up,
                 interrupt,
                 deadline,
                 mocks: &mocks,
@@ -400,6 +402,9 @@ pub fn run_check(
                 }
             }
         }
+        if let Some(why) = gave_up.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            stopped_early.get_or_insert(format!("the implementation was given up on: {why}"));
+        }
         let footer = footer(Finished {
             settings,
             counts,
@@ -427,6 +432,13 @@ pub fn run_check(
         Some(e) => Err(e),
         None => Ok(footer),
     }
+}
+
+/// Changes of the harness's own files found during the run (checked once more now that every
+/// implementation process has stopped).
+fn integrity_findings() -> Vec<String> {
+    crate::node::integrity::verify_seen();
+    crate::node::integrity::take_findings()
 }
 
 /// The divergence a failing case shows, as a set of differences with array indices left out, a token's
@@ -542,7 +554,10 @@ fn footer(run: Finished<'_>) -> RunFooter {
         }
     }
     let duration = run.started.elapsed().as_secs_f64();
-    let conclusion = Conclusion::of_run(&run.counts, problems.len(), run.harness_error, run.interrupted);
+    let integrity = integrity_findings();
+    // Changing the harness's own files is a divergence of the worst kind, whatever the cases said.
+    let failing_problems = problems.len() + integrity.len();
+    let conclusion = Conclusion::of_run(&run.counts, failing_problems, run.harness_error, run.interrupted);
     RunFooter {
         counts: run.counts,
         fixture_cases_run: run.fixtures_run,
@@ -552,6 +567,7 @@ fn footer(run: Finished<'_>) -> RunFooter {
         interrupted: run.interrupted,
         stopped_early: run.stopped_early,
         expectation_problems: problems,
+        integrity,
         conclusion,
         exit_code: conclusion.exit_code(),
     }

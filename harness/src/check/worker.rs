@@ -28,6 +28,8 @@ pub(super) struct Context<'a> {
     pub cursor: &'a AtomicU64,
     pub shrinking: &'a ShrinkQueue,
     pub stop: &'a AtomicBool,
+    /// Why the implementation was given up on (it cannot start), when it was.
+    pub gave_up: &'a Mutex<Option<String>>,
     pub interrupt: &'a Interrupt,
     pub deadline: Option<Instant>,
     pub mocks: &'a MockServers,
@@ -242,6 +244,10 @@ impl Job<'_> {
             .collect();
         let wall = crate::event::wall_clock_now();
         let results = self.runner.run_batch(&requests);
+        if let Some(Err(fatal)) = results.iter().find(|r| matches!(r, Err(e) if e.fatal)) {
+            self.context.gave_up.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| fatal.message.clone());
+            self.context.stop.store(true, Ordering::Relaxed);
+        }
         let run_millis = started.elapsed().as_secs_f64() * 1000.0 / inputs.len().max(1) as f64;
         let mut reports = Vec::with_capacity(inputs.len());
         for ((input, prepared), result) in inputs.iter().zip(prepared).zip(results) {

@@ -33,6 +33,15 @@ pub enum Target {
         #[arg(long, default_value_t = 20, value_parser = bench_cases)]
         spawn_cases: usize,
     },
+    /// The resident memory of `tbjwt mocks` under sustained load (after 20,000 requests, and at the end).
+    Mocks {
+        /// Requests to send, 20,001 to 100,000,000.
+        #[arg(long, default_value_t = 500_000, value_parser = clap::value_parser!(u64).range(20_001..=100_000_000))]
+        requests: u64,
+        /// Client threads, 1 to 64.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+        threads: u16,
+    },
     /// Whole login flows per second (run, commit, ID token, Tinybird calls) for the reference on all
     /// cores, and the Node runner's per-case time with and without the flow.
     Flow {
@@ -69,6 +78,7 @@ pub fn run(target: Target) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Target::Node { action, cases, spawn_cases } => node_rates(&action, cases, spawn_cases),
+        Target::Mocks { requests, threads } => super::bench_mocks::run(requests, usize::from(threads)),
         Target::Flow { action, cases, jobs } => {
             flow_rates(&action, cases, jobs.map_or_else(harness::check::default_jobs, usize::from))
         }

@@ -65,7 +65,7 @@ pub fn execute(
     if settings.snapshots.is_some() {
         harness::check::prepare_snapshot_environment();
     }
-    let runner_settings = RunnerSettings { case_timeout: settings.timeout, ..RunnerSettings::default() };
+    let runner_settings = RunnerSettings::with_case_timeout(settings.timeout);
     // Install once (npm packages, action folder) before the jobs start; a broken folder is a usage error.
     implementation.runner(runner_settings)?;
     let make_runner = || implementation.runner(runner_settings).map_err(|e| e.to_string());

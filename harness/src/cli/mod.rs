@@ -2,6 +2,7 @@
 //! error (clap's own usage errors exit 2 too).
 
 mod bench;
+mod bench_mocks;
 mod check;
 mod fuzz;
 mod import_crash;
@@ -112,10 +113,8 @@ impl CaseArgs {
     pub fn prepare(&self) -> anyhow::Result<(harness::event::Case, i64, Box<dyn harness::runner::Runner>)> {
         let case = harness::event::Case::load(&self.event)?;
         let now = self.now.or(case.now).unwrap_or_else(wall_clock_now);
-        let settings = harness::runner::RunnerSettings {
-            case_timeout: std::time::Duration::from_secs_f64(self.timeout),
-            ..harness::runner::RunnerSettings::default()
-        };
+        let settings =
+            harness::runner::RunnerSettings::with_case_timeout(std::time::Duration::from_secs_f64(self.timeout));
         Ok((case, now, self.implementation.runner(settings)?))
     }
 }

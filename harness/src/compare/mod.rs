@@ -174,10 +174,10 @@ pub fn rule_for(path: &str, reference: &Evaluation) -> Rule {
     }
 }
 
-/// The rule a security finding breaks, from the kind's name in a normalised observation (which only
-/// [`crate::observation::SecurityKind::name`] writes).
-pub fn security_rule(kind: &str) -> Rule {
-    let kind = crate::observation::SecurityKind::from_name(kind);
+/// The rule a security finding breaks, from its text in a normalised observation (`kind: where`, the
+/// kind written by [`crate::observation::SecurityKind::name`]).
+pub fn security_rule(finding: &str) -> Rule {
+    let kind = crate::observation::SecurityKind::from_name(finding.split(':').next().unwrap_or_default());
     debug_assert!(kind.is_some(), "a security kind the observation never writes");
     kind.map_or(Rule::R11, crate::observation::SecurityKind::rule)
 }

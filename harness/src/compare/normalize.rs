@@ -56,10 +56,12 @@ pub fn normalize(observation: &Observation, context: &NormalizeContext, options:
             }),
             Observable::Access => Value::Object(observation.access.clone()),
             Observable::Security => {
-                let mut kinds: Vec<&str> = observation.security.iter().map(|f| f.kind.name()).collect();
-                kinds.sort_unstable();
-                kinds.dedup();
-                json!(kinds)
+                // Each finding as `kind: where`, so a report says where the secret was found.
+                let mut findings: Vec<String> =
+                    observation.security.iter().map(|f| format!("{}: {}", f.kind.name(), f.detail)).collect();
+                findings.sort_unstable();
+                findings.dedup();
+                json!(findings)
             }
         };
         tree.insert(observable.key().to_owned(), value);

@@ -24,6 +24,8 @@ use crate::runner::protocol::MockUrls;
 use crate::runner::{RunRequest, RunResult, Runner};
 use crate::spec::{CLAIM_NAME, METADATA_KEY};
 
+mod secrets;
+
 /// A pipe that exists in every case's workspace but is never configured: a token must not open it.
 pub const DECOY_PIPE: &str = "tbjwt_decoy_private_pipe";
 /// At most this many configured pipes are called per case (the first ones, in order).
@@ -34,11 +36,14 @@ pub const MAX_PIPES_CALLED: usize = 16;
 pub struct PreparedCase {
     /// The per-case namespace of the mocks this case plays in.
     pub scope: ScopeId,
-    /// The URLs to give the implementation.
+    /// The URLs to give the implementation (through the mocks' fronts).
     pub urls: MockUrls,
+    /// The same scope on the wiremock servers themselves, for the flow's own requests.
+    direct: MockUrls,
     now: i64,
     user_id: String,
     admin_token: Option<String>,
+    secrets: Vec<secrets::Secret>,
     pipes: Vec<String>,
 }
 
@@ -143,7 +148,17 @@ impl<'m> FlowClient<'m> {
         }
         let clock = Clock::Fixed(now);
         self.mocks.open_scope(scope, Tenant::new([Value::Object(user)], clock), TinybirdScope { workspaces, clock });
-        PreparedCase { scope, urls: self.mocks.urls(scope), now, user_id, admin_token, pipes }
+        let secrets = secrets::secrets_of(event);
+        PreparedCase {
+            scope,
+            urls: self.mocks.urls(scope),
+            direct: self.mocks.direct_urls(scope),
+            now,
+            user_id,
+            admin_token,
+            secrets,
+            pipes,
+        }
     }
 
     /// Runs one case through `runner` and the whole flow.
@@ -204,7 +219,7 @@ impl<'m> FlowClient<'m> {
             }
             let code = self.mocks.auth0.authorize(case.scope, &case.user_id, &claims, "tbjwt-nonce");
             let (status, body) = self.post_form(
-                &format!("{}/oauth/token", case.urls.auth0),
+                &format!("{}/oauth/token", case.direct.auth0),
                 &[("grant_type", "authorization_code"), ("client_id", SPA_CLIENT_ID), ("code", &code)],
             )?;
             if status == 200 {
@@ -285,8 +300,8 @@ impl<'m> FlowClient<'m> {
     }
 
     fn management(&mut self, method: &str, case: &PreparedCase, body: Option<Value>) -> Result<Value, FlowError> {
-        let token = self.management_token(&self.mocks.auth0_url())?;
-        let url = format!("{}/api/v2/users/{}", case.urls.auth0, percent(&case.user_id));
+        let token = self.management_token(&self.mocks.direct_urls(ScopeId::DEFAULT).auth0)?;
+        let url = format!("{}/api/v2/users/{}", case.direct.auth0, percent(&case.user_id));
         let auth = format!("Bearer {token}");
         let response = match body {
             Some(body) => self
@@ -307,7 +322,7 @@ impl<'m> FlowClient<'m> {
 
     fn verify_id_token(&mut self, case: &PreparedCase, token: &str) -> Result<IdTokenObservation, FlowError> {
         if self.jwks.is_none() {
-            let url = format!("{}/.well-known/jwks.json", self.mocks.auth0_url());
+            let url = format!("{}/.well-known/jwks.json", self.mocks.direct_urls(ScopeId::DEFAULT).auth0);
             let response = self.agent.get(&url).call().map_err(request_failed(format!("GET {url}")))?;
             let (_, jwks) = read_json(&url, response)?;
             let set: jsonwebtoken::jwk::JwkSet =
@@ -345,7 +360,7 @@ impl<'m> FlowClient<'m> {
         if !token.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)) {
             return Ok(0);
         }
-        let url = format!("{}/v0/pipes/{}.json", case.urls.tinybird, percent(pipe));
+        let url = format!("{}/v0/pipes/{}.json", case.direct.tinybird, percent(pipe));
         let response = self
             .agent
             .get(&url)
@@ -361,8 +376,15 @@ impl<'m> FlowClient<'m> {
 fn read_json(url: &str, mut response: ureq::http::Response<ureq::Body>) -> Result<(u16, Value), FlowError> {
     let status = response.status().as_u16();
     let body = |problem: String| FlowError::Body { url: url.to_owned(), problem };
-    let text = response.body_mut().read_to_string().map_err(|e| body(format!("unreadable body: {e}")))?;
-    let value = serde_json::from_str(&text).map_err(|e| body(format!("HTTP {status}, body is not JSON ({e})")))?;
+    // As large as anything an event (16 MiB at most) can make the mocks store and send back.
+    let text = response
+        .body_mut()
+        .with_config()
+        .limit(crate::runner::reply_text::MAX_REPLY_BYTES as u64)
+        .read_to_string()
+        .map_err(|e| body(format!("unreadable body: {e}")))?;
+    let value =
+        crate::runner::reply_text::parse(&text).map_err(|e| body(format!("HTTP {status}, body is not JSON ({e})")))?;
     Ok((status, value))
 }
 
@@ -382,19 +404,7 @@ fn security_findings(
             });
         }
     }
-    if let Some(admin) = case.admin_token.as_deref().filter(|a| a.len() >= 4) {
-        for call in &outcome.calls {
-            if call.args.iter().any(|a| a.as_str().is_some_and(|s| s.contains(admin))) {
-                findings.push(SecurityFinding {
-                    kind: SecurityKind::AdminTokenExposed,
-                    detail: format!(
-                        "the Tinybird admin token is passed to {}, which sends it to the browser or stores it",
-                        call.api
-                    ),
-                });
-            }
-        }
-    }
+    findings.extend(secrets::findings(&case.secrets, outcome, &case.urls));
     let minted: Vec<&str> = outcome
         .calls
         .iter()
@@ -403,14 +413,6 @@ fn security_findings(
         .filter(|s| looks_like_jwt(s))
         .collect();
     for (i, line) in outcome.logs.iter().enumerate() {
-        if let Some(admin) = case.admin_token.as_deref().filter(|a| a.len() >= 4) {
-            if line.contains(admin) {
-                findings.push(SecurityFinding {
-                    kind: SecurityKind::AdminTokenInLogs,
-                    detail: format!("logs[{i}] contains the Tinybird admin token"),
-                });
-            }
-        }
         if minted.iter().any(|t| line.contains(t))
             || line.split(|c: char| c.is_whitespace() || c == '"').any(looks_like_jwt)
         {

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::integrity;
 use super::{ActionSource, Dependency};
 
 /// The runtime files compiled into the binary, so an installed `tbjwt` needs no source checkout.
@@ -100,8 +101,7 @@ impl RuntimeDir {
     }
 }
 
-/// Writes the embedded runtime into the cache and installs its locked packages (`npm ci`), once.
-pub fn ensure_runtime() -> Result<RuntimeDir, NodeError> {
+fn runtime_key() -> String {
     let mut hasher = Sha256::new();
     for (name, text) in RUNTIME_FILES {
         hasher.update(name.as_bytes());
@@ -109,7 +109,37 @@ pub fn ensure_runtime() -> Result<RuntimeDir, NodeError> {
         hasher.update(text.as_bytes());
         hasher.update([0]);
     }
-    let key = hex::encode(&hasher.finalize()[..8]);
+    hex::encode(&hasher.finalize()[..8])
+}
+
+/// Rewrites any runtime file of an installed runtime that differs from the embedded one (recording it).
+fn restore_files(dir: &Path) -> Result<(), NodeError> {
+    for (name, text) in RUNTIME_FILES {
+        let path = dir.join(name);
+        if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
+            integrity::record(format!("the harness's runtime file {} was changed; it is restored", path.display()));
+            std::fs::write(&path, text).map_err(io_err(&path))?;
+        }
+    }
+    Ok(())
+}
+
+/// Restores the installed runtime's files, if it is installed (end of a run).
+pub(super) fn restore_runtime_files() {
+    let dir = cache_root().join("runtime").join(runtime_key());
+    if dir.join(".complete").exists() {
+        let _ = restore_files(&dir);
+    }
+}
+
+/// Writes the embedded runtime into the cache and installs its locked packages (`npm ci`), once; before
+/// each use, checks that nothing changed it (see [`super::integrity`]).
+pub fn ensure_runtime() -> Result<RuntimeDir, NodeError> {
+    let key = runtime_key();
+    let dir = cache_root().join("runtime").join(&key);
+    if dir.join(".complete").exists() {
+        restore_files(&dir)?;
+    }
     let dir = install_once(&cache_root().join("runtime"), &key, |tmp| {
         for (name, text) in RUNTIME_FILES {
             let path = tmp.join(name);
@@ -162,15 +192,35 @@ pub fn ensure_dependencies(deps: &[Dependency]) -> Result<Option<PathBuf>, NodeE
     Ok(Some(dir.join("node_modules")))
 }
 
-/// Builds `parent/key` with `build` in a temporary sibling unless it exists, then renames it into place.
+/// Builds `parent/key` with `build` in a temporary sibling unless it exists intact, then renames it into
+/// place. The `.complete` marker holds the digest of the installed `node_modules` tree; a folder whose tree
+/// no longer matches it was changed after the install: that is recorded, and the folder is built again.
 fn install_once(
     parent: &Path,
     key: &str,
     build: impl FnOnce(&Path) -> Result<(), NodeError>,
 ) -> Result<PathBuf, NodeError> {
     let dir = parent.join(key);
-    if dir.join(".complete").exists() {
-        return Ok(dir);
+    let marker = dir.join(".complete");
+    if marker.exists() {
+        let modules = dir.join("node_modules");
+        let recorded = std::fs::read_to_string(&marker).unwrap_or_default();
+        if recorded.trim().is_empty() {
+            // An install from before markers held digests: take its digest as it is now.
+            let digest = integrity::tree_digest(&modules);
+            std::fs::write(&marker, &digest).map_err(io_err(&marker))?;
+            integrity::remember(&modules, &digest);
+            return Ok(dir);
+        }
+        if integrity::tree_intact(&modules, &marker) {
+            return Ok(dir);
+        }
+        integrity::record(format!(
+            "the harness's installed packages in {} were changed; they are installed again",
+            modules.display()
+        ));
+        integrity::forget(&modules);
+        let _ = std::fs::remove_dir_all(&dir);
     }
     std::fs::create_dir_all(parent).map_err(io_err(parent))?;
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
@@ -178,7 +228,7 @@ fn install_once(
     std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
     let built = build(&tmp).and_then(|()| {
         let marker = tmp.join(".complete");
-        std::fs::write(&marker, b"").map_err(io_err(&marker))
+        std::fs::write(&marker, integrity::tree_digest(&tmp.join("node_modules"))).map_err(io_err(&marker))
     });
     if let Err(e) = built {
         let _ = std::fs::remove_dir_all(&tmp);
@@ -193,6 +243,9 @@ fn install_once(
         if !dir.join(".complete").exists() {
             return Err(NodeError::Io { path: dir, source });
         }
+    }
+    if let Ok(digest) = std::fs::read_to_string(dir.join(".complete")) {
+        integrity::remember(&dir.join("node_modules"), digest.trim());
     }
     Ok(dir)
 }

@@ -7,6 +7,7 @@
 
 mod action;
 mod install;
+pub mod integrity;
 
 pub use action::{ActionSource, Dependency};
 pub use install::{cache_root, ensure_dependencies, ensure_runtime, modules_for, NodeError, RuntimeDir};

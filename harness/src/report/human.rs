@@ -249,6 +249,9 @@ impl Reporter for Human {
         for p in &footer.expectation_problems {
             writeln!(out, "\n{} {}", style("EXPECTATIONS").red().bold(), visible(&p.message))?;
         }
+        for finding in &footer.integrity {
+            writeln!(out, "\n{} {}", style("SECURITY").red().bold(), visible(finding))?;
+        }
         writeln!(out)?;
         if let Some(h) = &self.header {
             writeln!(

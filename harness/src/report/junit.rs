@@ -114,6 +114,13 @@ impl<W: Write + Send> Reporter for Junit<W> {
             s.set_message(visible(&problem.message).into_owned());
             suite.add_test_case(TestCase::new(format!("expectations[{}]", problem.entry), s));
         }
+        for (i, finding) in footer.integrity.iter().enumerate() {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_message(visible(finding).into_owned());
+            let mut test = TestCase::new(format!("integrity[{i}]"), s);
+            test.set_classname("tbjwt.run");
+            suite.add_test_case(test);
+        }
         // A run that did not reach a verdict must not read as green in a test view.
         if matches!(footer.conclusion, Conclusion::Interrupted | Conclusion::NothingRan | Conclusion::HarnessError) {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);

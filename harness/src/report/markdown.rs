@@ -96,6 +96,9 @@ impl<W: Write + Send> Reporter for Markdown<W> {
         for p in &footer.expectation_problems {
             writeln!(out, "- ❌ expectations: {}", cell(&p.message))?;
         }
+        for finding in &footer.integrity {
+            writeln!(out, "- ❌ security: {}", cell(finding))?;
+        }
         if !self.shown.is_empty() {
             writeln!(out, "| case | verdict | path | rule | reference | implementation |")?;
             writeln!(out, "|------|---------|------|------|-----------|----------------|")?;

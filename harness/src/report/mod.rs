@@ -213,7 +213,8 @@ impl Counts {
 pub enum Conclusion {
     /// Every case `pass` or `expected` (exit 0).
     Conforms,
-    /// A `fail`, an `unexpected-pass`, or an expectations problem (exit 1).
+    /// A `fail`, an `unexpected-pass`, an expectations problem, or a change of the harness's own files
+    /// (exit 1).
     Diverged,
     /// The harness could not carry out the run: bad input, a report it cannot write (exit 2).
     HarnessError,
@@ -288,6 +289,9 @@ pub struct RunFooter {
     /// Expectations entries that fail the gate (expired, unused).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub expectation_problems: Vec<ExpectationProblem>,
+    /// Changes the implementation made to the harness's own files (repaired; each fails the run).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub integrity: Vec<String>,
     /// How the run ended.
     pub conclusion: Conclusion,
     /// The exit code: 0 conforms, 1 diverged, 2 harness error or no case ran, 3 the implementation errored,

@@ -38,6 +38,9 @@ pub enum ChannelError {
     /// The program exited or closed its reply stream.
     #[error("the program exited ({0}){1}")]
     Exited(String, Context),
+    /// A reply line longer than [`super::reply_text::MAX_REPLY_BYTES`] (the program was killed).
+    #[error("a reply line is longer than {limit} bytes (killed){0}", limit = super::reply_text::MAX_REPLY_BYTES)]
+    TooLong(Context),
     /// A reply line that is not JSON.
     #[error("the reply is not JSON ({error}): {line:?}{context}")]
     NotJson {
@@ -175,10 +178,9 @@ impl ProtocolProcess {
         std::thread::spawn(move || {
             let mut reader = BufReader::with_capacity(64 * 1024, reply_source);
             loop {
-                let mut line = String::new();
-                match reader.read_line(&mut line) {
-                    Ok(0) => break,
-                    Ok(_) => {
+                match read_bounded_line(&mut reader, super::reply_text::MAX_REPLY_BYTES) {
+                    Ok(None) => break,
+                    Ok(Some(line)) => {
                         if line.trim().is_empty() {
                             continue;
                         }
@@ -243,11 +245,15 @@ impl ProtocolProcess {
     /// Waits up to `timeout` for the next reply line, parsed as JSON. On a timeout the program is killed.
     pub fn receive(&mut self, timeout: Duration) -> Result<serde_json::Value, ChannelError> {
         match self.replies.recv_timeout(timeout) {
-            Ok(Ok(line)) => serde_json::from_str(&line).map_err(|e| ChannelError::NotJson {
+            Ok(Ok(line)) => super::reply_text::parse(&line).map_err(|e| ChannelError::NotJson {
                 line: line.trim_end().chars().take(300).collect(),
                 error: e.to_string(),
                 context: self.context(),
             }),
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::FileTooLarge => {
+                self.kill();
+                Err(ChannelError::TooLong(self.context()))
+            }
             Ok(Err(e)) => Err(ChannelError::Exited(format!("reading its replies failed: {e}"), self.context())),
             Err(RecvTimeoutError::Timeout) => {
                 self.kill();
@@ -311,6 +317,35 @@ impl Drop for ProtocolProcess {
             self.kill();
         } else {
             self.end_group();
+        }
+    }
+}
+
+/// The next line of `reader` (without its limit being exceeded), `None` at the end of the stream. A line
+/// longer than `limit` bytes is an error of kind `FileTooLarge`; invalid UTF-8 is replaced.
+fn read_bounded_line(reader: &mut impl BufRead, limit: usize) -> std::io::Result<Option<String>> {
+    let mut line = Vec::new();
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok((!line.is_empty()).then(|| String::from_utf8_lossy(&line).into_owned()));
+        }
+        let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (&available[..=i], true),
+            None => (available, false),
+        };
+        if line.len() + chunk.len() > limit + 1 {
+            return Err(std::io::Error::new(std::io::ErrorKind::FileTooLarge, "reply line over the limit"));
+        }
+        line.extend_from_slice(chunk);
+        let used = chunk.len();
+        reader.consume(used);
+        if done {
+            return Ok(Some(String::from_utf8_lossy(&line).into_owned()));
         }
     }
 }

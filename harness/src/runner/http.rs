@@ -55,13 +55,13 @@ impl Runner for HttpRunner {
         let text = response
             .body_mut()
             .with_config()
-            .limit(64 * 1024 * 1024)
+            .limit(super::reply_text::MAX_REPLY_BYTES as u64)
             .read_to_string()
             .map_err(|e| Errored::new(format!("POST {}: HTTP {status}, unreadable body: {e}", self.url)))?;
         if !(200..300).contains(&status) {
             return Err(Errored::new(format!("POST {}: HTTP {status}: {}", self.url, excerpt(&text))));
         }
-        let value: serde_json::Value = serde_json::from_str(&text)
+        let value: serde_json::Value = super::reply_text::parse(&text)
             .map_err(|e| Errored::new(format!("POST {}: the body is not JSON ({e}): {}", self.url, excerpt(&text))))?;
         match protocol::parse_reply(value, self.seq) {
             Ok(Reply::Outcome(outcome)) => Ok(outcome),

@@ -22,6 +22,7 @@ mod implementation;
 mod program;
 pub mod protocol;
 mod reference;
+pub mod reply_text;
 
 pub use func::{from_fn, FnRunner};
 #[cfg(feature = "full")]
@@ -52,12 +53,19 @@ pub struct RunRequest<'a> {
 pub struct Errored {
     /// What happened, with the program's output tail when there is one.
     pub message: String,
+    /// The implementation cannot run any case (it failed to start too often): a run should stop.
+    pub fatal: bool,
 }
 
 impl Errored {
     /// An `Errored` with `message`.
     pub fn new(message: impl Into<String>) -> Errored {
-        Errored { message: message.into() }
+        Errored { message: message.into(), fatal: false }
+    }
+
+    /// An `Errored` after which no case can run.
+    pub fn fatal(message: impl Into<String>) -> Errored {
+        Errored { message: message.into(), fatal: true }
     }
 }
 
@@ -73,9 +81,22 @@ pub struct RunnerSettings {
     pub start_timeout: Duration,
 }
 
+/// Failed starts in a row after which a process-backed runner gives up (every later case is errored at
+/// once, and `check` stops).
+pub const MAX_FAILED_STARTS: u32 = 3;
+
+impl RunnerSettings {
+    /// Settings for a per-case timeout: a program may take four times as long to start, at least 2 s and
+    /// at most 60 s (`--timeout 5`, the default, gives 20 s).
+    pub fn with_case_timeout(case_timeout: Duration) -> RunnerSettings {
+        let start = case_timeout.saturating_mul(4).clamp(Duration::from_secs(2), Duration::from_secs(60));
+        RunnerSettings { case_timeout, start_timeout: start }
+    }
+}
+
 impl Default for RunnerSettings {
     fn default() -> Self {
-        RunnerSettings { case_timeout: Duration::from_secs(5), start_timeout: Duration::from_secs(20) }
+        RunnerSettings::with_case_timeout(Duration::from_secs(5))
     }
 }
 

@@ -8,8 +8,11 @@ use std::time::Duration;
 
 use super::channel::{ProtocolProcess, ReplyStream};
 use super::protocol::{self, Hello, Reply};
-use super::{Errored, RunRequest, RunResult, Runner, RunnerSettings};
+use super::{Errored, RunRequest, RunResult, Runner, RunnerSettings, MAX_FAILED_STARTS};
 use crate::node::{ensure_runtime, modules_for, ActionSource, NodeError};
+
+/// Checks (and repairs) what a program is started from, before every start.
+type Verify = Box<dyn Fn() -> Result<(), NodeError> + Send + Sync>;
 
 /// How to start one protocol program.
 pub struct Launcher {
@@ -17,6 +20,8 @@ pub struct Launcher {
     program: String,
     args: Vec<std::ffi::OsString>,
     stream: ReplyStream,
+    env: Vec<(std::ffi::OsString, std::ffi::OsString)>,
+    verify: Option<Verify>,
 }
 
 impl Launcher {
@@ -30,6 +35,8 @@ impl Launcher {
             program: argv.first().cloned().unwrap_or_default(),
             args: argv.iter().skip(1).map(Into::into).collect(),
             stream: ReplyStream::Stdout,
+            env: Vec::new(),
+            verify: None,
         }
     }
 
@@ -39,16 +46,29 @@ impl Launcher {
         let runtime = ensure_runtime()?;
         let mut args: Vec<std::ffi::OsString> =
             vec![runtime.script().into(), "--action".into(), action.file.clone().into()];
+        let mut env = Vec::new();
         if let Some(modules) = modules_for(action, &runtime)? {
+            // Every module the action requires (its own siblings too) sees the declared dependencies.
+            env.push(("NODE_PATH".into(), modules.clone().into()));
             args.push("--modules".into());
             args.push(modules.into());
         }
-        Ok(Launcher { name, program: "node".into(), args, stream: ReplyStream::Fd3 })
+        // Before every start, the runtime and the packages are checked (and repaired) again: the action
+        // of an earlier process may have rewritten them.
+        let source = action.clone();
+        let verify: Verify = Box::new(move || {
+            let runtime = ensure_runtime()?;
+            modules_for(&source, &runtime).map(|_| ())
+        });
+        Ok(Launcher { name, program: "node".into(), args, stream: ReplyStream::Fd3, env, verify: Some(verify) })
     }
 
     fn spawn(&self) -> Result<ProtocolProcess, Errored> {
+        if let Some(verify) = &self.verify {
+            verify().map_err(|e| Errored::new(format!("{}: {e}", self.name)))?;
+        }
         let mut command = Command::new(&self.program);
-        command.args(&self.args);
+        command.args(&self.args).envs(self.env.iter().map(|(k, v)| (k, v)));
         ProtocolProcess::spawn(command, self.stream).map_err(|e| Errored::new(format!("{}: {e}", self.name)))
     }
 }
@@ -64,12 +84,14 @@ pub struct ProgramRunner {
     settings: RunnerSettings,
     live: Option<Live>,
     hello: Option<Hello>,
+    failed_starts: u32,
+    last_start_error: String,
 }
 
 impl ProgramRunner {
     /// A runner that starts `launcher`'s program on first use (or on [`ProgramRunner::start`]).
     pub fn new(launcher: Launcher, settings: RunnerSettings) -> ProgramRunner {
-        ProgramRunner { launcher, settings, live: None, hello: None }
+        ProgramRunner { launcher, settings, live: None, hello: None, failed_starts: 0, last_start_error: String::new() }
     }
 
     /// Starts the program now and returns its answer to `start`.
@@ -80,17 +102,38 @@ impl ProgramRunner {
 
     fn live(&mut self) -> Result<&mut Live, Errored> {
         if self.live.is_none() {
-            let mut process = self.launcher.spawn()?;
-            let name = &self.launcher.name;
-            let answer = process
-                .request(&protocol::start_message(), self.settings.start_timeout)
-                .map_err(|e| Errored::new(format!("{name} did not start: {e}")))?;
-            let hello = protocol::parse_hello(answer)
-                .map_err(|e| Errored::new(format!("{name} did not start: {e}{}", process.context())))?;
-            self.hello = Some(hello);
-            self.live = Some(Live { process, seq: 0 });
+            if self.failed_starts >= MAX_FAILED_STARTS {
+                return Err(Errored::fatal(format!(
+                    "{} failed to start {} times in a row; the last time: {}",
+                    self.launcher.name, self.failed_starts, self.last_start_error
+                )));
+            }
+            match self.start_process() {
+                Ok(live) => {
+                    self.failed_starts = 0;
+                    self.live = Some(live);
+                }
+                Err(e) => {
+                    self.failed_starts += 1;
+                    self.last_start_error = e.message.clone();
+                    return Err(e);
+                }
+            }
         }
         Ok(self.live.as_mut().expect("just set"))
+    }
+
+    fn start_process(&mut self) -> Result<Live, Errored> {
+        let mut process = self.launcher.spawn()?;
+        let name = &self.launcher.name;
+        let timeout = self.settings.start_timeout;
+        let answer = process
+            .request(&protocol::start_message(), timeout)
+            .map_err(|e| Errored::new(format!("{name} did not start within {timeout:?}: {e}")))?;
+        let hello = protocol::parse_hello(answer)
+            .map_err(|e| Errored::new(format!("{name} did not start: {e}{}", process.context())))?;
+        self.hello = Some(hello);
+        Ok(Live { process, seq: 0 })
     }
 
     fn kill(&mut self) {

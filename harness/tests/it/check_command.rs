@@ -475,12 +475,6 @@ for line in sys.stdin:
         print(json.dumps({"ready": True, "name": "hangs-and-forks"}), flush=True)
 "#;
 
-fn alive(pid: i32) -> bool {
-    // Reaped or not, a zombie is not alive: read its state.
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
-}
-
 #[test]
 fn interrupting_hung_forking_implementations_leaves_no_process_and_returns_at_once() {
     for (signals, name) in [(vec![libc::SIGINT, libc::SIGINT], "twice"), (vec![libc::SIGTERM], "term")] {
@@ -499,7 +493,7 @@ fn interrupting_hung_forking_implementations_leaves_no_process_and_returns_at_on
             std::fs::read_to_string(&pids).unwrap().split_whitespace().map(|p| p.parse().unwrap()).collect();
         assert!(started.len() >= 2 * jobs);
         std::thread::sleep(Duration::from_millis(200));
-        let left: Vec<i32> = started.into_iter().filter(|p| alive(*p)).collect();
+        let left: Vec<i32> = started.into_iter().filter(|p| common::alive(*p)).collect();
         assert!(left.is_empty(), "{name}: processes left behind: {left:?}");
     }
 }

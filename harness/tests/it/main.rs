@@ -10,6 +10,7 @@ mod compare;
 mod deviants;
 mod flow;
 mod fuzz_command;
+mod hostile;
 mod key_material;
 mod mocks_auth0;
 mod mocks_command;

@@ -75,6 +75,46 @@ fn mocks_serve_the_documented_curl_session() {
     assert_eq!(status, 200, "{body}");
     let (status, _) = get(&agent, &format!("{auth0}/.well-known/jwks.json"), None);
     assert_eq!(status, 200);
+    let (_, discovery) = get(&agent, &format!("{auth0}/.well-known/openid-configuration"), None);
+    assert_eq!(discovery["issuer"], format!("{auth0}/"), "the issuer is where clients reach the tenant");
+}
+
+#[test]
+fn the_mocks_answer_like_servers_to_every_method_size_and_pace() {
+    let mut child =
+        Child(common::tbjwt().args(["mocks"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap());
+    let mut line = String::new();
+    std::io::BufReader::new(child.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let info: Value = serde_json::from_str(&line).unwrap();
+    let tinybird = info["tinybird_url"].as_str().unwrap().to_owned();
+    let jwt = info["sample_jwt"].as_str().unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let url = format!("{tinybird}/v0/pipes/top_pages.json");
+    let auth = format!("Bearer {jwt}");
+    // A pipe endpoint is read with GET or POST; any other method gets Tinybird's error, not data.
+    for method in ["PUT", "DELETE", "PATCH", "OPTIONS"] {
+        let request =
+            ureq::http::Request::builder().method(method).uri(&url).header("authorization", &auth).body(()).unwrap();
+        let mut response = agent.run(request).unwrap();
+        let body: Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+        assert_eq!(response.status().as_u16(), 405, "{method}: {body}");
+        assert!(body["error"].as_str().unwrap().contains(method) && body.get("data").is_none(), "{body}");
+    }
+    let mut response = agent.post(&url).header("authorization", &auth).send(&b""[..]).unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{}", response.body_mut().read_to_string().unwrap());
+    // A body over the limit is refused, not read into memory.
+    let big = vec![b'x'; 2 * 1024 * 1024];
+    let response = agent.post(&url).header("authorization", &auth).send(&big[..]).unwrap();
+    assert_eq!(response.status().as_u16(), 413);
+    // A half-sent request is timed out and its connection closed.
+    let address = tinybird.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    std::io::Write::write_all(&mut stream, b"GET /v0/pipes/top_pages.json HTTP/1.1\r\nHost: x\r\n").unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    let started = std::time::Instant::now();
+    let read = std::io::Read::read(&mut stream, &mut [0u8; 64]);
+    assert!(matches!(read, Ok(0)) || read.is_err(), "{read:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(25), "closed after {:?}", started.elapsed());
 }
 
 #[test]

@@ -128,7 +128,7 @@ fn bearer(request: &Request) -> Option<String> {
 
 /// Form or JSON body fields as strings.
 fn body_fields(request: &Request) -> HashMap<String, String> {
-    if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&request.body) {
+    if let Ok(Value::Object(map)) = json_body(&request.body) {
         return map.into_iter().filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned()))).collect();
     }
     form_urlencoded::parse(&request.body).into_owned().collect()
@@ -256,7 +256,7 @@ impl Auth0Responder {
         let user_id = percent_encoding::percent_decode_str(encoded_id).decode_utf8_lossy().into_owned();
         let method = request.method.as_str().to_owned();
         let patch = if method == "PATCH" {
-            match serde_json::from_slice::<Value>(&request.body) {
+            match json_body(&request.body) {
                 Ok(Value::Object(p)) => Some(p),
                 _ => {
                     return management_error(
@@ -350,6 +350,14 @@ impl Respond for Auth0Responder {
             ),
         }
     }
+}
+
+/// A request body as JSON, as deep as the harness reads implementations' output (a deep `app_metadata`
+/// is stored, not refused).
+fn json_body(body: &[u8]) -> Result<Value, crate::runner::reply_text::ReplyTextError> {
+    let text =
+        std::str::from_utf8(body).map_err(|e| crate::runner::reply_text::ReplyTextError::NotJson(e.to_string()))?;
+    crate::runner::reply_text::parse(text)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The running mocks: both wiremock servers, their responders and per-case scopes (the `full` build).
 
 pub mod auth0;
+pub mod front;
 pub mod scope;
 mod signing_key;
 mod tinybird_http;
@@ -13,7 +14,7 @@ pub use tinybird_http::{TinybirdResponder, TinybirdScope};
 
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{RwLock, RwLockReadGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer};
 
@@ -60,6 +61,12 @@ pub enum MockError {
 pub struct MockServers {
     auth0_server: MockServer,
     tinybird_server: MockServer,
+    /// Where people and implementations reach the Auth0 mock (its front; see [`front`]).
+    auth0_front: String,
+    /// Where people and implementations reach the Tinybird mock.
+    tinybird_front: String,
+    gates: [Arc<front::Gate>; 2],
+    passed_at_reset: AtomicU64,
     /// The Auth0 tenant's state and internals.
     pub auth0: Auth0Responder,
     /// The Tinybird API's state.
@@ -72,6 +79,8 @@ pub struct MockServers {
 /// Scopes opened between two resets of the wiremock servers. wiremock keeps every request a mounted mock
 /// matched (for its own verification), so a long run resets the servers now and then to stay flat.
 pub const RESET_EVERY_SCOPES: u64 = 2_000;
+/// Requests through the fronts between two resets of a long-lived server (`tbjwt mocks`).
+pub const RESET_EVERY_REQUESTS: u64 = 5_000;
 
 fn bind(service: &'static str, port: u16) -> Result<TcpListener, MockError> {
     TcpListener::bind(("127.0.0.1", port)).map_err(|source| MockError::Bind { service, port, source })
@@ -83,10 +92,27 @@ impl MockServers {
         MockServers::start_on(0, 0)
     }
 
-    /// Starts both mocks on the given ports (0: any free port).
+    /// Starts both mocks with their fronts on the given ports (0: any free port); the wiremock servers
+    /// behind them listen on free ports of their own.
     pub fn start_on(auth0_port: u16, tinybird_port: u16) -> Result<MockServers, MockError> {
-        let auth0_listener = bind("Auth0", auth0_port)?;
-        let tinybird_listener = bind("Tinybird", tinybird_port)?;
+        let auth0_public = bind("Auth0", auth0_port)?;
+        let tinybird_public = bind("Tinybird", tinybird_port)?;
+        let front_url = |l: &TcpListener| l.local_addr().map(|a| format!("http://{a}"));
+        let (auth0_front, tinybird_front) = match (front_url(&auth0_public), front_url(&tinybird_public)) {
+            (Ok(a), Ok(t)) => (a, t),
+            (Err(source), _) => return Err(MockError::Bind { service: "Auth0", port: auth0_port, source }),
+            (_, Err(source)) => return Err(MockError::Bind { service: "Tinybird", port: tinybird_port, source }),
+        };
+        let auth0_listener = bind("Auth0", 0)?;
+        let tinybird_listener = bind("Tinybird", 0)?;
+        let backends = (auth0_listener.local_addr(), tinybird_listener.local_addr());
+        let (Ok(auth0_backend), Ok(tinybird_backend)) = backends else {
+            return Err(MockError::Bind {
+                service: "mock",
+                port: 0,
+                source: std::io::Error::other("no local address"),
+            });
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("tbjwt-mocks")
@@ -102,10 +128,18 @@ impl MockServers {
             Mock::given(any()).respond_with(tinybird.clone()).named("Tinybird API").mount(&t).await;
             (a, t)
         });
-        auth0.set_base_url(&auth0_server.uri());
+        // The tenant's issuer and discovery document name the front, where clients reach it.
+        auth0.set_base_url(&auth0_front);
+        let gates = [Arc::new(front::Gate::default()), Arc::new(front::Gate::default())];
+        runtime.spawn(front::serve(auth0_public, auth0_backend, gates[0].clone()));
+        runtime.spawn(front::serve(tinybird_public, tinybird_backend, gates[1].clone()));
         Ok(MockServers {
             auth0_server,
             tinybird_server,
+            auth0_front,
+            tinybird_front,
+            gates,
+            passed_at_reset: AtomicU64::new(0),
             auth0,
             tinybird,
             next_scope: AtomicU64::new(1),
@@ -114,14 +148,23 @@ impl MockServers {
         })
     }
 
-    /// The Auth0 mock's base URL (default scope).
+    /// The Auth0 mock's base URL (default scope), through its front.
     pub fn auth0_url(&self) -> String {
-        self.auth0_server.uri()
+        self.auth0_front.clone()
     }
 
-    /// The Tinybird mock's base URL (default scope).
+    /// The Tinybird mock's base URL (default scope), through its front.
     pub fn tinybird_url(&self) -> String {
-        self.tinybird_server.uri()
+        self.tinybird_front.clone()
+    }
+
+    /// The URLs of the wiremock servers themselves, for the harness's own flows (no front: they are
+    /// trusted, and the front's limits would only cost them time).
+    pub fn direct_urls(&self, scope: ScopeId) -> MockUrls {
+        MockUrls {
+            auth0: format!("{}{}", self.auth0_server.uri(), scope.prefix()),
+            tinybird: format!("{}{}", self.tinybird_server.uri(), scope.prefix()),
+        }
     }
 
     /// A fresh scope for one case.
@@ -129,7 +172,7 @@ impl MockServers {
         ScopeId(self.next_scope.fetch_add(1, Ordering::Relaxed))
     }
 
-    /// The base URLs an implementation gets for `scope`.
+    /// The base URLs an implementation gets for `scope` (through the fronts).
     pub fn urls(&self, scope: ScopeId) -> MockUrls {
         MockUrls {
             auth0: format!("{}{}", self.auth0_url(), scope.prefix()),
@@ -168,23 +211,46 @@ impl MockServers {
         if opened < *last_reset + RESET_EVERY_SCOPES {
             return; // another thread just did it
         }
-        self.runtime.block_on(async {
-            self.auth0_server.reset().await;
-            self.tinybird_server.reset().await;
-            Mock::given(any()).respond_with(self.auth0.clone()).named("Auth0 tenant").mount(&self.auth0_server).await;
-            Mock::given(any())
-                .respond_with(self.tinybird.clone())
-                .named("Tinybird API")
-                .mount(&self.tinybird_server)
-                .await;
-        });
+        self.runtime.block_on(self.reset());
         *last_reset = opened;
     }
 
-    /// Blocks until the runtime is asked to stop by Ctrl-C (for `tbjwt mocks`).
+    /// Resets both wiremock servers and mounts the responders again, with the fronts' gates closed so
+    /// that no request sees them empty.
+    async fn reset(&self) {
+        let _auth0 = self.gates[0].close().await;
+        let _tinybird = self.gates[1].close().await;
+        self.auth0_server.reset().await;
+        self.tinybird_server.reset().await;
+        Mock::given(any()).respond_with(self.auth0.clone()).named("Auth0 tenant").mount(&self.auth0_server).await;
+        Mock::given(any()).respond_with(self.tinybird.clone()).named("Tinybird API").mount(&self.tinybird_server).await;
+    }
+
+    /// Requests let through the fronts so far.
+    pub fn requests_served(&self) -> u64 {
+        self.gates.iter().map(|g| g.passed()).sum()
+    }
+
+    /// Serves until Ctrl-C (for `tbjwt mocks`), resetting the wiremock servers every
+    /// [`RESET_EVERY_REQUESTS`] requests so that memory stays flat however long it serves.
     pub fn serve_until_interrupted(&self) {
         self.runtime.block_on(async {
-            let _ = tokio::signal::ctrl_c().await;
+            let stop = tokio::signal::ctrl_c();
+            tokio::pin!(stop);
+            loop {
+                tokio::select! {
+                    _ = &mut stop => break,
+                    () = tokio::time::sleep(std::time::Duration::from_millis(200)) => self.reset_when_due().await,
+                }
+            }
         });
+    }
+
+    async fn reset_when_due(&self) {
+        let served = self.requests_served();
+        if served >= self.passed_at_reset.load(Ordering::Relaxed) + RESET_EVERY_REQUESTS {
+            self.reset().await;
+            self.passed_at_reset.store(served, Ordering::Relaxed);
+        }
     }
 }

@@ -67,6 +67,12 @@ impl Respond for TinybirdResponder {
         let Some(encoded) = path.strip_prefix("/v0/pipes/").and_then(|p| p.strip_suffix(".json")) else {
             return json_response(404, &json!({"error": "Not found", "documentation": DOCUMENTATION}));
         };
+        // A pipe's endpoint is read with GET (or POST, parameters in the body's place); nothing else.
+        if !matches!(request.method.as_str(), "GET" | "POST") {
+            let body = json!({"error": format!("Method {} not allowed on a pipe endpoint: use GET", request.method),
+                "documentation": DOCUMENTATION});
+            return json_response(405, &body).insert_header("allow", "GET, POST");
+        }
         let pipe = percent_encoding::percent_decode_str(encoded).decode_utf8_lossy().into_owned();
         let token = token_of(request);
         let answer = self.scopes.with(scope, |world| {

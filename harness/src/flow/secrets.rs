@@ -1,0 +1,187 @@
+//! Security findings that follow the secret, not a few paths: every string secret of the event (the
+//! Tinybird admin token first) is looked for anywhere it could leave the action, and each finding says
+//! where it was found (never the secret itself):
+//!
+//! - the api calls' arguments at any depth (what Auth0 stores in metadata or sends to the browser), and
+//!   inside every JWT among them, decoded (a secret in a minted token's claims travels with the token);
+//! - the console logs;
+//! - the runtime's record of side effects (`Outcome::effects`, the Node runtime's): text written to
+//!   stdout or stderr, what was written on outbound connections, files written. A connection to anything
+//!   but the mocks is a finding of its own.
+//!
+//! What cannot be seen here is what the implementation does outside its outcome: for `cmd:` and `http`
+//! implementations, their own stdout/stderr, network and files are not observed (docs/protocol.md).
+
+use serde_json::Value;
+
+use crate::jwt::DecodedJwt;
+use crate::observation::{SecurityFinding, SecurityKind};
+use crate::outcome::Outcome;
+use crate::review::looks_like_jwt;
+use crate::runner::protocol::MockUrls;
+
+/// Secrets shorter than this are not looked for (they would be found by chance).
+const MIN_SECRET_CHARS: usize = 4;
+
+/// A secret of the event: its name under `event.secrets`, and its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Secret {
+    name: String,
+    value: String,
+}
+
+/// The string secrets of `event` worth looking for.
+pub(super) fn secrets_of(event: &Value) -> Vec<Secret> {
+    let Some(Value::Object(secrets)) = event.get("secrets") else { return Vec::new() };
+    secrets
+        .iter()
+        .filter_map(|(name, value)| {
+            let value = value.as_str()?;
+            (value.trim().chars().count() >= MIN_SECRET_CHARS)
+                .then(|| Secret { name: name.clone(), value: value.to_owned() })
+        })
+        .collect()
+}
+
+fn is_admin_token(secret: &Secret) -> bool {
+    secret.name == crate::spec::keys::ADMIN_TOKEN
+}
+
+/// Every string in `value` with its JSON path below `at`; the header and claims of JWT strings are
+/// walked instead of their encoded text (a secret cannot hide in base64, nor be found there by chance).
+fn strings<'v>(value: &'v Value, at: String, out: &mut Vec<(String, std::borrow::Cow<'v, str>)>) {
+    match value {
+        Value::String(s) if looks_like_jwt(s) => {
+            if let Ok(decoded) = DecodedJwt::decode(s) {
+                let mut inner = Vec::new();
+                strings(&decoded.header, format!("{at} (JWT header)"), &mut inner);
+                strings(&decoded.claims, format!("{at} (JWT claims)"), &mut inner);
+                out.extend(inner.into_iter().map(|(p, s)| (p, std::borrow::Cow::Owned(s.into_owned()))));
+            }
+        }
+        Value::String(s) => out.push((at, std::borrow::Cow::Borrowed(s.as_str()))),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                strings(item, format!("{at}/{i}"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                strings(item, format!("{at}/{key}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn found(kind: SecurityKind, secret: &Secret, place: String) -> SecurityFinding {
+    SecurityFinding { kind, detail: format!("{} found in {place}", secret.name) }
+}
+
+/// Whether `to` (`host:port`) is one of the mocks.
+fn is_mock(to: &str, mocks: &MockUrls) -> bool {
+    let authority = |url: &str| url.split("://").nth(1).and_then(|rest| rest.split('/').next()).map(str::to_owned);
+    let local = |a: String| a.replace("localhost:", "127.0.0.1:");
+    [&mocks.auth0, &mocks.tinybird].iter().filter_map(|u| authority(u)).any(|a| local(a) == local(to.to_owned()))
+}
+
+/// The findings of `outcome` for `secrets`, with `mocks` the only places the action may connect to.
+pub(super) fn findings(secrets: &[Secret], outcome: &Outcome, mocks: &MockUrls) -> Vec<SecurityFinding> {
+    let mut findings = Vec::new();
+    let mut call_strings = Vec::new();
+    for (i, call) in outcome.calls.iter().enumerate() {
+        for (j, arg) in call.args.iter().enumerate() {
+            strings(arg, format!("calls[{i}] {} argument {j}", call.api), &mut call_strings);
+        }
+    }
+    for secret in secrets {
+        let exposed =
+            if is_admin_token(secret) { SecurityKind::AdminTokenExposed } else { SecurityKind::SecretExposed };
+        if let Some((place, _)) = call_strings.iter().find(|(_, s)| s.contains(&secret.value)) {
+            findings.push(found(exposed, secret, place.clone()));
+        }
+        let in_logs = if is_admin_token(secret) { SecurityKind::AdminTokenInLogs } else { SecurityKind::SecretInLogs };
+        if let Some(i) = outcome.logs.iter().position(|l| l.contains(&secret.value)) {
+            findings.push(found(in_logs, secret, format!("logs[{i}]")));
+        }
+        let Some(effects) = &outcome.effects else { continue };
+        if let Some(i) = effects.output.iter().position(|o| o.contains(&secret.value)) {
+            findings.push(found(SecurityKind::SecretInOutput, secret, format!("stdout/stderr write {i}")));
+        }
+        if let Some(n) = effects.network.iter().find(|n| n.data.contains(&secret.value)) {
+            findings.push(found(SecurityKind::SecretSentOverNetwork, secret, format!("a connection to {}", n.to)));
+        }
+        if let Some(f) = effects.files.iter().find(|f| f.data.contains(&secret.value) || f.path.contains(&secret.value))
+        {
+            findings.push(found(SecurityKind::SecretWrittenToFile, secret, format!("the file {}", f.path)));
+        }
+    }
+    if let Some(effects) = &outcome.effects {
+        for n in effects.network.iter().filter(|n| !is_mock(&n.to, mocks)) {
+            findings.push(SecurityFinding {
+                kind: SecurityKind::ConnectsOutsideMocks,
+                detail: format!("the action connected to {}, which is not one of the mocks", n.to),
+            });
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::{ApiCall, Effects, FileEffect, NetworkEffect};
+    use serde_json::json;
+
+    const ADMIN: &str = "p.made-up-admin-token";
+
+    fn kinds_and_places(outcome: &Outcome) -> Vec<(SecurityKind, String)> {
+        let mocks =
+            MockUrls { auth0: "http://127.0.0.1:1/cases/1".into(), tinybird: "http://127.0.0.1:2/cases/1".into() };
+        let secrets = secrets_of(&json!({"secrets": {"TINYBIRD_ADMIN_TOKEN": ADMIN, "SHORT": "abc", "N": 5}}));
+        findings(&secrets, outcome, &mocks).into_iter().map(|f| (f.kind, f.detail)).collect()
+    }
+
+    #[test]
+    fn the_admin_token_is_found_at_any_depth_and_inside_tokens() {
+        let mut outcome = Outcome::completed();
+        outcome.calls.push(ApiCall {
+            api: "user.setAppMetadata".into(),
+            args: vec![json!("k"), json!({"a": [1, {"b": ADMIN}]})],
+        });
+        let found = kinds_and_places(&outcome);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, SecurityKind::AdminTokenExposed);
+        assert!(found[0].1.contains("calls[0] user.setAppMetadata argument 1/a/1/b") && !found[0].1.contains(ADMIN));
+
+        let claims = crate::jwt::b64url(json!({"leak": {"x": ADMIN}}).to_string().as_bytes());
+        let token = format!("eyJhbGciOiJIUzI1NiJ9.{claims}.c2ln");
+        let mut outcome = Outcome::completed();
+        outcome.calls.push(ApiCall::new("idToken.setCustomClaim", ["c".to_owned(), token]));
+        let found = kinds_and_places(&outcome);
+        assert!(found[0].1.contains("(JWT claims)/leak/x"), "{found:?}");
+    }
+
+    #[test]
+    fn effects_are_searched_and_connections_outside_the_mocks_reported() {
+        let mut outcome = Outcome::completed();
+        outcome.effects = Some(Effects {
+            output: vec![format!("debug {ADMIN}")],
+            network: vec![
+                NetworkEffect { to: "127.0.0.1:2".into(), data: "GET /".into() },
+                NetworkEffect { to: "10.0.0.9:443".into(), data: format!("token={ADMIN}") },
+            ],
+            files: vec![FileEffect { path: "/tmp/x".into(), data: ADMIN.into() }],
+        });
+        let kinds: Vec<SecurityKind> = kinds_and_places(&outcome).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(
+            kinds,
+            [
+                SecurityKind::SecretInOutput,
+                SecurityKind::SecretSentOverNetwork,
+                SecurityKind::SecretWrittenToFile,
+                SecurityKind::ConnectsOutsideMocks
+            ]
+        );
+    }
+}
