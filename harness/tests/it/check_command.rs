@@ -477,7 +477,9 @@ for line in sys.stdin:
 
 #[test]
 fn interrupting_hung_forking_implementations_leaves_no_process_and_returns_at_once() {
-    for (signals, name) in [(vec![libc::SIGINT, libc::SIGINT], "twice"), (vec![libc::SIGTERM], "term")] {
+    for (signals, name) in
+        [(vec![libc::SIGINT, libc::SIGINT], "twice"), (vec![libc::SIGTERM], "term"), (vec![libc::SIGHUP], "hup")]
+    {
         let dir = TempDir::new(&format!("hung-{name}"));
         std::fs::write(dir.path("hangs.py"), HANGS_AND_FORKS).unwrap();
         let pids = dir.path("pids");
