@@ -19,7 +19,7 @@ pub use replay::replay_command;
 pub use snapshots::prepare_environment as prepare_snapshot_environment;
 pub use worker::JobError;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -185,11 +185,11 @@ fn load_fixtures(settings: &CheckSettings) -> Result<(Vec<FixtureCase>, Vec<Stri
     }
     let mut cases = Vec::new();
     let mut sources = Vec::new();
-    let mut ids: HashMap<String, usize> = HashMap::new();
+    let mut ids: HashSet<String> = HashSet::new();
     let mut names: HashMap<String, usize> = HashMap::new();
     if settings.suite {
         for case in suite::cases()? {
-            ids.entry(case.content_id()).or_insert(cases.len());
+            ids.insert(case.content_id());
             names.insert(case.name.clone(), cases.len());
             cases.push(FixtureCase { case, file: None });
         }
@@ -207,7 +207,7 @@ fn load_fixtures(settings: &CheckSettings) -> Result<(Vec<FixtureCase>, Vec<Stri
         let mut same = 0;
         for case in loaded {
             let id = case.content_id();
-            if ids.contains_key(&id) {
+            if ids.contains(&id) {
                 same += 1; // the same case under another name or in another folder runs once
                 continue;
             }
@@ -219,7 +219,7 @@ fn load_fixtures(settings: &CheckSettings) -> Result<(Vec<FixtureCase>, Vec<Stri
                     cases[other].file.as_ref().map_or("built-in suite".into(), |f: &PathBuf| f.display().to_string())
                 )));
             }
-            ids.insert(id, cases.len());
+            ids.insert(id);
             names.insert(case.name.clone(), cases.len());
             let file = dir.join(format!("{}.json", case.name));
             cases.push(FixtureCase { case, file: Some(file) });
@@ -334,11 +334,8 @@ pub fn run_check(
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             };
             let mut render = |report: &CaseReport, harness_error: &mut Option<CheckError>| {
-                for r in reporters.iter_mut() {
-                    if let Err(e) = r.case(report) {
-                        harness_error.get_or_insert(CheckError::Report(e));
-                        stop.store(true, Ordering::Relaxed);
-                    }
+                if !render_case(reporters, report, harness_error) {
+                    stop.store(true, Ordering::Relaxed);
                 }
             };
             let report = match message {
@@ -362,7 +359,7 @@ pub fn run_check(
                     render(&report, &mut harness_error);
                     continue;
                 }
-                worker::Message::Case(report) | worker::Message::Shrinkable(report) => report,
+                worker::Message::Case(report) => report,
             };
             counts.add(report.verdict);
             match report.source {
@@ -396,17 +393,14 @@ pub fn run_check(
         // what was never shrunk.
         shrinking.open(Vec::new());
         for report in shrinkable.choose().1 {
-            for r in reporters.iter_mut() {
-                if let Err(e) = r.case(&report) {
-                    harness_error.get_or_insert(CheckError::Report(e));
-                }
-            }
+            render_case(reporters, &report, &mut harness_error);
         }
         if let Some(why) = gave_up.lock().unwrap_or_else(|p| p.into_inner()).take() {
             stopped_early.get_or_insert(format!("the implementation was given up on: {why}"));
         }
         let footer = footer(Finished {
             settings,
+            integrity: integrity_findings(),
             counts,
             fixtures_run,
             generated_run,
@@ -432,6 +426,19 @@ pub fn run_check(
         Some(e) => Err(e),
         None => Ok(footer),
     }
+}
+
+/// Renders one case to every reporter; a reporter that fails is recorded as the run's harness error.
+/// Returns whether every reporter took it.
+fn render_case(reporters: &mut [Box<dyn Reporter>], report: &CaseReport, error: &mut Option<CheckError>) -> bool {
+    let mut ok = true;
+    for r in reporters.iter_mut() {
+        if let Err(e) = r.case(report) {
+            error.get_or_insert(CheckError::Report(e));
+            ok = false;
+        }
+    }
+    ok
 }
 
 /// Changes of the harness's own files found during the run (checked once more now that every
@@ -529,6 +536,8 @@ impl Shrinkable {
 /// What a run had when it ended.
 struct Finished<'a> {
     settings: &'a CheckSettings,
+    /// Changes of the harness's own files found during the run.
+    integrity: Vec<String>,
     counts: Counts,
     fixtures_run: u64,
     generated_run: u64,
@@ -554,9 +563,8 @@ fn footer(run: Finished<'_>) -> RunFooter {
         }
     }
     let duration = run.started.elapsed().as_secs_f64();
-    let integrity = integrity_findings();
     // Changing the harness's own files is a divergence of the worst kind, whatever the cases said.
-    let failing_problems = problems.len() + integrity.len();
+    let failing_problems = problems.len() + run.integrity.len();
     let conclusion = Conclusion::of_run(&run.counts, failing_problems, run.harness_error, run.interrupted);
     RunFooter {
         counts: run.counts,
@@ -567,7 +575,7 @@ fn footer(run: Finished<'_>) -> RunFooter {
         interrupted: run.interrupted,
         stopped_early: run.stopped_early,
         expectation_problems: problems,
-        integrity,
+        integrity: run.integrity,
         conclusion,
         exit_code: conclusion.exit_code(),
     }

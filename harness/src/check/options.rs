@@ -138,18 +138,23 @@ fn parse_partition(text: &str) -> Result<(u64, u64), String> {
     Ok((k, n))
 }
 
-/// A value with where it came from, for messages.
-struct Sourced<T> {
-    value: T,
-    origin: String,
-}
-
-fn pick<T>(cli: Option<T>, config: Option<T>, option: &str, config_path: &Path) -> Option<Sourced<T>> {
-    let flag = format!("--{}", option.replace('_', "-"));
-    match (cli, config) {
-        (Some(value), _) => Some(Sourced { value, origin: flag }),
-        (None, Some(value)) => Some(Sourced { value, origin: format!("`{option}` in {}", config_path.display()) }),
-        (None, None) => None,
+/// The value of a numeric option, command line first, else the config file's, checked by `problem` (which
+/// says what is wrong with a value, if anything); the error names where the bad value came from.
+fn checked<T: Copy>(
+    cli: Option<T>,
+    config: Option<T>,
+    option: &str,
+    config_path: &Path,
+    problem: impl Fn(T) -> Option<String>,
+) -> Result<Option<T>, OptionsError> {
+    let (value, origin) = match (cli, config) {
+        (Some(value), _) => (value, format!("--{}", option.replace('_', "-"))),
+        (None, Some(value)) => (value, format!("`{option}` in {}", config_path.display())),
+        (None, None) => return Ok(None),
+    };
+    match problem(value) {
+        Some(message) => Err(OptionsError(format!("{origin}: {message}"))),
+        None => Ok(Some(value)),
     }
 }
 
@@ -202,52 +207,30 @@ impl CheckOptions {
                 )))
             }
         };
-        let bad = |origin: &str, message: String| OptionsError(format!("{origin}: {message}"));
-
-        let cases = match pick(self.cases, config.cases, "cases", &config_path) {
-            Some(Sourced { value, origin }) if value > MAX_CASES => {
-                return Err(bad(
-                    &origin,
-                    format!("{value} is more than the {MAX_CASES} generated cases a run may have"),
-                ))
-            }
-            Some(s) => s.value,
-            None => 1000,
-        };
-        let jobs = match pick(self.jobs, config.jobs, "jobs", &config_path) {
-            Some(Sourced { value, origin }) if value == 0 || value > MAX_JOBS => {
-                return Err(bad(&origin, format!("{value} jobs: give 1 to {MAX_JOBS}")))
-            }
-            Some(s) => s.value,
-            None => super::default_jobs(),
-        };
-        let timeout = match pick(self.timeout, config.timeout, "timeout", &config_path) {
-            Some(Sourced { value, origin }) if !(value.is_finite() && value > 0.0 && value <= MAX_TIMEOUT_SECONDS) => {
-                return Err(bad(
-                    &origin,
-                    format!("{value} is not a number of seconds over 0 and at most {MAX_TIMEOUT_SECONDS}"),
-                ))
-            }
-            Some(s) => Duration::from_secs_f64(s.value),
-            None => Duration::from_secs(5),
-        };
-        let max_failures = match pick(self.max_failures, config.max_failures, "max_failures", &config_path) {
-            Some(Sourced { value: 0, origin }) => {
-                return Err(bad(&origin, "0 failing cases: give at least 1 (or leave it out)".into()))
-            }
-            Some(s) => Some(s.value),
-            None => None,
-        };
+        let cp = &config_path;
+        let cases = checked(self.cases, config.cases, "cases", cp, |v| {
+            (v > MAX_CASES).then(|| format!("{v} is more than the {MAX_CASES} generated cases a run may have"))
+        })?
+        .unwrap_or(1000);
+        let jobs = checked(self.jobs, config.jobs, "jobs", cp, |v| {
+            (v == 0 || v > MAX_JOBS).then(|| format!("{v} jobs: give 1 to {MAX_JOBS}"))
+        })?
+        .unwrap_or_else(super::default_jobs);
+        let timeout = checked(self.timeout, config.timeout, "timeout", cp, |v| {
+            (!(v.is_finite() && v > 0.0 && v <= MAX_TIMEOUT_SECONDS))
+                .then(|| format!("{v} is not a number of seconds over 0 and at most {MAX_TIMEOUT_SECONDS}"))
+        })?
+        .map_or(Duration::from_secs(5), Duration::from_secs_f64);
+        let max_failures = checked(self.max_failures, config.max_failures, "max_failures", cp, |v| {
+            (v == 0).then(|| "0 failing cases: give at least 1 (or leave it out)".to_owned())
+        })?;
         let max_failures = if self.fail_fast { Some(1) } else { max_failures };
-        let shrink_steps = match pick(self.shrink_steps, config.shrink_steps, "shrink_steps", &config_path) {
-            Some(Sourced { value, origin }) if value > MAX_SHRINK_STEPS => {
-                return Err(bad(&origin, format!("{value} is more than {MAX_SHRINK_STEPS} shrinking steps")))
-            }
-            Some(s) => s.value,
-            None => 400,
-        };
+        let shrink_steps = checked(self.shrink_steps, config.shrink_steps, "shrink_steps", cp, |v| {
+            (v > MAX_SHRINK_STEPS).then(|| format!("{v} is more than {MAX_SHRINK_STEPS} shrinking steps"))
+        })?
+        .unwrap_or(400);
         let shrink_failures =
-            pick(self.shrink_failures, config.shrink_failures, "shrink_failures", &config_path).map_or(5, |s| s.value);
+            checked(self.shrink_failures, config.shrink_failures, "shrink_failures", cp, |_| None)?.unwrap_or(5);
 
         let mut fixtures = self.fixtures.clone();
         fixtures.extend(config.fixtures.into_iter().map(at));

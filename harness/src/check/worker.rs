@@ -46,9 +46,7 @@ impl Context<'_> {
 
 /// The name of a generated case: what it is (its content), not where it fell in this seed's sequence.
 fn generated_name(event: &Value, now: i64) -> String {
-    let mut case = Case::new("", event.clone());
-    case.now = Some(now);
-    format!("generated-{}", &case.content_id()[..12])
+    format!("generated-{}", &crate::event::content_id(Some(now), event)[..12])
 }
 
 struct Job<'a> {
@@ -62,8 +60,6 @@ struct Job<'a> {
 pub(super) enum Message {
     /// A case's report, to count and render.
     Case(CaseReport),
-    /// A failing generated case that may be shrunk once every case has run (counted now, rendered later).
-    Shrinkable(CaseReport),
     /// A case shrunk in the shrinking phase (counted already), to render.
     Shrunk(CaseReport),
     /// The job has run every case it could take; it now waits for the shrinking phase.
@@ -152,12 +148,7 @@ pub(super) fn work(context: Context<'_>, make_runner: &RunnerFactory<'_>, sender
         match result {
             Ok(reports) => {
                 for r in reports {
-                    let shrinkable = r.verdict == Verdict::Fail
-                        && r.generated_index.is_some()
-                        && job.context.settings.shrink_steps > 0
-                        && job.context.settings.shrink_failures > 0;
-                    let message = if shrinkable { Message::Shrinkable(r) } else { Message::Case(r) };
-                    if sender.send(message).is_err() {
+                    if sender.send(Message::Case(r)).is_err() {
                         return;
                     }
                 }

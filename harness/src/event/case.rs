@@ -70,6 +70,16 @@ pub enum CaseError {
     },
 }
 
+/// The content id of a case with clock `now` and `event` (see [`Case::content_id`]).
+pub fn content_id(now: Option<i64>, event: &serde_json::Value) -> String {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(now.map_or_else(|| "-".to_owned(), |n| n.to_string()).as_bytes());
+    hasher.update(b"\n");
+    hasher.update(event.to_string().as_bytes());
+    hex::encode(hasher.finalize())
+}
+
 /// The wall clock in whole seconds since the epoch: the `now` of a run that pins none.
 pub fn wall_clock_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
@@ -157,12 +167,7 @@ impl Case {
     /// A digest of what the case runs (its clock and event, not its name or description): two case files
     /// with the same content id are the same case. Hex, 64 digits.
     pub fn content_id(&self) -> String {
-        use sha2::Digest as _;
-        let mut hasher = sha2::Sha256::new();
-        hasher.update(self.now.map_or_else(|| "-".to_owned(), |n| n.to_string()).as_bytes());
-        hasher.update(b"\n");
-        hasher.update(self.event.to_string().as_bytes());
-        hex::encode(hasher.finalize())
+        content_id(self.now, &self.event)
     }
 
     /// Every case file (`*.json`) in a folder, sorted by name; a folder that does not exist is an error.
