@@ -7,7 +7,7 @@
 //
 // Per case it builds `event` from the case's JSON, an `api` object that records every call made on it
 // (any namespace, any method), captures console.* as util.format strings, freezes Date at the case's
-// `now`, and turns a throw or a rejected promise into status "threw". It also records what else the
+// `now_ms`, and turns a throw or a rejected promise into status "threw". It also records what else the
 // action does that the world could see (the outcome's `effects`): text written to process.stdout or
 // process.stderr, outbound connections (net, tls, http, https, fetch, dgram) with what was written on
 // them, and files written; the harness looks there for secrets. The harness on the other side enforces
@@ -347,10 +347,11 @@ function errorOf(e) {
 }
 
 async function runCase(handler, message) {
-  const now = Number(message.now);
+  // `now_ms` (milliseconds) since the clock became an input; `now` (whole seconds) before that.
+  const nowMs = message.now_ms !== undefined ? Number(message.now_ms) : Number(message.now) * 1000;
   current = { logs: [], calls: [], effects: { output: [], network: [], files: [] } };
   const effects = current.effects;
-  freezeClock(now * 1000);
+  freezeClock(nowMs);
   let exitCode = null;
   process.exit = (code) => {
     exitCode = code === undefined ? 0 : code;

@@ -245,7 +245,7 @@ fn bare(outcome: &Outcome) -> Observation {
 /// Compares two outcomes of `event` at `now` at `level` (no login flow: outcome observables only).
 pub fn compare_outcomes(
     event: &Value,
-    now: i64,
+    now: crate::clock::Now,
     reference: &Outcome,
     implementation: &Outcome,
     level: Level,

@@ -2,7 +2,7 @@
 //! they never assert on time.
 
 use anyhow::Result;
-use harness::event::{PostLoginEvent, DEFAULT_NOW};
+use harness::event::{Now, PostLoginEvent};
 use harness::flow::FlowClient;
 use harness::js::JsValue;
 use harness::mocks::MockServers;
@@ -108,7 +108,7 @@ fn node_rates(action: &Path, cases: usize, spawn_cases: usize) -> Result<ExitCod
     let implementation = Implementation::Node(action.to_owned());
     let events = typical_events(cases);
     let requests: Vec<RunRequest> =
-        events.iter().map(|e| RunRequest { now: DEFAULT_NOW, event: e, mocks: None }).collect();
+        events.iter().map(|e| RunRequest { now: Now::DEFAULT, event: e, mocks: None }).collect();
 
     let mut worker = implementation.runner(RunnerSettings::default())?;
     worker.prepare().map_err(|e| anyhow::anyhow!("{implementation}: {e}"))?;
@@ -173,7 +173,7 @@ fn spec_rate(pipes: usize, budget: Duration) -> (f64, f64) {
     let mut n: u64 = 0;
     while start.elapsed() < budget {
         for _ in 0..256 {
-            std::hint::black_box(harness::spec::outcome(std::hint::black_box(&event), DEFAULT_NOW));
+            std::hint::black_box(harness::spec::outcome(std::hint::black_box(&event), Now::DEFAULT));
         }
         n += 256;
     }
@@ -195,7 +195,7 @@ fn flow_rates(action: &Path, cases: usize, jobs: usize) -> Result<ExitCode> {
                 s.spawn(move || -> Result<()> {
                     let mut client = FlowClient::new(mocks);
                     for event in chunk {
-                        client.run(&mut ReferenceRunner, event, DEFAULT_NOW)?;
+                        client.run(&mut ReferenceRunner, event, Now::DEFAULT)?;
                     }
                     Ok(())
                 })
@@ -212,7 +212,7 @@ fn flow_rates(action: &Path, cases: usize, jobs: usize) -> Result<ExitCode> {
     let mut node = implementation.runner(RunnerSettings::default())?;
     node.prepare().map_err(|e| anyhow::anyhow!("{implementation}: {e}"))?;
     let requests: Vec<RunRequest> =
-        events.iter().map(|e| RunRequest { now: DEFAULT_NOW, event: e, mocks: None }).collect();
+        events.iter().map(|e| RunRequest { now: Now::DEFAULT, event: e, mocks: None }).collect();
     node.run_batch(&requests[..requests.len().min(300)]);
     let started = Instant::now();
     for chunk in requests.chunks(256) {
@@ -243,11 +243,11 @@ fn flow_rates(action: &Path, cases: usize, jobs: usize) -> Result<ExitCode> {
             .collect();
         let opener = FlowClient::new(&mocks);
         for chunk in events.chunks(64) {
-            let prepared: Vec<_> = chunk.iter().map(|e| opener.prepare(e, DEFAULT_NOW)).collect();
+            let prepared: Vec<_> = chunk.iter().map(|e| opener.prepare(e, Now::DEFAULT)).collect();
             let requests: Vec<RunRequest> = chunk
                 .iter()
                 .zip(&prepared)
-                .map(|(e, p)| RunRequest { now: DEFAULT_NOW, event: e, mocks: Some(&p.urls) })
+                .map(|(e, p)| RunRequest { now: Now::DEFAULT, event: e, mocks: Some(&p.urls) })
                 .collect();
             let results = node.run_batch(&requests);
             if sender.send((prepared, results)).is_err() {

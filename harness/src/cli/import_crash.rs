@@ -3,7 +3,7 @@
 //! `tbjwt check` replays it on stable Rust.
 
 use anyhow::{Context as _, Result};
-use harness::event::{Case, DEFAULT_NOW};
+use harness::event::Case;
 use harness::fuzz_input::FuzzTarget;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -35,7 +35,7 @@ pub fn import(artifact: &Path, target: FuzzTarget, out: &Path) -> Result<PathBuf
             "libFuzzer {kind} `{name}` of the fuzz target `{target}`, imported with `tbjwt import-crash`: the input that made the target fail (a divergence, a panic or a broken invariant), replayed by every check and by cargo test."
         ),
         rules: Vec::new(),
-        now: Some(DEFAULT_NOW),
+        now: Some(harness::clock::Now::DEFAULT),
         event,
     };
     let saved = harness::event::regressions::save(out, &format!("fuzz-{}", target.replace('_', "-")), &case)?;

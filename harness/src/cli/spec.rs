@@ -11,9 +11,10 @@ use std::process::ExitCode;
 pub struct Args {
     /// An event file (any JSON object) or a case file (`"$tbjwt": "case"`).
     event: PathBuf,
-    /// The clock, in whole seconds since the epoch (default: the case's own `now`, else the current time).
+    /// The clock, in seconds since the epoch, with up to three decimals (default: the case's own clock,
+    /// else the current time).
     #[arg(long, value_parser = super::parse_now, allow_hyphen_values = true)]
-    now: Option<i64>,
+    now: Option<harness::clock::Now>,
     /// Also print the rules that decided the outcome.
     #[arg(long)]
     explain: bool,
@@ -21,7 +22,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let case = Case::load(&args.event)?;
-    let now = args.now.or(case.now).unwrap_or_else(super::wall_clock_now);
+    let now = args.now.or(case.now).unwrap_or_else(harness::clock::Now::wall);
     let evaluation = harness::spec::evaluate(&JsValue::from_json(&case.event), now);
     let text = if args.explain {
         serde_json::to_string_pretty(&evaluation)?

@@ -240,7 +240,7 @@ mod tests {
     use serde_json::json;
 
     fn evaluate(event: Value) -> Evaluation {
-        crate::spec::evaluate(&JsValue::from_json(&event), 1_764_000_000)
+        crate::spec::evaluate(&JsValue::from_json(&event), crate::clock::Now::DEFAULT)
     }
 
     fn minted() -> Evaluation {

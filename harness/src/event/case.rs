@@ -5,18 +5,18 @@
 //! {"$tbjwt": "case", "description": "why this case exists", "rules": ["R7"], "now": 1764000000,
 //!  "event": { ...the post-login event... }}
 //! ```
-//! Any other JSON object is read as a bare event. `description`, `rules` and `now` are optional.
+//! Any other JSON object is read as a bare event. `description`, `rules` and the clock are optional; the
+//! clock is `now` (whole seconds since the epoch) or `now_ms` (milliseconds, for a login within a second),
+//! not both.
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+use crate::clock::{Now, MAX_NOW};
 use crate::spec::Rule;
 
 /// The key and value that mark a case file.
 pub const CASE_MARKER: (&str, &str) = ("$tbjwt", "case");
-
-/// The clock fixtures use when they do not set one: 2025-11-24T16:00:00Z.
-pub const DEFAULT_NOW: i64 = 1_764_000_000;
 
 /// One case: an event, with what it is for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,9 +30,9 @@ pub struct Case {
     /// The rules the case exercises.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<Rule>,
-    /// The clock, when the case pins one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub now: Option<i64>,
+    /// The clock, when the case pins one (`now` or `now_ms` in the file).
+    #[serde(skip)]
+    pub now: Option<Now>,
     /// The post-login event (any JSON value).
     pub event: serde_json::Value,
 }
@@ -70,26 +70,24 @@ pub enum CaseError {
     },
 }
 
-/// The content id of a case with clock `now` and `event` (see [`Case::content_id`]).
-pub fn content_id(now: Option<i64>, event: &serde_json::Value) -> String {
+/// The content id of a case with clock `now` and `event` (see [`Case::content_id`]). A clock on a whole
+/// second hashes as its seconds, so ids of cases written before clocks had milliseconds are unchanged.
+pub fn content_id(now: Option<Now>, event: &serde_json::Value) -> String {
     use sha2::Digest as _;
     let mut hasher = sha2::Sha256::new();
-    hasher.update(now.map_or_else(|| "-".to_owned(), |n| n.to_string()).as_bytes());
+    let clock = match now {
+        None => "-".to_owned(),
+        Some(now) if now.is_whole_second() => now.seconds().to_string(),
+        Some(now) => format!("{}ms", now.millis()),
+    };
+    hasher.update(clock.as_bytes());
     hasher.update(b"\n");
     hasher.update(event.to_string().as_bytes());
     hex::encode(hasher.finalize())
 }
 
-/// The wall clock in whole seconds since the epoch: the `now` of a run that pins none.
-pub fn wall_clock_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-}
-
 /// The largest event or case file read (16 MiB): far above any real Auth0 event.
 pub const MAX_EVENT_FILE_BYTES: u64 = 16 * 1024 * 1024;
-
-/// Largest `now` (seconds) that keeps `now * 1000` within JavaScript's Date range.
-pub const MAX_NOW: i64 = 8_640_000_000_000;
 
 impl Case {
     /// A case around an event.
@@ -98,7 +96,7 @@ impl Case {
     }
 
     /// The clock to use: the case's own, else `fallback`.
-    pub fn now_or(&self, fallback: i64) -> i64 {
+    pub fn now_or(&self, fallback: Now) -> Now {
         self.now.unwrap_or(fallback)
     }
 
@@ -132,22 +130,19 @@ impl Case {
         let mut map = map;
         map.shift_remove(CASE_MARKER.0);
         for key in map.keys() {
-            if !["description", "rules", "now", "event"].contains(&key.as_str()) {
+            if !["description", "rules", "now", "now_ms", "event"].contains(&key.as_str()) {
                 return Err(shape(format!(
-                    "unknown field `{key}` in a case file (fields: description, rules, now, event)"
+                    "unknown field `{key}` in a case file (fields: description, rules, now, now_ms, event)"
                 )));
             }
         }
         if !map.contains_key("event") {
             return Err(shape("a case file needs an `event` field".into()));
         }
+        let now = clock_field(&mut map).map_err(shape)?;
         let mut case: Case =
             serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| shape(e.to_string()))?;
-        if let Some(now) = case.now {
-            if !(-MAX_NOW..=MAX_NOW).contains(&now) {
-                return Err(shape(format!("`now` is {now}, outside JavaScript's Date range (±{MAX_NOW} s)")));
-            }
-        }
+        case.now = now;
         case.name = name;
         Ok(case)
     }
@@ -157,7 +152,16 @@ impl Case {
         let mut map = serde_json::Map::new();
         map.insert(CASE_MARKER.0.into(), CASE_MARKER.1.into());
         if let serde_json::Value::Object(fields) = serde_json::to_value(self).expect("a case serialises") {
-            map.extend(fields);
+            for (key, value) in fields {
+                if key == "event" {
+                    match self.now {
+                        Some(now) if now.is_whole_second() => map.insert("now".into(), now.seconds().into()),
+                        Some(now) => map.insert("now_ms".into(), now.millis().into()),
+                        None => None,
+                    };
+                }
+                map.insert(key, value);
+            }
         }
         let mut text = serde_json::to_string_pretty(&serde_json::Value::Object(map)).expect("JSON serialises");
         text.push('\n');
@@ -179,6 +183,29 @@ impl Case {
             .collect();
         paths.sort();
         paths.iter().map(|p| Case::load(p)).collect()
+    }
+}
+
+/// Takes the clock out of a case file's fields: `now` (whole seconds) or `now_ms` (milliseconds).
+fn clock_field(map: &mut serde_json::Map<String, serde_json::Value>) -> Result<Option<Now>, String> {
+    let whole = |key: &str, value: &serde_json::Value| {
+        value.as_i64().ok_or_else(|| format!("`{key}` must be a whole number, not {value}"))
+    };
+    match (map.shift_remove("now"), map.shift_remove("now_ms")) {
+        (Some(_), Some(_)) => {
+            Err("a case sets its clock with `now` (seconds) or `now_ms` (milliseconds), not both".into())
+        }
+        (Some(seconds), None) => {
+            let seconds = whole("now", &seconds)?;
+            if !(-MAX_NOW..=MAX_NOW).contains(&seconds) {
+                return Err(format!("`now` is {seconds}, outside JavaScript's Date range (±{MAX_NOW} s)"));
+            }
+            Ok(Some(Now::from_seconds(seconds)))
+        }
+        (None, Some(millis)) => {
+            Now::from_millis(whole("now_ms", &millis)?).map(Some).map_err(|e| format!("`now_ms`: {e}"))
+        }
+        (None, None) => Ok(None),
     }
 }
 
@@ -206,7 +233,7 @@ mod tests {
         let bare = parse(r#"{"secrets":{}}"#).unwrap();
         assert_eq!(bare.event, serde_json::json!({"secrets": {}}));
         let case = parse(r#"{"$tbjwt":"case","rules":["R5"],"now":5,"event":{"a":1}}"#).unwrap();
-        assert_eq!((case.rules.clone(), case.now), (vec![Rule::R5], Some(5)));
+        assert_eq!((case.rules.clone(), case.now), (vec![Rule::R5], Some(Now::from_seconds(5))));
         let again = Case::parse(
             Case { name: "t".into(), ..case.clone() }.to_file_text().as_bytes(),
             "t".into(),
@@ -225,5 +252,21 @@ mod tests {
         assert!(parse(r#"{"$tbjwt":"case"}"#).unwrap_err().to_string().contains("`event`"));
         assert!(parse(r#"{"$tbjwt":"case","rules":["R13"],"event":{}}"#).unwrap_err().to_string().contains("R13"));
         assert!(parse(r#"{"$tbjwt":"case","now":1e300,"event":{}}"#).is_err());
+        assert!(parse(r#"{"$tbjwt":"case","now":1.5,"event":{}}"#).unwrap_err().to_string().contains("`now`"));
+        let both = parse(r#"{"$tbjwt":"case","now":1,"now_ms":1000,"event":{}}"#).unwrap_err().to_string();
+        assert!(both.contains("not both"), "{both}");
+    }
+
+    #[test]
+    fn a_clock_within_a_second_round_trips_as_now_ms() {
+        let case = parse(r#"{"$tbjwt":"case","now_ms":1764000000999,"event":{}}"#).unwrap();
+        assert_eq!(case.now.map(Now::millis), Some(1_764_000_000_999));
+        let text = Case { name: "t".into(), ..case.clone() }.to_file_text();
+        assert!(text.contains("\"now_ms\": 1764000000999"), "{text}");
+        assert_eq!(parse(&text).unwrap().now, case.now);
+        let whole = parse(r#"{"$tbjwt":"case","now_ms":1764000000000,"event":{}}"#).unwrap();
+        assert!(Case { name: "t".into(), ..whole.clone() }.to_file_text().contains("\"now\": 1764000000,"));
+        assert_eq!(whole.content_id(), parse(r#"{"$tbjwt":"case","now":1764000000,"event":{}}"#).unwrap().content_id());
+        assert_ne!(whole.content_id(), case.content_id());
     }
 }

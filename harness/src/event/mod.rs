@@ -6,5 +6,6 @@ mod model;
 pub mod regressions;
 pub mod suite;
 
-pub use case::{content_id, wall_clock_now, Case, CaseError, CASE_MARKER, DEFAULT_NOW, MAX_EVENT_FILE_BYTES, MAX_NOW};
+pub use crate::clock::{wall_clock_now, Now, DEFAULT_NOW, MAX_NOW};
+pub use case::{content_id, Case, CaseError, CASE_MARKER, MAX_EVENT_FILE_BYTES};
 pub use model::{Authorization, Client, Connection, PostLoginEvent, Request, Transaction, User};

@@ -75,13 +75,13 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("tbjwt-regressions-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let mut case = Case::new("", json!({"configuration": {"TINYBIRD_PIPE_NAMES": ",a"}}));
-        case.now = Some(5);
+        case.now = Some(crate::clock::Now::from_seconds(5));
         let first = save(&dir, "check", &case).unwrap();
         assert!(first.new);
         case.description = "found again, described otherwise".into();
         let again = save(&dir, "fuzz", &case).unwrap();
         assert_eq!(again, Saved { path: first.path.clone(), new: false });
-        case.now = Some(6);
+        case.now = Some(crate::clock::Now::from_seconds(6));
         let other = save(&dir, "check", &case).unwrap();
         assert!(other.new);
         assert_ne!(other.path, first.path);

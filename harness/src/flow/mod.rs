@@ -11,6 +11,7 @@ pub use crate::observation::{
     IdTokenObservation, Login, Observation, SecurityFinding, SecurityKind, TokenObservation, TokenSource,
 };
 
+use crate::clock::Now;
 use serde_json::{json, Map, Value};
 use std::time::Duration;
 
@@ -40,7 +41,7 @@ pub struct PreparedCase {
     pub urls: MockUrls,
     /// The same scope on the wiremock servers themselves, for the flow's own requests.
     direct: MockUrls,
-    now: i64,
+    now: Now,
     user_id: String,
     admin_token: Option<String>,
     secrets: Vec<secrets::Secret>,
@@ -123,7 +124,7 @@ impl<'m> FlowClient<'m> {
 
     /// Opens a scope for `event` at `now`: a tenant with the event's user, and a Tinybird workspace
     /// named by the event's configuration, holding its pipes and a decoy.
-    pub fn prepare(&self, event: &Value, now: i64) -> PreparedCase {
+    pub fn prepare(&self, event: &Value, now: Now) -> PreparedCase {
         let scope = self.mocks.new_scope();
         let user_id = event
             .pointer("/user/user_id")
@@ -162,7 +163,7 @@ impl<'m> FlowClient<'m> {
     }
 
     /// Runs one case through `runner` and the whole flow.
-    pub fn run(&mut self, runner: &mut dyn Runner, event: &Value, now: i64) -> Result<Observation, FlowError> {
+    pub fn run(&mut self, runner: &mut dyn Runner, event: &Value, now: Now) -> Result<Observation, FlowError> {
         let prepared = self.prepare(event, now);
         let result = runner.run(&RunRequest { now, event, mocks: Some(&prepared.urls) });
         self.observe(prepared, result)
@@ -341,7 +342,8 @@ impl<'m> FlowClient<'m> {
         let verified = jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation);
         let (ok, claims) = match verified {
             Ok(data) => {
-                let fresh = data.claims.get("exp").and_then(Value::as_i64).is_some_and(|exp| exp > case.now);
+                let fresh =
+                    data.claims.get("exp").and_then(Value::as_i64).is_some_and(|exp| exp * 1000 > case.now.millis());
                 (fresh, data.claims)
             }
             Err(_) => {

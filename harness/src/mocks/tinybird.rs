@@ -17,6 +17,7 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::clock::Now;
 use crate::jwt::{hs256_verify, DecodedJwt};
 
 /// Where Tinybird's error bodies point.
@@ -135,7 +136,7 @@ pub struct JwtCredential {
 }
 
 /// Judges a token alone (rules 1–5 of the module doc).
-pub fn authenticate(workspaces: &[Workspace], token: &str, now: i64) -> Result<Credential, Denial> {
+pub fn authenticate(workspaces: &[Workspace], token: &str, now: Now) -> Result<Credential, Denial> {
     if token.is_empty() {
         return Err(Denial::forbidden("You need to provide a token to access this resource"));
     }
@@ -156,7 +157,10 @@ pub fn authenticate(workspaces: &[Workspace], token: &str, now: i64) -> Result<C
     let claims = &decoded.claims;
     match claims.get("exp").and_then(Value::as_f64) {
         None => return Err(Denial::forbidden("Invalid token: exp is required")),
-        Some(exp) if exp <= now as f64 => return Err(Denial::forbidden("Invalid token: the token has expired")),
+        // `exp` is in seconds and the clock has milliseconds: a token is valid until the instant `exp`.
+        Some(exp) if exp * 1000.0 <= now.millis() as f64 => {
+            return Err(Denial::forbidden("Invalid token: the token has expired"))
+        }
         Some(_) => {}
     }
     let Some(name) = claims.get("name").and_then(Value::as_str) else {
@@ -182,7 +186,7 @@ pub fn authenticate(workspaces: &[Workspace], token: &str, now: i64) -> Result<C
 }
 
 /// Judges a request for `pipe` with `token` at `now` (rules 1–6; the rate budget is the responder's).
-pub fn decide(workspaces: &[Workspace], token: &str, pipe: &str, now: i64) -> Result<Grant, Denial> {
+pub fn decide(workspaces: &[Workspace], token: &str, pipe: &str, now: Now) -> Result<Grant, Denial> {
     authorize(workspaces, &authenticate(workspaces, token, now)?, pipe)
 }
 
@@ -252,7 +256,7 @@ mod tests {
 
     fn status(token: &str, pipe: &str, now: i64) -> Result<u16, (u16, String)> {
         let workspaces = [Workspace::new("ws", ADMIN, &["a", "b"])];
-        decide(&workspaces, token, pipe, now).map(|_| 200).map_err(|d| (d.status, d.error))
+        decide(&workspaces, token, pipe, Now::from_seconds(now)).map(|_| 200).map_err(|d| (d.status, d.error))
     }
 
     #[test]
@@ -270,6 +274,9 @@ mod tests {
         let foreign = token(json!({"alg": "HS256"}), claims(json!([{"type": "PIPES:READ", "resource": "a"}])), "p.x");
         assert!(status(&foreign, "a", 50).unwrap_err().1.contains("signature"));
         assert!(status(&good, "a", 100).unwrap_err().1.contains("expired"), "exp == now is expired");
+        let ms = |millis| decide(&[Workspace::new("ws", ADMIN, &["a"])], &good, "a", Now::from_millis(millis).unwrap());
+        assert!(ms(99_999).is_ok(), "valid until the instant exp, to the millisecond");
+        assert!(ms(100_000).is_err());
         let no_exp = hs256(json!({"workspace_id": "ws", "name": "n", "scopes": []}));
         assert!(status(&no_exp, "a", 50).unwrap_err().1.contains("exp is required"));
         let no_name = hs256(json!({"workspace_id": "ws", "scopes": [], "exp": 100}));
@@ -289,7 +296,7 @@ mod tests {
     fn a_grant_carries_the_rate_key_and_fixed_params() {
         let t = hs256(json!({"workspace_id": "ws", "name": "n", "exp": 100, "limits": {"rps": 3},
             "scopes": [{"type": "PIPES:READ", "resource": "a", "fixed_params": {"x": 1}}]}));
-        let grant = decide(&[Workspace::new("ws", ADMIN, &["a"])], &t, "a", 50).unwrap();
+        let grant = decide(&[Workspace::new("ws", ADMIN, &["a"])], &t, "a", Now::from_seconds(50)).unwrap();
         assert_eq!((grant.token_name.as_deref(), grant.rps), (Some("n"), Some(3)));
         assert_eq!(grant.fixed_params["x"], 1);
     }

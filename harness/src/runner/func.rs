@@ -2,17 +2,18 @@
 //!
 //! ```
 //! use harness::runner::{from_fn, Runner, RunRequest};
-//! use harness::outcome::Outcome;
+//! use harness::{clock::Now, outcome::Outcome};
 //! let mut port = from_fn("my-port", |_now, _event| Outcome::completed());
 //! let event = serde_json::json!({});
-//! let outcome = port.run(&RunRequest { now: 0, event: &event, mocks: None }).unwrap();
+//! let outcome = port.run(&RunRequest { now: Now::DEFAULT, event: &event, mocks: None }).unwrap();
 //! assert!(outcome.calls.is_empty());
 //! ```
 
 use super::{RunRequest, RunResult, Runner};
+use crate::clock::Now;
 use crate::outcome::Outcome;
 
-/// A runner made of a function `(now, event) -> Outcome`.
+/// A runner made of a function `(now, event) -> Outcome` (`now.seconds()` is the `iat` to write).
 pub struct FnRunner<F> {
     name: String,
     f: F,
@@ -21,14 +22,14 @@ pub struct FnRunner<F> {
 /// Wraps `f` as a runner named `name`.
 pub fn from_fn<F>(name: impl Into<String>, f: F) -> FnRunner<F>
 where
-    F: FnMut(i64, &serde_json::Value) -> Outcome + Send,
+    F: FnMut(Now, &serde_json::Value) -> Outcome + Send,
 {
     FnRunner { name: name.into(), f }
 }
 
 impl<F> Runner for FnRunner<F>
 where
-    F: FnMut(i64, &serde_json::Value) -> Outcome + Send,
+    F: FnMut(Now, &serde_json::Value) -> Outcome + Send,
 {
     fn describe(&self) -> String {
         self.name.clone()

@@ -33,14 +33,15 @@ pub use reference::ReferenceRunner;
 
 use std::time::Duration;
 
+use crate::clock::Now;
 use crate::outcome::Outcome;
 use protocol::MockUrls;
 
 /// One case to run.
 #[derive(Debug, Clone, Copy)]
 pub struct RunRequest<'a> {
-    /// The clock, in whole seconds since the epoch.
-    pub now: i64,
+    /// The clock, to the millisecond.
+    pub now: Now,
     /// The post-login event.
     pub event: &'a serde_json::Value,
     /// The mocked services' base URLs, when the case runs inside a login flow.

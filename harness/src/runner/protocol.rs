@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Now;
 use crate::outcome::Outcome;
 
 /// The protocol version this harness speaks.
@@ -29,14 +30,17 @@ struct RunMessage<'a> {
     cmd: &'static str,
     seq: u64,
     now: i64,
+    now_ms: i64,
     event: &'a serde_json::Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     mocks: Option<&'a MockUrls>,
 }
 
-/// The `run` message for one case, as one JSON line (without the newline).
-pub fn run_message(seq: u64, now: i64, event: &serde_json::Value, mocks: Option<&MockUrls>) -> String {
-    serde_json::to_string(&RunMessage { cmd: "run", seq, now, event, mocks }).expect("a JSON value serialises")
+/// The `run` message for one case, as one JSON line (without the newline): the clock as `now` (whole
+/// seconds, floored: what adapters written before milliseconds read) and `now_ms` (milliseconds).
+pub fn run_message(seq: u64, now: Now, event: &serde_json::Value, mocks: Option<&MockUrls>) -> String {
+    let message = RunMessage { cmd: "run", seq, now: now.seconds(), now_ms: now.millis(), event, mocks };
+    serde_json::to_string(&message).expect("a JSON value serialises")
 }
 
 /// The implementation's answer to `start`.

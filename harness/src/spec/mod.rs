@@ -2,9 +2,9 @@
 //! `(event, now)` → [`Outcome`], rule by rule (docs/spec.md). No I/O, no clock, no randomness.
 //!
 //! ```
-//! use harness::{js::JsValue, spec};
+//! use harness::{clock::Now, js::JsValue, spec};
 //! let event = JsValue::from_json_str(r#"{"secrets":{},"configuration":{}}"#).unwrap();
-//! let outcome = spec::outcome(&event, 1_764_000_000);
+//! let outcome = spec::outcome(&event, Now::from_seconds(1_764_000_000));
 //! assert_eq!(outcome.logs, [spec::MSG_MISSING_ADMIN_TOKEN]);
 //! ```
 //!
@@ -18,6 +18,7 @@ pub mod token;
 pub use key_material::{classify, is_pem_private_key, KeyMaterial};
 pub use rules::*;
 
+use crate::clock::Now;
 use crate::js::{to_js_string, JsValue};
 use crate::outcome::{ApiCall, Outcome};
 use serde::Serialize;
@@ -68,13 +69,13 @@ impl Evaluation {
     }
 }
 
-/// The reference outcome of `event` at `now` (whole seconds since the epoch).
-pub fn outcome(event: &JsValue, now: i64) -> Outcome {
+/// The reference outcome of `event` at `now`.
+pub fn outcome(event: &JsValue, now: Now) -> Outcome {
     evaluate(event, now).outcome
 }
 
 /// Runs the reference on `event` at `now`, with the trace of rules.
-pub fn evaluate(event: &JsValue, now: i64) -> Evaluation {
+pub fn evaluate(event: &JsValue, now: Now) -> Evaluation {
     let mut run = Run { outcome: Outcome::completed(), trace: Vec::with_capacity(12) };
     run.action(event, now);
     Evaluation { outcome: run.outcome, trace: run.trace }
@@ -104,7 +105,7 @@ impl Run {
         self.outcome.logs.push(message.to_owned());
     }
 
-    fn action(&mut self, event: &JsValue, now: i64) {
+    fn action(&mut self, event: &JsValue, now: Now) {
         if event.is_nullish() {
             return self.throw(Rule::R1, "the event itself is null", "TypeError", cannot_read(event, "secrets"));
         }
@@ -167,7 +168,8 @@ impl Run {
             }
         };
         self.step(Rule::R9, "HMAC-SHA256 keyed with the admin token's UTF-8 bytes");
-        let token = token::mint(secret, workspace_id, &name, pipe_names, now);
+        // jsonwebtoken: `iat = Math.floor(Date.now() / 1000)`.
+        let token = token::mint(secret, workspace_id, &name, pipe_names, now.seconds());
         self.step(Rule::R10, "token bytes as jsonwebtoken@9.0.1 writes them");
 
         self.outcome.calls.push(ApiCall::new("user.setAppMetadata", [METADATA_KEY.to_owned(), token.clone()]));
@@ -187,7 +189,7 @@ mod tests {
     use super::*;
 
     fn evaluation(json: &str) -> Evaluation {
-        evaluate(&JsValue::from_json_str(json).unwrap(), 1_764_000_000)
+        evaluate(&JsValue::from_json_str(json).unwrap(), Now::DEFAULT)
     }
 
     #[test]

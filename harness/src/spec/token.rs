@@ -13,8 +13,9 @@ pub const EXPIRES_IN_SECONDS: i64 = 7 * 24 * 60 * 60;
 /// The scope type every scope carries.
 pub const SCOPE_TYPE: &str = "PIPES:READ";
 
-/// The payload JSON text: `{"workspace_id":…,"name":…,"scopes":[…],"iat":now,"exp":now+604800}`.
-pub fn payload_json(workspace_id: &JsValue, name: &str, pipe_names: &str, now: i64) -> Vec<u8> {
+/// The payload JSON text: `{"workspace_id":…,"name":…,"scopes":[…],"iat":iat,"exp":iat+604800}`, where
+/// `iat` is the clock in whole seconds, floored.
+pub fn payload_json(workspace_id: &JsValue, name: &str, pipe_names: &str, iat: i64) -> Vec<u8> {
     let mut out = Vec::with_capacity(96 + name.len() + pipe_names.len() * 2 + 40 * pipe_names.len().min(64));
     out.extend_from_slice(b"{\"workspace_id\":");
     write_json(&mut out, workspace_id);
@@ -30,13 +31,13 @@ pub fn payload_json(workspace_id: &JsValue, name: &str, pipe_names: &str, now: i
         out.push(b'}');
     }
     // Writing integers into a Vec<u8> cannot fail.
-    let _ = write!(out, "],\"iat\":{now},\"exp\":{}}}", now + EXPIRES_IN_SECONDS);
+    let _ = write!(out, "],\"iat\":{iat},\"exp\":{}}}", iat + EXPIRES_IN_SECONDS);
     out
 }
 
 /// The compact token: header, payload and HS256 signature over the secret's bytes.
-pub fn mint(secret: &[u8], workspace_id: &JsValue, name: &str, pipe_names: &str, now: i64) -> String {
-    let payload = payload_json(workspace_id, name, pipe_names, now);
+pub fn mint(secret: &[u8], workspace_id: &JsValue, name: &str, pipe_names: &str, iat: i64) -> String {
+    let payload = payload_json(workspace_id, name, pipe_names, iat);
     let mut token = String::with_capacity(HEADER_B64.len() + payload.len().div_ceil(3) * 4 + 45);
     token.push_str(HEADER_B64);
     token.push('.');

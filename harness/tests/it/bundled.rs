@@ -7,14 +7,14 @@ use crate::common;
 use std::io::BufRead;
 use std::process::{Command, Stdio};
 
-use harness::event::DEFAULT_NOW;
+use harness::clock::Now;
 use harness::js::JsValue;
 use harness::runner::{Implementation, RunRequest, Runner, RunnerSettings};
 
 fn assert_matches_spec_on_fixtures(name: &str, runner: &mut dyn Runner) {
     let cases = common::fixture_cases();
     let requests: Vec<RunRequest> =
-        cases.iter().map(|c| RunRequest { now: c.now_or(DEFAULT_NOW), event: &c.event, mocks: None }).collect();
+        cases.iter().map(|c| RunRequest { now: c.now_or(Now::DEFAULT), event: &c.event, mocks: None }).collect();
     let results = runner.run_batch(&requests);
     assert_eq!(results.len(), cases.len());
     for ((case, request), result) in cases.iter().zip(&requests).zip(results) {

@@ -4,8 +4,9 @@
 
 use crate::common;
 
+use harness::clock::Now;
 use harness::compare::{compare, CompareOptions, Difference, Level, NormalizeContext, Observable};
-use harness::event::{Case, DEFAULT_NOW};
+use harness::event::Case;
 use harness::flow::FlowClient;
 use harness::js::JsValue;
 use harness::jwt::{b64url, hs256_sign, DecodedJwt};
@@ -31,7 +32,7 @@ fn forge(token: &str, header: &str, key: &str, edit: impl Fn(&mut Value)) -> Str
 }
 
 /// The reference outcome with every token replaced by `replace(token)`.
-fn with_token(now: i64, event: &Value, replace: &dyn Fn(&str) -> String) -> Outcome {
+fn with_token(now: Now, event: &Value, replace: &dyn Fn(&str) -> String) -> Outcome {
     let mut outcome = harness::spec::outcome(&JsValue::from_json(event), now);
     for call in &mut outcome.calls {
         if let Some(token) = call.args[1].as_str() {
@@ -45,14 +46,14 @@ fn differences(
     level: Level,
     ignore: &[Observable],
     honours_now: bool,
-    port: impl FnMut(i64, &Value) -> Outcome + Send,
+    port: impl FnMut(Now, &Value) -> Outcome + Send,
 ) -> Vec<Difference> {
     let mocks = MockServers::start().unwrap();
     let mut flow = FlowClient::new(&mocks);
     let event = event();
-    let reference = flow.run(&mut ReferenceRunner, &event, DEFAULT_NOW).unwrap();
-    let implementation = flow.run(&mut from_fn("port", port), &event, DEFAULT_NOW).unwrap();
-    let evaluation = harness::spec::evaluate(&JsValue::from_json(&event), DEFAULT_NOW);
+    let reference = flow.run(&mut ReferenceRunner, &event, Now::DEFAULT).unwrap();
+    let implementation = flow.run(&mut from_fn("port", port), &event, Now::DEFAULT).unwrap();
+    let evaluation = harness::spec::evaluate(&JsValue::from_json(&event), Now::DEFAULT);
     let context = NormalizeContext {
         admin_token: Some(ADMIN.into()),
         wall_clock: (!honours_now)
@@ -67,7 +68,7 @@ const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 
 #[test]
 fn claim_key_order_passes_semantic_and_fails_strict() {
-    let reordered = |now: i64, e: &Value| {
+    let reordered = |now: Now, e: &Value| {
         with_token(now, e, &|t| {
             let claims = DecodedJwt::decode(t).unwrap().claims;
             let mut swapped = serde_json::Map::new();
@@ -110,14 +111,14 @@ fn wrong_key_extra_scope_and_other_expiry_are_caught_with_their_rules() {
     );
 
     let expiry = differences(Level::Semantic, &[], true, |n, e| {
-        with_token(n, e, &|t| forge(t, HEADER, ADMIN, |c| c["exp"] = json!(DEFAULT_NOW + 3600)))
+        with_token(n, e, &|t| forge(t, HEADER, ADMIN, |c| c["exp"] = json!(Now::DEFAULT.seconds() + 3600)))
     });
     assert!(expiry.iter().any(|d| d.path.ends_with("/claims/exp") && d.rule == Rule::R10), "{expiry:#?}");
 }
 
 #[test]
 fn an_extra_api_call_is_caught_and_ignores_work_per_observable() {
-    let extra = |n: i64, e: &Value| {
+    let extra = |n: Now, e: &Value| {
         let mut o = harness::spec::outcome(&JsValue::from_json(e), n);
         o.calls.push(ApiCall { api: "accessToken.setCustomClaim".into(), args: vec![json!("x"), json!(1)] });
         o.logs.push("debug".into());
@@ -133,10 +134,10 @@ fn an_extra_api_call_is_caught_and_ignores_work_per_observable() {
 
 #[test]
 fn a_port_on_the_wall_clock_passes_semantic_when_iat_is_current_and_exp_minus_iat_is_exact() {
-    let wall = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let on_wall_clock = |_n: i64, e: &Value| harness::spec::outcome(&JsValue::from_json(e), wall());
+    let wall = Now::wall;
+    let on_wall_clock = |_n: Now, e: &Value| harness::spec::outcome(&JsValue::from_json(e), wall());
     assert_eq!(differences(Level::Semantic, &[], false, on_wall_clock), []);
-    let six_days = |_n: i64, e: &Value| {
+    let six_days = |_n: Now, e: &Value| {
         with_token(wall(), e, &|t| {
             forge(t, HEADER, ADMIN, |c| c["exp"] = json!(c["iat"].as_i64().unwrap() + 6 * 86400))
         })
@@ -150,7 +151,7 @@ fn a_port_on_the_wall_clock_passes_semantic_when_iat_is_current_and_exp_minus_ia
 
 #[test]
 fn an_identical_run_passes_every_level_but_not_when_it_was_judged_on_the_wall_clock() {
-    let same = |n: i64, e: &Value| harness::spec::outcome(&JsValue::from_json(e), n);
+    let same = |n: Now, e: &Value| harness::spec::outcome(&JsValue::from_json(e), n);
     for level in [Level::Semantic, Level::Strict] {
         assert_eq!(differences(level, &[], true, same), [], "{level:?}");
     }

@@ -3,7 +3,8 @@
 
 use crate::common;
 
-use harness::event::{Case, DEFAULT_NOW};
+use harness::clock::Now;
+use harness::event::Case;
 use harness::flow::{FlowClient, Login, Observation, TokenSource};
 use harness::mocks::MockServers;
 use harness::runner::{Implementation, ReferenceRunner, Runner, RunnerSettings};
@@ -14,7 +15,7 @@ fn fixture(name: &str) -> Case {
 }
 
 fn observe(mocks: &MockServers, runner: &mut dyn Runner, case: &Case) -> Observation {
-    FlowClient::new(mocks).run(runner, &case.event, case.now_or(DEFAULT_NOW)).unwrap()
+    FlowClient::new(mocks).run(runner, &case.event, case.now_or(Now::DEFAULT)).unwrap()
 }
 
 fn access(o: &Observation) -> Value {

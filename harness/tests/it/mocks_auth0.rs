@@ -21,8 +21,8 @@ fn tenant() -> Tenantry {
         json!({"user_id": USER, "email": "ada@example.com", "name": "Ada", "app_metadata": {"plan": "pro", "keep": 1}});
     mocks.open_scope(
         scope,
-        Tenant::new([user], Clock::Fixed(NOW)),
-        TinybirdScope { workspaces: vec![], clock: Clock::Fixed(NOW) },
+        Tenant::new([user], Clock::Fixed(harness::clock::Now::from_seconds(NOW))),
+        TinybirdScope { workspaces: vec![], clock: Clock::Fixed(harness::clock::Now::from_seconds(NOW)) },
     );
     let agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     Tenantry { mocks, scope, agent }

@@ -23,7 +23,11 @@ fn world() -> World {
         Workspace::new("ws_main", ADMIN, &["top_pages", "kpis", "secret_pipe"]),
         Workspace::new("ws_other", "p.another-made-up-admin-token", &["top_pages"]),
     ];
-    mocks.open_scope(scope, Tenant::new([], Clock::Fixed(NOW)), TinybirdScope { workspaces, clock: Clock::Fixed(NOW) });
+    mocks.open_scope(
+        scope,
+        Tenant::new([], Clock::Fixed(harness::clock::Now::from_seconds(NOW))),
+        TinybirdScope { workspaces, clock: Clock::Fixed(harness::clock::Now::from_seconds(NOW)) },
+    );
     let agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     World { mocks, scope, agent }
 }

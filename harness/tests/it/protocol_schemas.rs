@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use harness::event::DEFAULT_NOW;
+use harness::clock::Now;
 use harness::js::JsValue;
 use harness::runner::protocol;
 use serde_json::{json, Value};
@@ -51,7 +51,7 @@ fn harness_messages_and_reference_outcomes_validate() {
     let mocks = protocol::MockUrls { auth0: "http://127.0.0.1:1".into(), tinybird: "http://127.0.0.1:2".into() };
     for (seq, case) in common::fixture_cases().iter().enumerate() {
         let seq = seq as u64 + 1;
-        let now = case.now_or(DEFAULT_NOW);
+        let now = case.now_or(Now::DEFAULT);
         schemas.assert_valid("run", &parse(&protocol::run_message(seq, now, &case.event, Some(&mocks))));
         let outcome = serde_json::to_value(harness::spec::outcome(&JsValue::from_json(&case.event), now)).unwrap();
         schemas.assert_valid("outcome", &outcome);
@@ -86,7 +86,7 @@ fn python_port_replies_validate() {
     input.push('\n');
     let cases = common::fixture_cases();
     for (i, case) in cases.iter().enumerate() {
-        input.push_str(&protocol::run_message(i as u64 + 1, DEFAULT_NOW, &case.event, None));
+        input.push_str(&protocol::run_message(i as u64 + 1, Now::DEFAULT, &case.event, None));
         input.push('\n');
     }
     input.push_str(protocol::STOP_MESSAGE);

@@ -5,7 +5,7 @@ use crate::common;
 
 use std::collections::BTreeSet;
 
-use harness::event::DEFAULT_NOW;
+use harness::clock::Now;
 use harness::js::JsValue;
 use harness::spec::{self, Rule};
 
@@ -17,7 +17,7 @@ fn declared_rules_are_applied_and_cover_r1_to_r12() {
     for case in common::fixture_cases() {
         assert!(!case.description.is_empty(), "{}: a fixture needs a description", case.name);
         assert!(!case.rules.is_empty(), "{}: a fixture declares the rules it exercises", case.name);
-        let evaluation = spec::evaluate(&JsValue::from_json(&case.event), case.now_or(DEFAULT_NOW));
+        let evaluation = spec::evaluate(&JsValue::from_json(&case.event), case.now_or(Now::DEFAULT));
         for rule in &case.rules {
             assert!(
                 evaluation.involves(*rule),

@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use harness::event::DEFAULT_NOW;
+use harness::clock::Now;
 use harness::js::JsValue;
 use harness::review::review_evaluation;
 
@@ -15,7 +15,7 @@ fn reference_outcome_of_every_fixture() {
     settings.set_omit_expression(true);
     let _guard = settings.bind_to_scope();
     for case in common::fixture_cases() {
-        let now = case.now_or(DEFAULT_NOW);
+        let now = case.now_or(Now::DEFAULT);
         let evaluation = harness::spec::evaluate(&JsValue::from_json(&case.event), now);
         let admin_token = case.event.pointer("/secrets/TINYBIRD_ADMIN_TOKEN").and_then(|v| v.as_str());
         let review = review_evaluation(&evaluation, admin_token);

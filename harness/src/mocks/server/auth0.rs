@@ -219,7 +219,7 @@ impl Auth0Responder {
                     if let Some(failure) = login.failure {
                         return oauth_error(403, "access_denied", &failure);
                     }
-                    let now = tenant.clock.now();
+                    let now = tenant.clock.now().seconds();
                     let user = tenant.users.get(&login.user_id).cloned().unwrap_or(Value::Null);
                     let mut claims = Map::new();
                     claims.insert("iss".into(), issuer.into());

@@ -12,6 +12,7 @@ pub use scope::ScopeId;
 pub use signing_key::{SigningKey, KEY_ID};
 pub use tinybird_http::{TinybirdResponder, TinybirdScope};
 
+use crate::clock::Now;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
@@ -24,17 +25,17 @@ use crate::runner::protocol::MockUrls;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Clock {
     /// A case's frozen `now`.
-    Fixed(i64),
+    Fixed(Now),
     /// The wall clock (for `tbjwt mocks`).
     Wall,
 }
 
 impl Clock {
-    /// The current time in whole seconds.
-    pub fn now(self) -> i64 {
+    /// The current time.
+    pub fn now(self) -> Now {
         match self {
             Clock::Fixed(now) => now,
-            Clock::Wall => crate::event::wall_clock_now(),
+            Clock::Wall => Now::wall(),
         }
     }
 }

@@ -82,7 +82,7 @@ impl Respond for TinybirdResponder {
             let now = world.clock.now();
             let grant = decide(&world.workspaces, &token, &pipe, now)?;
             let workspace = &world.workspaces[grant.workspace];
-            if self.over_budget(scope, &workspace.id, &grant, now) {
+            if self.over_budget(scope, &workspace.id, &grant, now.seconds()) {
                 let name = grant.token_name.clone().unwrap_or_default();
                 return Err(Denial {
                     status: 429,
