@@ -8,6 +8,9 @@
 
 #[cfg(feature = "full")]
 pub mod check;
+#[cfg(feature = "full")]
+pub mod classes;
+pub mod clock;
 pub mod compare;
 pub mod event;
 pub mod files;
@@ -17,6 +20,8 @@ pub mod fuzz_input;
 pub mod js;
 pub mod jwt;
 pub mod mocks;
+#[cfg(feature = "full")]
+pub mod mutation;
 pub mod node;
 pub mod observation;
 pub mod outcome;

@@ -9,13 +9,30 @@
 //!   from the pipe-name grammar, with the fuzz input's flags (authorization or not, …); what
 //!   `tbjwt fuzz --engine proptest` explores through the whole flow.
 //!
+//! Every generated case carries its clock too ([`Generated`]): realistic instants at any millisecond,
+//! shrinking towards the default clock on a whole second. Besides these general strategies,
+//! [`directed`] makes cases in one equivalence class of [`crate::classes`], and the general ones draw
+//! from the class examples now and then as well.
+//!
 //! Every strategy shrinks towards small, plain values, so a divergence is reported on a minimal event.
 
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
+use proptest::strategy::{BoxedStrategy, Union};
 use serde_json::{json, Map, Value};
 
+use crate::classes::examples::{example, realistic_seconds, Example};
+use crate::classes::{Input, CLASSES};
+use crate::clock::Now;
 use crate::event::PostLoginEvent;
+
+/// A generated case: an event and the instant it happens at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generated {
+    /// The post-login event.
+    pub event: Value,
+    /// The clock.
+    pub now: Now,
+}
 
 /// Which events to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
@@ -48,6 +65,166 @@ pub fn events(domain: Domain) -> BoxedStrategy<Value> {
         Domain::AnyJson => any_json_event().boxed(),
         Domain::PipeNames => pipe_names_events().boxed(),
     }
+}
+
+/// The case strategy for `domain`: its events, each with a clock (the pipe-name space keeps the default
+/// clock, as the fuzz inputs it mirrors do).
+pub fn cases(domain: Domain) -> BoxedStrategy<Generated> {
+    match domain {
+        Domain::PipeNames => events(domain).prop_map(|event| Generated { event, now: Now::DEFAULT }).boxed(),
+        _ => (events(domain), clock(domain)).prop_map(|(event, now)| Generated { event, now }).boxed(),
+    }
+}
+
+/// The clock of generated cases: a realistic instant at any millisecond (shrinking towards the default
+/// clock, on a whole second), and now and then one of the clock classes of `domain`.
+pub fn clock(domain: Domain) -> BoxedStrategy<Now> {
+    let realistic = (realistic_seconds(), 0..1000i64)
+        .prop_map(|(s, ms)| Now::from_millis(s * 1000 + ms).unwrap_or(Now::DEFAULT))
+        .boxed();
+    match class_examples(domain, Input::Clock) {
+        Some(classes) => prop_oneof![
+            9 => realistic,
+            1 => classes.prop_map(|e| match e { Example::Clock(now) => now, Example::Value(_) => Now::DEFAULT }),
+        ]
+        .boxed(),
+        None => realistic,
+    }
+}
+
+/// The examples of every class of `input` in `domain`, as one strategy (`None` when there is none).
+fn class_examples(domain: Domain, input: Input) -> Option<BoxedStrategy<Example>> {
+    let strategies: Vec<BoxedStrategy<Example>> = crate::classes::of_domain(domain)
+        .filter(|(_, c)| c.input == input)
+        .filter_map(|(_, c)| example(c.id))
+        .collect();
+    (!strategies.is_empty()).then(|| Union::new(strategies).boxed())
+}
+
+/// A value of `input` from one of its classes in `domain` (`None`: absent).
+fn class_value(domain: Domain, input: Input) -> BoxedStrategy<Option<Value>> {
+    class_examples(domain, input)
+        .expect("every input has classes in the auth0 and any-json domains")
+        .prop_map(|e| match e {
+            Example::Value(v) => v,
+            Example::Clock(_) => None,
+        })
+        .boxed()
+}
+
+/// Cases in class `class_index` of [`CLASSES`], for `domain`: a complete login (every setting present,
+/// so that the value is read all the way) with the class's example at its input. Generated case `i` of a
+/// run is directed at the domain's `i`-th class (`check::generated`).
+pub fn directed(domain: Domain, class_index: usize) -> BoxedStrategy<Generated> {
+    let class = &CLASSES[class_index];
+    let example = example(class.id).expect("every class has an example (tested)");
+    if domain == Domain::PipeNames {
+        return pipe_names_directed(class, example);
+    }
+    (complete_login(), clock(domain), example)
+        .prop_map(move |(mut event, now, example)| match example {
+            Example::Clock(now) => Generated { event, now },
+            Example::Value(value) => {
+                if let Some(pointer) = class.input.pointer() {
+                    set_pointer(&mut event, pointer, value);
+                }
+                Generated { event, now }
+            }
+        })
+        .boxed()
+}
+
+/// A directed case of the pipe-name space: its classes are those a pipe-name fuzz input can express,
+/// through the pipe names or the flags byte.
+fn pipe_names_directed(
+    class: &'static crate::classes::Class,
+    example: BoxedStrategy<Example>,
+) -> BoxedStrategy<Generated> {
+    let ordinary = prop::collection::vec(pipe_identifier(), 1..4).prop_map(|v| v.join(","));
+    (0u8..8, ordinary, example)
+        .prop_map(move |(flags, ordinary, example)| {
+            let mut flags = flags;
+            let mut pipes = ordinary;
+            match (class.input, class.id) {
+                (Input::PipeNames, _) => {
+                    if let Example::Value(Some(Value::String(s))) = example {
+                        pipes = s;
+                    }
+                }
+                (Input::Authorization, "authorization/absent") => flags &= !1,
+                (Input::Authorization, _) => flags |= 1,
+                (Input::UserId, "user-id/absent") => flags &= !0b110,
+                (Input::UserId, "user-id/typical") => flags = (flags & !0b110) | 0b010,
+                (Input::UserId, _) => flags = (flags & !0b110) | 0b100,
+                _ => {}
+            }
+            let event = crate::fuzz_input::pipe_names_event(&crate::fuzz_input::pipe_names_input(flags, &pipes));
+            Generated { event, now: Now::DEFAULT }
+        })
+        .boxed()
+}
+
+/// Sets (or, with `None`, removes) the value at a JSON pointer, making the objects on the way.
+fn set_pointer(event: &mut Value, pointer: &str, value: Option<Value>) {
+    let keys: Vec<&str> = pointer.trim_start_matches('/').split('/').collect();
+    let Some((last, parents)) = keys.split_last() else { return };
+    let mut node = event;
+    for key in parents {
+        if !node.is_object() {
+            *node = Value::Object(Map::new());
+        }
+        node = node.as_object_mut().expect("just made an object").entry(*key).or_insert_with(|| json!({}));
+    }
+    if !node.is_object() {
+        *node = Value::Object(Map::new());
+    }
+    let map = node.as_object_mut().expect("just made an object");
+    match value {
+        Some(v) => {
+            map.insert((*last).to_owned(), v);
+        }
+        None => {
+            map.shift_remove(*last);
+        }
+    }
+}
+
+/// Keeps only what the action reads: the event's `secrets`, `configuration`, `user` (its `user_id` and
+/// `id`) and `authorization`.
+fn strip_noise(event: &mut Value) {
+    if let Some(map) = event.as_object_mut() {
+        map.retain(|k, _| ["secrets", "configuration", "user", "authorization"].contains(&k.as_str()));
+        if let Some(Value::Object(user)) = map.get_mut("user") {
+            user.retain(|k, _| k == "user_id" || k == "id");
+        }
+    }
+}
+
+/// A realistic login with every setting present and an authorization: the base of directed cases. Its
+/// noise (the fields the action does not read) shrinks away first, as in [`auth0_event`].
+fn complete_login() -> impl Strategy<Value = Value> {
+    (
+        prop::bool::weighted(0.9),
+        admin_token(),
+        workspace_id(),
+        prop::collection::vec(pipe_identifier(), 1..4),
+        "(auth0|google-oauth2)\\|[0-9a-f]{12,24}",
+        role_names(),
+    )
+        .prop_map(|(realistic, token, ws, pipes, user_id, roles)| {
+            let mut event = PostLoginEvent::login(
+                &user_id,
+                Some(Value::String(token)),
+                Some(Value::String(ws)),
+                Some(Value::String(pipes.join(","))),
+                Some(roles),
+            )
+            .to_json();
+            if !realistic {
+                strip_noise(&mut event);
+            }
+            event
+        })
 }
 
 /// Events of the pipe-name fuzz input space: `fuzzing::pipe_names_event` of a flags byte and a list from
@@ -117,7 +294,24 @@ pub fn pipe_names() -> impl Strategy<Value = String> + Clone {
         1 => (pipe_identifier(), 2..6usize).prop_map(|(id, n)| vec![id; n].join(",")).boxed(),
         1 => ",{1,6}".boxed(),
         1 => prop::collection::vec(pipe_identifier(), 100..400).prop_map(|v| v.join(",")).boxed(),
+        3 => pipe_name_class_example().boxed(),
     ]
+}
+
+/// A pipe-name list from one of the string classes of pipe names.
+fn pipe_name_class_example() -> impl Strategy<Value = String> + Clone {
+    let strategies: Vec<BoxedStrategy<String>> = crate::classes::of_domain(Domain::PipeNames)
+        .filter(|(_, c)| c.input == Input::PipeNames)
+        .filter_map(|(_, c)| example(c.id))
+        .map(|s| {
+            s.prop_map(|e| match e {
+                Example::Value(Some(Value::String(s))) => s,
+                _ => String::new(),
+            })
+            .boxed()
+        })
+        .collect();
+    Union::new(strategies)
 }
 
 /// A plausible Tinybird admin token (made up: `p.` and base64url-ish text).
@@ -132,12 +326,14 @@ fn workspace_id() -> impl Strategy<Value = String> + Clone {
     ]
 }
 
-/// A setting in the Auth0 domain: absent, empty, or a string.
-fn setting(value: impl Strategy<Value = String> + Clone + 'static) -> BoxedStrategy<Option<Value>> {
+/// A setting in the Auth0 domain: absent, empty, a realistic string, or a value of one of the input's
+/// classes.
+fn setting(value: impl Strategy<Value = String> + Clone + 'static, input: Input) -> BoxedStrategy<Option<Value>> {
     prop_oneof![
         1 => Just(None),
         1 => Just(Some(Value::String(String::new()))),
         10 => value.prop_map(|s| Some(Value::String(s))),
+        2 => class_value(Domain::Auth0, input),
     ]
     .boxed()
 }
@@ -160,33 +356,46 @@ pub fn auth0_event() -> impl Strategy<Value = Value> {
     // The noise comes first: tuples shrink element by element, and dropping it is the biggest simplification.
     (
         noise,
-        setting(admin_token()),
-        setting(workspace_id()),
-        setting(pipe_names()),
-        prop::option::weighted(0.7, role_names()),
-        user,
+        setting(admin_token(), Input::AdminToken),
+        setting(workspace_id(), Input::WorkspaceId),
+        setting(pipe_names(), Input::PipeNames),
+        (
+            prop::option::weighted(0.7, role_names()),
+            prop::option::weighted(0.1, class_value(Domain::Auth0, Input::Authorization)),
+        ),
+        (user, prop::option::weighted(0.1, class_value(Domain::Auth0, Input::UserId))),
     )
-        .prop_map(|((realistic, logins, locale, verified), token, ws, pipes, roles, (user_id, id))| {
-            let mut event = PostLoginEvent::login(&user_id, token, ws, pipes, roles);
-            if let Some(user) = event.user.as_mut() {
-                user.id = id.map(Value::String);
-                user.email_verified = verified;
-            }
-            if let Some(tx) = event.transaction.as_mut() {
-                tx.locale = Some(locale.to_owned());
-            }
-            event.extra.insert("stats".into(), json!({"logins_count": logins}));
-            let mut json = event.to_json();
-            if !realistic {
-                if let Some(map) = json.as_object_mut() {
-                    map.retain(|k, _| ["secrets", "configuration", "user", "authorization"].contains(&k.as_str()));
-                    if let Some(Value::Object(user)) = map.get_mut("user") {
-                        user.retain(|k, _| k == "user_id" || k == "id");
-                    }
+        .prop_map(
+            |(
+                (realistic, logins, locale, verified),
+                token,
+                ws,
+                pipes,
+                (roles, odd_authorization),
+                ((user_id, id), odd_id),
+            )| {
+                let mut event = PostLoginEvent::login(&user_id, token, ws, pipes, roles);
+                if let Some(user) = event.user.as_mut() {
+                    user.id = id.map(Value::String);
+                    user.email_verified = verified;
                 }
-            }
-            json
-        })
+                if let Some(tx) = event.transaction.as_mut() {
+                    tx.locale = Some(locale.to_owned());
+                }
+                event.extra.insert("stats".into(), json!({"logins_count": logins}));
+                let mut json = event.to_json();
+                if let Some(odd) = odd_id {
+                    set_pointer(&mut json, "/user/id", odd);
+                }
+                if let Some(odd) = odd_authorization {
+                    set_pointer(&mut json, "/authorization", odd);
+                }
+                if !realistic {
+                    strip_noise(&mut json);
+                }
+                json
+            },
+        )
 }
 
 /// A JSON number as JavaScript sees numbers: integers, awkward doubles, and the printing edge cases.

@@ -1,19 +1,28 @@
 //! Generated cases: case `i` of seed `s` is drawn from its own RNG (derived from `s` and `i`), so the same
 //! seed gives the same cases whatever the partition, job count or order, and a failing case can be
 //! regenerated and shrunk on its own.
+//!
+//! The first cases of a run are directed: case `i` is drawn in the `i`-th equivalence class of the run's
+//! domain (`strategies::directed`), so that every class is reached within the default 1,000 cases
+//! whatever the seed. The rest come from the domain's general strategy.
 
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::strategies::{events, Domain};
+use crate::strategies::{cases, directed, Domain, Generated};
 
-/// The shrinkable tree of generated case `index`.
-pub type EventTree = Box<dyn ValueTree<Value = Value>>;
+/// The shrinkable tree of a generated case.
+pub type CaseTree = Box<dyn ValueTree<Value = Generated>>;
+
+/// How many of a run's first generated cases are directed at a class of `domain`.
+pub fn directed_cases(domain: Domain) -> u64 {
+    crate::classes::of_domain(domain).count() as u64
+}
 
 /// The tree of generated case `index` of `seed` in `domain`.
-pub fn event_tree(domain: Domain, seed: u64, index: u64) -> EventTree {
+pub fn case_tree(domain: Domain, seed: u64, index: u64) -> CaseTree {
     let mut hasher = Sha256::new();
     hasher.update(b"tbjwt generated case");
     hasher.update(seed.to_le_bytes());
@@ -22,14 +31,20 @@ pub fn event_tree(domain: Domain, seed: u64, index: u64) -> EventTree {
     let mut key = [0u8; 32];
     key.copy_from_slice(&digest);
     let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &key));
-    let strategy = events(domain);
+    let strategy = match crate::classes::of_domain(domain).nth(index as usize) {
+        Some((class, _)) => directed(domain, class),
+        None => cases(domain),
+    };
     match strategy.new_tree(&mut runner) {
         Ok(tree) => tree,
-        // The event strategies have no filters that can reject every value; fall back to an empty event.
+        // The case strategies have no filters that can reject every value; fall back to an empty event.
         Err(_) => Box::new(
-            proptest::strategy::Just(Value::Object(Default::default()))
-                .new_tree(&mut runner)
-                .expect("Just never fails"),
+            proptest::strategy::Just(Generated {
+                event: Value::Object(Default::default()),
+                now: crate::clock::Now::DEFAULT,
+            })
+            .new_tree(&mut runner)
+            .expect("Just never fails"),
         ),
     }
 }
@@ -82,29 +97,32 @@ mod tests {
 
     #[test]
     fn same_seed_same_case_whatever_the_order() {
-        let a = event_tree(Domain::Auth0, 42, 7).current();
-        let _ = event_tree(Domain::Auth0, 42, 3).current();
-        assert_eq!(a, event_tree(Domain::Auth0, 42, 7).current());
-        assert_ne!(a, event_tree(Domain::Auth0, 43, 7).current());
+        for index in [7, 700] {
+            let a = case_tree(Domain::Auth0, 42, index).current();
+            let _ = case_tree(Domain::Auth0, 42, 3).current();
+            assert_eq!(a, case_tree(Domain::Auth0, 42, index).current());
+            assert_ne!(a, case_tree(Domain::Auth0, 43, index).current());
+        }
     }
 
     #[test]
     fn shrinking_finds_a_small_event_that_still_fails() {
         // "Fails" when the pipe list has an empty segment: the minimal one is tiny.
-        let fails = |e: &Value| {
-            e.pointer(crate::spec::keys::PIPE_NAMES_POINTER)
+        let fails = |c: &Generated| {
+            c.event
+                .pointer(crate::spec::keys::PIPE_NAMES_POINTER)
                 .and_then(Value::as_str)
                 .is_some_and(|p| p.split(',').any(str::is_empty))
         };
-        let index = (0..500)
-            .find(|i| fails(&event_tree(Domain::Auth0, 1, *i).current()))
+        let index = (100..600)
+            .find(|i| fails(&case_tree(Domain::Auth0, 1, *i).current()))
             .expect("some case has an empty segment");
-        let original = event_tree(Domain::Auth0, 1, index).current();
-        let (shrunk, steps) = shrink(&mut *event_tree(Domain::Auth0, 1, index), 1000, fails);
+        let original = case_tree(Domain::Auth0, 1, index).current();
+        let (shrunk, steps) = shrink(&mut *case_tree(Domain::Auth0, 1, index), 1000, fails);
         assert!(fails(&shrunk));
         assert!(steps > 0);
-        assert!(event_size(&shrunk) <= event_size(&original));
-        let pipes = shrunk.pointer(crate::spec::keys::PIPE_NAMES_POINTER).and_then(Value::as_str).unwrap();
+        assert!(event_size(&shrunk.event) <= event_size(&original.event));
+        let pipes = shrunk.event.pointer(crate::spec::keys::PIPE_NAMES_POINTER).and_then(Value::as_str).unwrap();
         assert!(pipes.len() <= 3, "shrunk pipe names: {pipes:?}");
     }
 }

@@ -155,7 +155,7 @@ pub(crate) struct CaseInput {
     /// What `--replay` takes to run this case alone (a file, or a built-in case's name).
     replay_target: Option<String>,
     event: serde_json::Value,
-    now: i64,
+    now: crate::clock::Now,
 }
 
 /// The default number of jobs: three per CPU (at most 48). A job's implementation process waits while
@@ -294,6 +294,7 @@ pub fn run_check(
     let mut jobs_done = 0;
     let (sender, receiver) = mpsc::channel::<worker::Message>();
     let mut counts = Counts::default();
+    let mut coverage = crate::classes::Coverage::default();
     let (mut fixtures_run, mut generated_run) = (0u64, 0u64);
     let mut used = vec![false; settings.expectations.as_ref().map_or(0, |e| e.entries.len())];
     let mut stopped_early = None;
@@ -362,6 +363,7 @@ pub fn run_check(
                 worker::Message::Case(report) => report,
             };
             counts.add(report.verdict);
+            coverage.add(report.classes);
             match report.source {
                 CaseSource::Fixture => fixtures_run += 1,
                 CaseSource::Generated => generated_run += 1,
@@ -402,6 +404,7 @@ pub fn run_check(
             settings,
             integrity: integrity_findings(),
             counts,
+            coverage: (settings.replay.is_none()).then_some(&coverage),
             fixtures_run,
             generated_run,
             used: &used,
@@ -539,6 +542,7 @@ struct Finished<'a> {
     /// Changes of the harness's own files found during the run.
     integrity: Vec<String>,
     counts: Counts,
+    coverage: Option<&'a crate::classes::Coverage>,
     fixtures_run: u64,
     generated_run: u64,
     used: &'a [bool],
@@ -576,6 +580,7 @@ fn footer(run: Finished<'_>) -> RunFooter {
         stopped_early: run.stopped_early,
         expectation_problems: problems,
         integrity: run.integrity,
+        class_coverage: run.coverage.map(|c| crate::report::ClassCoverage::new(settings.domain, c)),
         conclusion,
         exit_code: conclusion.exit_code(),
     }

@@ -110,6 +110,10 @@ pub struct CheckOptions {
     /// How many failing generated cases are shrunk and saved [default: 5].
     #[arg(long)]
     pub shrink_failures: Option<u64>,
+    /// Print every equivalence class of the inputs with the number of cases that reached it.
+    #[arg(long)]
+    #[serde(default)]
+    pub coverage: bool,
 }
 
 /// Options that cannot be used; the message names the option (and the config file, for its values).
@@ -126,6 +130,8 @@ pub struct Resolved {
     pub implementation: Implementation,
     /// Report files to write.
     pub reports: Vec<ReportRequest>,
+    /// Whether the terminal shows the class coverage table (`--coverage`).
+    pub coverage_table: bool,
 }
 
 fn parse_partition(text: &str) -> Result<(u64, u64), String> {
@@ -291,7 +297,7 @@ impl CheckOptions {
             snapshots,
             time_budget: None,
         };
-        Ok(Resolved { settings, implementation, reports })
+        Ok(Resolved { settings, implementation, reports, coverage_table: self.coverage || config.coverage })
     }
 }
 

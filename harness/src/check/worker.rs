@@ -8,10 +8,11 @@ use std::sync::mpsc::Sender;
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
-use super::generated::{event_size, event_tree, shrink};
+use super::generated::{case_tree, event_size, shrink};
 use super::{replay_command, CaseInput, CheckSettings, FixtureCase, Interrupt, RunnerFactory};
+use crate::clock::Now;
 use crate::compare::{compare, CompareOptions, Difference, NormalizeContext};
-use crate::event::{regressions, Case, DEFAULT_NOW};
+use crate::event::{regressions, Case};
 use crate::flow::{FlowClient, Observation};
 use crate::js::JsValue;
 use crate::mocks::MockServers;
@@ -45,7 +46,7 @@ impl Context<'_> {
 }
 
 /// The name of a generated case: what it is (its content), not where it fell in this seed's sequence.
-fn generated_name(event: &Value, now: i64) -> String {
+fn generated_name(event: &Value, now: Now) -> String {
     format!("generated-{}", &crate::event::content_id(Some(now), event)[..12])
 }
 
@@ -208,20 +209,20 @@ impl Job<'_> {
                     fixture.file.as_ref().map_or_else(|| case.name.clone(), |f| f.display().to_string()),
                 ),
                 event: case.event.clone(),
-                now: case.now_or(DEFAULT_NOW),
+                now: case.now_or(Now::DEFAULT),
             };
         }
         let index = ordinal - fixtures.len() as u64;
         let settings = self.context.settings;
-        let event = event_tree(settings.domain, settings.seed, index).current();
+        let case = case_tree(settings.domain, settings.seed, index).current();
         CaseInput {
             ordinal,
-            name: generated_name(&event, DEFAULT_NOW),
+            name: generated_name(&case.event, case.now),
             source: CaseSource::Generated,
             generated_index: Some(index),
             replay_target: None,
-            event,
-            now: DEFAULT_NOW,
+            event: case.event,
+            now: case.now,
         }
     }
 
@@ -252,7 +253,7 @@ impl Job<'_> {
     }
 
     /// The reference's observation and evaluation of an event.
-    fn reference(&mut self, event: &Value, now: i64) -> Result<(Observation, crate::spec::Evaluation), JobError> {
+    fn reference(&mut self, event: &Value, now: Now) -> Result<(Observation, crate::spec::Evaluation), JobError> {
         let evaluation = crate::spec::evaluate(&JsValue::from_json(event), now);
         let prepared = self.flow.prepare(event, now);
         let observation = self.flow.observe(prepared, Ok(evaluation.outcome.clone()))?;
@@ -262,10 +263,21 @@ impl Job<'_> {
     fn differences(
         &mut self,
         event: &Value,
-        now: i64,
+        now: Now,
         implementation: &Observation,
         wall: i64,
     ) -> Result<Vec<Difference>, JobError> {
+        Ok(self.judged(event, now, implementation, wall)?.0)
+    }
+
+    /// The differences and the reference's evaluation.
+    fn judged(
+        &mut self,
+        event: &Value,
+        now: Now,
+        implementation: &Observation,
+        wall: i64,
+    ) -> Result<(Vec<Difference>, crate::spec::Evaluation), JobError> {
         let (reference, evaluation) = self.reference(event, now)?;
         let context = NormalizeContext {
             admin_token: event
@@ -275,7 +287,8 @@ impl Job<'_> {
             wall_clock: (!self.runner.honours_now()).then_some(wall),
             is_reference: false,
         };
-        Ok(compare(&reference, &evaluation, implementation, &context, &self.options))
+        let differences = compare(&reference, &evaluation, implementation, &context, &self.options);
+        Ok((differences, evaluation))
     }
 
     /// Uncovered differences, or `None` when the implementation errored on the event.
@@ -283,7 +296,7 @@ impl Job<'_> {
         &mut self,
         name: &str,
         event: &Value,
-        now: i64,
+        now: Now,
     ) -> Result<Option<Vec<Difference>>, JobError> {
         let prepared = self.flow.prepare(event, now);
         let wall = crate::event::wall_clock_now();
@@ -318,12 +331,15 @@ impl Job<'_> {
             same_as: None,
             replay: None,
             expectations: Vec::new(),
+            classes: Default::default(),
             millis: 0.0,
         };
         report.replay = input.replay_target.as_deref().map(|target| replay_command(settings, target));
         if let Some(message) = &implementation.errored {
             report.verdict = Verdict::Error;
             report.error = Some(message.clone());
+            let evaluation = crate::spec::evaluate(&JsValue::from_json(&input.event), input.now);
+            report.classes = crate::classes::classify(&input.event, input.now, &evaluation);
             return Ok(report);
         }
         if input.source == CaseSource::Fixture {
@@ -331,7 +347,8 @@ impl Job<'_> {
                 super::snapshots::write(dir, &input.name, implementation);
             }
         }
-        let differences = self.differences(&input.event, input.now, implementation, wall)?;
+        let (differences, evaluation) = self.judged(&input.event, input.now, implementation, wall)?;
+        report.classes = crate::classes::classify(&input.event, input.now, &evaluation);
         let expectations = settings.expectations.as_ref();
         if differences.is_empty() {
             let naming = expectations.map(|e| e.naming(&input.name)).unwrap_or_default();
@@ -358,15 +375,14 @@ impl Job<'_> {
     fn shrink_into(&mut self, report: &mut CaseReport, index: u64) -> Result<(), JobError> {
         let settings = self.context.settings;
         let original = report.event.clone().unwrap_or(Value::Null);
-        let now = report.now;
         let name = report.name.clone();
         let mut error = None;
         let (shrunk, steps) =
-            shrink(&mut *event_tree(settings.domain, settings.seed, index), settings.shrink_steps, |candidate| {
+            shrink(&mut *case_tree(settings.domain, settings.seed, index), settings.shrink_steps, |candidate| {
                 if error.is_some() || self.context.interrupt.requested() {
                     return false;
                 }
-                match self.failing_differences(&name, candidate, now) {
+                match self.failing_differences(&name, &candidate.event, candidate.now) {
                     Ok(found) => found.is_some(),
                     Err(e) => {
                         error = Some(e);
@@ -377,13 +393,14 @@ impl Job<'_> {
         if let Some(e) = error {
             return Err(e);
         }
-        if let Some(differences) = self.failing_differences(&name, &shrunk, now)? {
+        if let Some(differences) = self.failing_differences(&name, &shrunk.event, shrunk.now)? {
             report.differences = differences;
             report.original_size = Some(event_size(&original));
-            report.shrunk_size = Some(event_size(&shrunk));
+            report.shrunk_size = Some(event_size(&shrunk.event));
             report.shrink_steps = Some(steps);
-            report.name = generated_name(&shrunk, now);
-            report.event = Some(shrunk);
+            report.name = generated_name(&shrunk.event, shrunk.now);
+            report.now = shrunk.now;
+            report.event = Some(shrunk.event);
         }
         if let Some(dir) = &settings.save_failures {
             let saved = regressions::save(dir, "check", &regression(settings, index, report))?;

@@ -60,6 +60,7 @@ pub fn execute(
     mut settings: CheckSettings,
     implementation: &Implementation,
     resolved_reports: &[harness::report::ReportRequest],
+    coverage_table: bool,
 ) -> Result<ExitCode> {
     settings.program = program_name();
     if settings.snapshots.is_some() {
@@ -70,7 +71,7 @@ pub fn execute(
     implementation.runner(runner_settings)?;
     let make_runner = || implementation.runner(runner_settings).map_err(|e| e.to_string());
 
-    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Human::new())];
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Human::new().with_coverage_table(coverage_table))];
     for request in resolved_reports {
         reporters.push(request.open().with_context(|| format!("{}: cannot write the report", request.path.display()))?);
     }
@@ -83,6 +84,7 @@ pub fn execute(
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let Resolved { settings, implementation, reports } = args.options.resolve(args.implementation, "check")?;
-    execute(settings, &implementation, &reports)
+    let Resolved { settings, implementation, reports, coverage_table } =
+        args.options.resolve(args.implementation, "check")?;
+    execute(settings, &implementation, &reports, coverage_table)
 }

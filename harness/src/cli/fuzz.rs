@@ -84,7 +84,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let domain_given = args.options.domain.is_some();
     let cases_given = args.options.cases.is_some() || args.options.max_failures.is_some();
-    let Resolved { mut settings, implementation, reports } =
+    let Resolved { mut settings, implementation, reports, coverage_table } =
         args.options.clone().resolve(Some(args.implementation.clone()), "fuzz")?;
     settings.suite = false;
     settings.fixture_dirs.clear();
@@ -107,7 +107,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         e => e,
     };
     if engine != Engine::Libfuzzer {
-        return super::check::execute(settings, &implementation, &reports);
+        return super::check::execute(settings, &implementation, &reports, coverage_table);
     }
     if whole_flow_needed {
         bail!(
@@ -122,7 +122,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     settings.replay = Some(finding);
     settings.time_budget = None;
     settings.max_failures = None;
-    super::check::execute(settings, &implementation, &reports)
+    super::check::execute(settings, &implementation, &reports, coverage_table)
 }
 
 /// Runs the libFuzzer target; returns the saved finding, if libFuzzer stopped on one.

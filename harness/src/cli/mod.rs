@@ -7,6 +7,7 @@ mod check;
 mod fuzz;
 mod import_crash;
 mod mocks;
+mod mutants;
 mod observe;
 mod run;
 mod spec;
@@ -44,6 +45,10 @@ enum Command {
     /// Measure the harness's own speed.
     #[command(subcommand)]
     Bench(bench::Target),
+    /// The mutation campaign: every mutant of the published action from the catalogue of porters'
+    /// mistakes, each through the default check; prints the kill matrix. Exit codes: 0 all killed or
+    /// argued equivalent, 1 a mutant survived, 2 error.
+    Mutants(mutants::Args),
 }
 
 /// Exit code for usage and harness errors.
@@ -58,6 +63,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(*args),
         Command::Spec(args) => spec::run(args),
         Command::Run(args) => run::run(args),
+        Command::Mutants(args) => mutants::run(args),
         Command::Observe(args) => observe::run(args),
         Command::Mocks(args) => mocks::run(args),
         Command::Fuzz(args) => fuzz::run(*args),
@@ -73,8 +79,6 @@ pub fn main() -> ExitCode {
     }
 }
 
-pub use harness::event::wall_clock_now;
-
 /// Parses a positive number of seconds (a timeout).
 pub fn parse_seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
@@ -83,14 +87,25 @@ pub fn parse_seconds(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Parses a `--now` value: whole seconds within JavaScript's Date range.
-pub fn parse_now(text: &str) -> Result<i64, String> {
-    let now: i64 = text.parse().map_err(|_| format!("`{text}` is not a whole number of seconds"))?;
-    let max = harness::event::MAX_NOW;
-    if !(-max..=max).contains(&now) {
-        return Err(format!("{now} is outside JavaScript's Date range (±{max} seconds)"));
+/// Parses a `--now` value: seconds since the epoch, with up to three decimals (`1764000000.250`), within
+/// JavaScript's Date range.
+pub fn parse_now(text: &str) -> Result<harness::clock::Now, String> {
+    let wrong = || format!("`{text}` is not a number of seconds (whole, or with up to three decimals)");
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if fraction.len() > 3
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+        || (text.contains('.') && fraction.is_empty())
+    {
+        return Err(wrong());
     }
-    Ok(now)
+    let seconds: i64 = whole.parse().map_err(|_| wrong())?;
+    let max = harness::event::MAX_NOW;
+    if !(-max..=max).contains(&seconds) {
+        return Err(format!("{text} is outside JavaScript's Date range (±{max} seconds)"));
+    }
+    let millis: i64 = format!("{fraction:0<3}").parse().map_err(|_| wrong())?;
+    let signed = if whole.starts_with('-') { -millis } else { millis };
+    harness::clock::Now::from_millis(seconds * 1000 + signed)
 }
 
 /// The arguments of the commands that run one case through an implementation (`run`, `observe`).
@@ -100,9 +115,10 @@ pub struct CaseArgs {
     pub implementation: harness::runner::Implementation,
     /// An event file (any JSON object) or a case file.
     pub event: std::path::PathBuf,
-    /// The clock, in whole seconds since the epoch (default: the case's own `now`, else the current time).
+    /// The clock, in seconds since the epoch, with up to three decimals (default: the case's own clock,
+    /// else the current time).
     #[arg(long, value_parser = parse_now, allow_hyphen_values = true)]
-    pub now: Option<i64>,
+    pub now: Option<harness::clock::Now>,
     /// Seconds the case may take before the implementation is killed.
     #[arg(long, default_value_t = 5.0, value_parser = parse_seconds)]
     pub timeout: f64,
@@ -110,9 +126,11 @@ pub struct CaseArgs {
 
 impl CaseArgs {
     /// The case, its clock, and a runner for the implementation.
-    pub fn prepare(&self) -> anyhow::Result<(harness::event::Case, i64, Box<dyn harness::runner::Runner>)> {
+    pub fn prepare(
+        &self,
+    ) -> anyhow::Result<(harness::event::Case, harness::clock::Now, Box<dyn harness::runner::Runner>)> {
         let case = harness::event::Case::load(&self.event)?;
-        let now = self.now.or(case.now).unwrap_or_else(wall_clock_now);
+        let now = self.now.or(case.now).unwrap_or_else(harness::clock::Now::wall);
         let settings =
             harness::runner::RunnerSettings::with_case_timeout(std::time::Duration::from_secs_f64(self.timeout));
         Ok((case, now, self.implementation.runner(settings)?))

@@ -26,6 +26,7 @@ pub struct Human {
     shown: Vec<CaseReport>,
     signatures: std::collections::BTreeMap<String, u64>,
     header: Option<RunHeader>,
+    coverage_table: bool,
 }
 
 impl Default for Human {
@@ -50,7 +51,14 @@ impl Human {
             shown: Vec::new(),
             signatures: std::collections::BTreeMap::new(),
             header: None,
+            coverage_table: false,
         }
+    }
+
+    /// Also prints every class with its case count at the end (`--coverage`).
+    pub fn with_coverage_table(mut self, on: bool) -> Human {
+        self.coverage_table = on;
+        self
     }
 
     /// Keeps the most telling failures for the summary: shrunk ones first, then the earliest.
@@ -285,6 +293,16 @@ impl Reporter for Human {
         if let Some(why) = &footer.stopped_early {
             writeln!(out, "{}", style(format!("stopped early: {why}")).yellow())?;
         }
+        if let Some(coverage) = &footer.class_coverage {
+            if self.coverage_table {
+                print_coverage_table(&mut out, coverage)?;
+            }
+            if coverage.unreached.is_empty() {
+                writeln!(out, "{}", coverage.summary())?;
+            } else {
+                writeln!(out, "{}", style(format!("warning: {}", coverage.summary())).yellow())?;
+            }
+        }
         let sentence = footer.conclusion.sentence();
         let verdict = match footer.conclusion {
             Conclusion::Conforms => style(format!("✔ {sentence}")).green().bold(),
@@ -294,4 +312,19 @@ impl Reporter for Human {
         writeln!(out, "{verdict}")?;
         out.flush()
     }
+}
+
+/// The `--coverage` table: every class of the run's domain (and any other a case reached), with its count.
+fn print_coverage_table(out: &mut impl Write, coverage: &super::ClassCoverage) -> std::io::Result<()> {
+    writeln!(out, "\nEquivalence classes (docs/classes.md): cases that reached each one")?;
+    for row in coverage.counts.iter().filter(|r| r.in_domain || r.cases > 0) {
+        let mark = if row.in_domain && row.cases == 0 {
+            style("never").yellow().bold().to_string()
+        } else {
+            row.cases.to_string()
+        };
+        let scope = if row.in_domain { "" } else { "  (other domain)" };
+        writeln!(out, "  {:<34} {mark:>6}{scope}", row.class)?;
+    }
+    writeln!(out)
 }

@@ -109,6 +109,9 @@ impl<W: Write + Send> Reporter for Junit<W> {
         }
         suite.add_property(quick_junit::Property::new("interrupted", footer.interrupted.to_string()));
         suite.add_property(quick_junit::Property::new("conclusion", footer.conclusion.sentence()));
+        if let Some(coverage) = &footer.class_coverage {
+            suite.add_property(quick_junit::Property::new("class_coverage", coverage.summary()));
+        }
         for problem in &footer.expectation_problems {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
             s.set_message(visible(&problem.message).into_owned());

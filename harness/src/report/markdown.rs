@@ -99,6 +99,10 @@ impl<W: Write + Send> Reporter for Markdown<W> {
         for finding in &footer.integrity {
             writeln!(out, "- ❌ security: {}", cell(finding))?;
         }
+        if let Some(coverage) = &footer.class_coverage {
+            let mark = if coverage.unreached.is_empty() { "" } else { "⚠️ " };
+            writeln!(out, "{mark}{}\n", cell(&coverage.summary()))?;
+        }
         if !self.shown.is_empty() {
             writeln!(out, "| case | verdict | path | rule | reference | implementation |")?;
             writeln!(out, "|------|---------|------|------|-----------|----------------|")?;

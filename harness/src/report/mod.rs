@@ -15,6 +15,7 @@ pub mod junit;
 pub mod markdown;
 pub mod text;
 
+use crate::clock::Now;
 use serde::Serialize;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -137,8 +138,9 @@ pub struct CaseReport {
     /// The event that shows the divergence (shrunk for generated cases); only for `fail`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<Value>,
-    /// The case's clock.
-    pub now: i64,
+    /// The case's clock: `now` (whole seconds, floored) and `now_ms` in the JSON report.
+    #[serde(flatten, serialize_with = "clock_fields")]
+    pub now: Now,
     /// Size in bytes of the event before shrinking (compact JSON), when shrunk.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub original_size: Option<usize>,
@@ -163,6 +165,9 @@ pub struct CaseReport {
     /// Expectations entries that covered (or named) the case.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub expectations: Vec<usize>,
+    /// The equivalence classes the case reached (counted into the footer's coverage).
+    #[serde(skip)]
+    pub classes: crate::classes::ClassSet,
     /// Milliseconds spent on the case (both flows and the comparison).
     pub millis: f64,
 }
@@ -292,11 +297,48 @@ pub struct RunFooter {
     /// Changes the implementation made to the harness's own files (repaired; each fails the run).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub integrity: Vec<String>,
+    /// Which equivalence classes of inputs the run reached (absent for `--replay`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_coverage: Option<ClassCoverage>,
     /// How the run ended.
     pub conclusion: Conclusion,
     /// The exit code: 0 conforms, 1 diverged, 2 harness error or no case ran, 3 the implementation errored,
     /// 4 interrupted.
     pub exit_code: u8,
+}
+
+/// The equivalence classes a run reached (docs/classes.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassCoverage {
+    /// The domain whose classes the run must reach.
+    pub domain: crate::strategies::Domain,
+    /// Classes of the domain reached by at least one case.
+    pub reached: usize,
+    /// Classes of the domain.
+    pub classes: usize,
+    /// Classes of the domain no case reached: each is a warning.
+    pub unreached: Vec<&'static str>,
+    /// Every class (of any domain) with the number of cases that reached it.
+    pub counts: Vec<crate::classes::ClassCount>,
+}
+
+impl ClassCoverage {
+    /// The coverage of `domain` from per-class counts.
+    pub fn new(domain: crate::strategies::Domain, coverage: &crate::classes::Coverage) -> ClassCoverage {
+        let unreached = coverage.unreached(domain);
+        let classes = crate::classes::of_domain(domain).count();
+        ClassCoverage { domain, reached: classes - unreached.len(), classes, unreached, counts: coverage.rows(domain) }
+    }
+
+    /// One line: `classes: 87/87 of the auth0 domain reached`, or which were not.
+    pub fn summary(&self) -> String {
+        let mut line =
+            format!("classes: {}/{} of the {} domain reached", self.reached, self.classes, self.domain.name());
+        if !self.unreached.is_empty() {
+            line.push_str(&format!("; never reached: {}", self.unreached.join(", ")));
+        }
+        line
+    }
 }
 
 /// A problem with the expectations found by a run (an expired entry, one that matched nothing); each
@@ -380,4 +422,13 @@ impl ReportRequest {
             ReportFormat::Markdown => Box::new(markdown::Markdown::new(file)),
         })
     }
+}
+
+/// Writes a clock as the two report fields `now` (whole seconds, floored) and `now_ms`.
+fn clock_fields<S: serde::Serializer>(now: &Now, serializer: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap as _;
+    let mut map = serializer.serialize_map(Some(2))?;
+    map.serialize_entry("now", &now.seconds())?;
+    map.serialize_entry("now_ms", &now.millis())?;
+    map.end()
 }

@@ -77,7 +77,7 @@ fn check(implementation: &Implementation, level: Level, domain: Domain) -> Run {
         implementation: implementation.to_string(),
         level,
         domain,
-        cases: 30,
+        cases: 80, // every class of the auth0 domain gets its directed case
         seed: 20261128,
         jobs: 1, // one job: which failure gets shrunk is then deterministic, and so is the snapshot
         shrink_steps: 150,

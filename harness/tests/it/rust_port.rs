@@ -26,7 +26,7 @@ struct Claims<'a> {
 }
 
 /// The action for events Auth0 can send (settings absent, empty or strings; a v3 user).
-fn port(now: i64, event: &Value) -> Outcome {
+fn port(now: harness::clock::Now, event: &Value) -> Outcome {
     let mut outcome = Outcome::completed();
     let setting = |pointer: &str| event.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty());
     let Some(admin_token) = setting("/secrets/TINYBIRD_ADMIN_TOKEN") else {
@@ -42,12 +42,17 @@ fn port(now: i64, event: &Value) -> Outcome {
         return outcome;
     };
     let id = event.pointer("/user/id").and_then(Value::as_str).unwrap_or("undefined");
+    if harness::spec::is_pem_private_key(admin_token) {
+        // What jsonwebtoken@9.0.1 does with a private key for HS256 (R9); the harness's helper knows PEM.
+        outcome.throw("Error", "secretOrPrivateKey must be a symmetric key when using HS256");
+        return outcome;
+    }
     let claims = Claims {
         workspace_id,
         name: format!("tinybird_jwt_{id}"),
         scopes: pipe_names.split(',').map(|resource| Scope { r#type: "PIPES:READ", resource }).collect(),
-        iat: now,
-        exp: now + 7 * 24 * 3600,
+        iat: now.seconds(),
+        exp: now.seconds() + 7 * 24 * 3600,
     };
     let Ok(key) = EncodingKey::from_secret(admin_token.as_bytes()) else { return outcome };
     let token = encode(&Header::new(Algorithm::HS256), &claims, &key).expect("HS256 signing succeeds");
