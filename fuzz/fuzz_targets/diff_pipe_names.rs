@@ -12,7 +12,7 @@ use harness::js::JsValue;
 use harness::runner::{Implementation, RunRequest, Runner, RunnerSettings};
 use libfuzzer_sys::fuzz_target;
 
-const NOW: i64 = 1_764_000_000;
+const NOW: harness::clock::Now = harness::clock::Now::DEFAULT;
 
 fn runner() -> &'static Mutex<Box<dyn Runner>> {
     static RUNNER: OnceLock<Mutex<Box<dyn Runner>>> = OnceLock::new();

@@ -16,7 +16,7 @@ use harness::mocks::tinybird::{authenticate, authorize, Pipe, Workspace, INVALID
 use harness::spec::{self, token::EXPIRES_IN_SECONDS, token::SCOPE_TYPE};
 use libfuzzer_sys::fuzz_target;
 
-const NOW: i64 = 1_764_000_000;
+const NOW: harness::clock::Now = harness::clock::Now::DEFAULT;
 
 struct Kept {
     events: PipeNamesEvents,
@@ -57,7 +57,7 @@ fn check(kept: &mut Kept, data: &[u8]) {
     // The claims, read back strictly: one scope per segment of the split, in order, each unchanged.
     let claims = MintedClaims::decode(token, &mut kept.scratch).expect("the token decodes to the reference's claims");
     assert_eq!(claims.workspace_id, FUZZ_WORKSPACE_ID);
-    assert_eq!((claims.iat, claims.exp), (NOW, NOW + EXPIRES_IN_SECONDS));
+    assert_eq!((claims.iat, claims.exp), (NOW.seconds(), NOW.seconds() + EXPIRES_IN_SECONDS));
     let mut segments = pipe_names.split(',');
     for scope in &claims.scopes {
         assert_eq!(scope.kind, SCOPE_TYPE);

@@ -4,6 +4,7 @@
 mod bench;
 mod bench_mocks;
 mod check;
+mod classes;
 mod fuzz;
 mod import_crash;
 mod mocks;
@@ -45,10 +46,22 @@ enum Command {
     /// Measure the harness's own speed.
     #[command(subcommand)]
     Bench(bench::Target),
+    /// List the equivalence classes of the inputs (a Markdown table): what `check --coverage` counts.
+    Classes(classes::Args),
     /// The mutation campaign: every mutant of the published action from the catalogue of porters'
     /// mistakes, each through the default check; prints the kill matrix. Exit codes: 0 all killed or
     /// argued equivalent, 1 a mutant survived, 2 error.
     Mutants(mutants::Args),
+}
+
+/// Writes `text` to stdout; a reader that went away (`tbjwt classes | head`) is not an error.
+pub fn print_all(text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
 
 /// Exit code for usage and harness errors.
@@ -64,6 +77,7 @@ pub fn main() -> ExitCode {
         Command::Spec(args) => spec::run(args),
         Command::Run(args) => run::run(args),
         Command::Mutants(args) => mutants::run(args),
+        Command::Classes(args) => classes::run(args),
         Command::Observe(args) => observe::run(args),
         Command::Mocks(args) => mocks::run(args),
         Command::Fuzz(args) => fuzz::run(*args),

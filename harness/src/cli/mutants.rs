@@ -96,11 +96,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         anyhow::ensure!(!all.is_empty(), "--only {only}: no mutant's name contains it (see --list)");
     }
     if args.list {
+        let mut text = String::new();
         for m in &all {
             let reason = mutation::OPERATORS.iter().find(|o| o.name == m.operator).map_or("", |o| o.reason);
             let argued = m.equivalent.map(|a| format!(" [argued equivalent: {a}]")).unwrap_or_default();
-            println!("{:<40} {reason}{argued}", m.name());
+            text.push_str(&format!("{:<40} {reason}{argued}\n", m.name()));
         }
+        super::print_all(&text)?;
         return Ok(ExitCode::SUCCESS);
     }
     let dir = folder(args.out.clone())?;

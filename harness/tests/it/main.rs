@@ -5,6 +5,7 @@
 mod bad_input;
 mod bundled;
 mod check_command;
+mod classes;
 mod common;
 mod compare;
 mod deviants;
