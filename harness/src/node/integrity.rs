@@ -100,6 +100,9 @@ pub(super) fn tree_intact(dir: &Path, marker: &Path) -> bool {
 /// implementation process stopped); a changed one is recorded and forgotten, so that its next use
 /// installs it again.
 pub fn verify_seen() {
+    // The runtime files first: a changed package tree below removes the install's marker, and the
+    // runtime files are only restored (and their change recorded) where the marker is.
+    super::install::restore_runtime_files();
     let seen: Vec<(PathBuf, String)> = SEEN
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -115,7 +118,6 @@ pub fn verify_seen() {
             }
         }
     }
-    super::install::restore_runtime_files();
 }
 
 /// Remembers `digest` as the installed state of `dir` for this process.
