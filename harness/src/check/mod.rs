@@ -290,6 +290,7 @@ pub fn run_check(
     let gave_up = std::sync::Mutex::new(None);
     let cursor = AtomicU64::new(0);
     let shrinking = worker::ShrinkQueue::default();
+    let timing = worker::Timing::default();
     let mut shrinkable = Shrinkable::new(settings.shrink_failures);
     let mut jobs_done = 0;
     let (sender, receiver) = mpsc::channel::<worker::Message>();
@@ -317,6 +318,7 @@ pub fn run_check(
                 interrupt,
                 deadline,
                 mocks: &mocks,
+                timing: &timing,
             };
             scope.spawn(move || worker::work(context, make_runner, sender));
         }
@@ -405,6 +407,7 @@ pub fn run_check(
             integrity: integrity_findings(),
             counts,
             coverage: (settings.replay.is_none()).then_some(&coverage),
+            timing: timing.totals(),
             fixtures_run,
             generated_run,
             used: &used,
@@ -543,6 +546,7 @@ struct Finished<'a> {
     integrity: Vec<String>,
     counts: Counts,
     coverage: Option<&'a crate::classes::Coverage>,
+    timing: crate::report::RunTiming,
     fixtures_run: u64,
     generated_run: u64,
     used: &'a [bool],
@@ -580,6 +584,7 @@ fn footer(run: Finished<'_>) -> RunFooter {
         stopped_early: run.stopped_early,
         expectation_problems: problems,
         integrity: run.integrity,
+        timing: run.timing,
         class_coverage: run.coverage.map(|c| crate::report::ClassCoverage::new(settings.domain, c)),
         conclusion,
         exit_code: conclusion.exit_code(),

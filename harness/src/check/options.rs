@@ -222,6 +222,8 @@ impl CheckOptions {
             (v == 0 || v > MAX_JOBS).then(|| format!("{v} jobs: give 1 to {MAX_JOBS}"))
         })?
         .unwrap_or_else(super::default_jobs);
+        // One case runs on one job: more would only start implementation processes that get no case.
+        let jobs = if self.replay.is_some() { 1 } else { jobs };
         let timeout = checked(self.timeout, config.timeout, "timeout", cp, |v| {
             (!(v.is_finite() && v > 0.0 && v <= MAX_TIMEOUT_SECONDS))
                 .then(|| format!("{v} is not a number of seconds over 0 and at most {MAX_TIMEOUT_SECONDS}"))

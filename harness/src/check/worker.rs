@@ -34,6 +34,31 @@ pub(super) struct Context<'a> {
     pub interrupt: &'a Interrupt,
     pub deadline: Option<Instant>,
     pub mocks: &'a MockServers,
+    pub timing: &'a Timing,
+}
+
+/// Job time, summed over jobs (nanoseconds), and the implementation runs made while shrinking.
+#[derive(Default)]
+pub(super) struct Timing {
+    implementation: AtomicU64,
+    harness: AtomicU64,
+    shrink_runs: AtomicU64,
+}
+
+impl Timing {
+    fn add(&self, implementation: std::time::Duration, total: std::time::Duration) {
+        self.implementation.fetch_add(implementation.as_nanos() as u64, Ordering::Relaxed);
+        self.harness.fetch_add(total.saturating_sub(implementation).as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    /// The totals, for the run's footer.
+    pub fn totals(&self) -> crate::report::RunTiming {
+        crate::report::RunTiming {
+            implementation_seconds: self.implementation.load(Ordering::Relaxed) as f64 / 1e9,
+            harness_seconds: self.harness.load(Ordering::Relaxed) as f64 / 1e9,
+            shrink_runs: self.shrink_runs.load(Ordering::Relaxed),
+        }
+    }
 }
 
 impl Context<'_> {
@@ -235,7 +260,9 @@ impl Job<'_> {
             .map(|(i, p)| RunRequest { now: i.now, event: &i.event, mocks: Some(&p.urls) })
             .collect();
         let wall = crate::event::wall_clock_now();
+        let implementation_started = Instant::now();
         let results = self.runner.run_batch(&requests);
+        let implementation_time = implementation_started.elapsed();
         if let Some(Err(fatal)) = results.iter().find(|r| matches!(r, Err(e) if e.fatal)) {
             self.context.gave_up.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| fatal.message.clone());
             self.context.stop.store(true, Ordering::Relaxed);
@@ -249,6 +276,7 @@ impl Job<'_> {
             report.millis += run_millis + case_started.elapsed().as_secs_f64() * 1000.0;
             reports.push(report);
         }
+        self.context.timing.add(implementation_time, started.elapsed());
         Ok(reports)
     }
 
@@ -298,14 +326,27 @@ impl Job<'_> {
         event: &Value,
         now: Now,
     ) -> Result<Option<Vec<Difference>>, JobError> {
+        let started = Instant::now();
         let prepared = self.flow.prepare(event, now);
         let wall = crate::event::wall_clock_now();
+        let implementation_started = Instant::now();
         let result: RunResult = self.runner.run(&RunRequest { now, event, mocks: Some(&prepared.urls) });
-        let implementation = self.flow.observe(prepared, result)?;
+        let implementation_time = implementation_started.elapsed();
+        self.context.timing.shrink_runs.fetch_add(1, Ordering::Relaxed);
+        let implementation = self.flow.observe(prepared, result);
+        let implementation = match implementation {
+            Ok(observation) => observation,
+            Err(e) => {
+                self.context.timing.add(implementation_time, started.elapsed());
+                return Err(e.into());
+            }
+        };
         if implementation.errored.is_some() {
             return Ok(None);
         }
-        let differences = self.differences(event, now, &implementation, wall)?;
+        let differences = self.differences(event, now, &implementation, wall);
+        self.context.timing.add(implementation_time, started.elapsed());
+        let differences = differences?;
         let covered =
             self.context.settings.expectations.as_ref().is_some_and(|e| e.cover(name, &differences).is_some());
         Ok((!covered && !differences.is_empty()).then_some(differences))

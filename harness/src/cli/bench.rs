@@ -42,6 +42,23 @@ pub enum Target {
         #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
         threads: u16,
     },
+    /// What the gate costs beside what it checks: the Node worker's rate alone, then `check reference` and
+    /// `check IMPL` (built-in suite + generated cases, no saving), each with its rate as a multiple of the
+    /// worker's and its job time split between the implementation and the harness.
+    Check {
+        /// The implementation to check (beside the reference).
+        #[arg(default_value = "node:fixtures/implementations/tinybird-jwt")]
+        implementation: Implementation,
+        /// Generated cases of each check, 1 to 1,000,000.
+        #[arg(long, default_value_t = 5_000, value_parser = bench_cases)]
+        cases: usize,
+        /// The seed of the generated cases.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Jobs of each check, 1 to 256 (default: three per CPU, as `check`).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+        jobs: Option<u16>,
+    },
     /// Whole login flows per second (run, commit, ID token, Tinybird calls) for the reference on all
     /// cores, and the Node runner's per-case time with and without the flow.
     Flow {
@@ -79,6 +96,9 @@ pub fn run(target: Target) -> Result<ExitCode> {
         }
         Target::Node { action, cases, spawn_cases } => node_rates(&action, cases, spawn_cases),
         Target::Mocks { requests, threads } => super::bench_mocks::run(requests, usize::from(threads)),
+        Target::Check { implementation, cases, seed, jobs } => {
+            check_cost(&implementation, cases, seed, jobs.map_or_else(harness::check::default_jobs, usize::from))
+        }
         Target::Flow { action, cases, jobs } => {
             flow_rates(&action, cases, jobs.map_or_else(harness::check::default_jobs, usize::from))
         }
@@ -104,12 +124,12 @@ fn typical_events(cases: usize) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn node_rates(action: &Path, cases: usize, spawn_cases: usize) -> Result<ExitCode> {
+/// The Node worker's rate on `cases` typical events (after a warm-up), pipelined in batches of 256.
+fn node_worker_rate(action: &Path, cases: usize) -> Result<f64> {
     let implementation = Implementation::Node(action.to_owned());
     let events = typical_events(cases);
     let requests: Vec<RunRequest> =
         events.iter().map(|e| RunRequest { now: Now::DEFAULT, event: e, mocks: None }).collect();
-
     let mut worker = implementation.runner(RunnerSettings::default())?;
     worker.prepare().map_err(|e| anyhow::anyhow!("{implementation}: {e}"))?;
     worker.run_batch(&requests[..requests.len().min(500)]); // warm up the JIT
@@ -118,11 +138,64 @@ fn node_rates(action: &Path, cases: usize, spawn_cases: usize) -> Result<ExitCod
     for chunk in requests.chunks(256) {
         errored += worker.run_batch(chunk).iter().filter(|r| r.is_err()).count();
     }
-    let worker_rate = cases as f64 / started.elapsed().as_secs_f64();
+    let rate = cases as f64 / started.elapsed().as_secs_f64();
     worker.stop();
-    if errored > 0 {
-        anyhow::bail!("{errored} of {cases} cases errored through the worker");
+    anyhow::ensure!(errored == 0, "{errored} of {cases} cases errored through the worker");
+    Ok(rate)
+}
+
+/// One `check` (suite + `cases` generated, no saving) and its footer.
+fn timed_check(
+    implementation: &Implementation,
+    cases: usize,
+    seed: u64,
+    jobs: usize,
+) -> Result<harness::report::RunFooter> {
+    let settings = harness::check::CheckSettings {
+        implementation: implementation.to_string(),
+        cases: cases as u64,
+        seed,
+        jobs,
+        save_failures: None,
+        regressions: None,
+        ..harness::check::CheckSettings::default()
+    };
+    let runner_settings = RunnerSettings::with_case_timeout(settings.timeout);
+    implementation.runner(runner_settings)?; // install once, before the clock starts
+    let factory = || implementation.runner(runner_settings).map_err(|e| e.to_string());
+    let footer = harness::check::run_check(&settings, &factory, &mut [], &harness::check::Interrupt::new())?;
+    Ok(footer)
+}
+
+fn check_cost(implementation: &Implementation, cases: usize, seed: u64, jobs: usize) -> Result<ExitCode> {
+    let worker = node_worker_rate(Path::new("fixtures/implementations/tinybird-jwt"), 20_000)?;
+    println!("bench check: built-in suite + {cases} generated cases, seed {seed}, {jobs} jobs");
+    println!("  Node worker alone (the bundled action, as `tbjwt bench node`): {worker:>7.0} cases/s");
+    for (name, implementation) in
+        [("reference", Implementation::Reference), (implementation.to_string().as_str(), implementation.clone())]
+    {
+        let footer = timed_check(&implementation, cases, seed, jobs)?;
+        let total = footer.counts.total().max(1) as f64;
+        let t = footer.timing;
+        println!(
+            "  check {name}: {:>7.0} cases/s = {:.2}x the Node worker; per case (job time): implementation {:.3} ms, \
+             harness {:.3} ms; {}",
+            footer.cases_per_second,
+            footer.cases_per_second / worker,
+            1000.0 * t.implementation_seconds / total,
+            1000.0 * t.harness_seconds / total,
+            footer.conclusion.sentence(),
+        );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn node_rates(action: &Path, cases: usize, spawn_cases: usize) -> Result<ExitCode> {
+    let implementation = Implementation::Node(action.to_owned());
+    let worker_rate = node_worker_rate(action, cases)?;
+    let events = typical_events(cases);
+    let requests: Vec<RunRequest> =
+        events.iter().map(|e| RunRequest { now: Now::DEFAULT, event: e, mocks: None }).collect();
 
     let started = Instant::now();
     for request in requests.iter().cycle().take(spawn_cases) {

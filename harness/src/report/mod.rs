@@ -172,6 +172,19 @@ pub struct CaseReport {
     pub millis: f64,
 }
 
+/// Where a run's job time went: waiting for the implementation, and everything else (the flows against
+/// the mocks, the reference, comparing, shrinking's bookkeeping). Summed over jobs, so on several jobs it
+/// exceeds the wall-clock duration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct RunTiming {
+    /// Seconds inside the implementation's runner calls (its own work and the round trip to it).
+    pub implementation_seconds: f64,
+    /// Seconds of the harness's own work around them.
+    pub harness_seconds: f64,
+    /// Implementation runs made while shrinking.
+    pub shrink_runs: u64,
+}
+
 /// How many cases got each verdict.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
@@ -297,6 +310,8 @@ pub struct RunFooter {
     /// Changes the implementation made to the harness's own files (repaired; each fails the run).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub integrity: Vec<String>,
+    /// Where the jobs' time went.
+    pub timing: RunTiming,
     /// Which equivalence classes of inputs the run reached (absent for `--replay`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub class_coverage: Option<ClassCoverage>,

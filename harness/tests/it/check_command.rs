@@ -588,3 +588,22 @@ fn generated_cases_are_named_by_what_they_are() {
     assert!(a.iter().all(|n| n.starts_with("generated-") && n.len() == "generated-".len() + 12), "{a:?}");
     assert_ne!(a, run("9", "c.xml"));
 }
+
+/// A replay runs its one case on one job (no idle implementation processes), and every footer says where
+/// the jobs' time went: in the implementation, and in the harness around it.
+#[test]
+fn a_replay_runs_on_one_job_and_the_footer_splits_the_time() {
+    let dir = TempDir::new("replay-one-job");
+    let out = tbjwt_in(
+        &dir.0,
+        &["check", &deviant("trims_pipe_names.js"), "--replay", "pipes_with_spaces", "--report", "json=r.jsonl"],
+    );
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let lines = json_lines(&dir.path("r.jsonl"));
+    assert_eq!(lines[0]["jobs"], 1, "{}", lines[0]);
+    let footer = lines.last().unwrap();
+    let timing = &footer["timing"];
+    assert!(timing["implementation_seconds"].as_f64().unwrap() > 0.0, "{footer}");
+    assert!(timing["harness_seconds"].as_f64().unwrap() > 0.0, "{footer}");
+    assert!(footer.get("class_coverage").is_none(), "a replay has no coverage to speak of: {footer}");
+}
