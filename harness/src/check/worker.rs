@@ -280,11 +280,14 @@ impl Job<'_> {
         Ok(reports)
     }
 
-    /// The reference's observation and evaluation of an event.
+    /// The reference's observation and evaluation of an event. The reference's flow is computed by the
+    /// flow model (the mocks' rules without their servers: `flow::model`, proven equal to the HTTP flow by
+    /// the tests); the implementation's flow is real HTTP.
     fn reference(&mut self, event: &Value, now: Now) -> Result<(Observation, crate::spec::Evaluation), JobError> {
         let evaluation = crate::spec::evaluate(&JsValue::from_json(event), now);
-        let prepared = self.flow.prepare(event, now);
-        let observation = self.flow.observe(prepared, Ok(evaluation.outcome.clone()))?;
+        let world = crate::flow::CaseWorld::of(event, || "auth0|tbjwt-reference".to_owned());
+        let urls = self.context.mocks.urls(crate::mocks::ScopeId::DEFAULT);
+        let observation = crate::flow::model::observe(&world, now, &urls, evaluation.outcome.clone());
         Ok((observation, evaluation))
     }
 

@@ -25,12 +25,51 @@ use crate::runner::protocol::MockUrls;
 use crate::runner::{RunRequest, RunResult, Runner};
 use crate::spec::{CLAIM_NAME, METADATA_KEY};
 
+pub mod model;
 mod secrets;
 
 /// A pipe that exists in every case's workspace but is never configured: a token must not open it.
 pub const DECOY_PIPE: &str = "tbjwt_decoy_private_pipe";
 /// At most this many configured pipes are called per case (the first ones, in order).
 pub const MAX_PIPES_CALLED: usize = 16;
+
+/// What a case's world holds, from its event alone: the tenant's user, the Tinybird workspace (the
+/// configured pipes and a decoy), the pipes the browser calls, and the secrets to follow.
+#[derive(Debug, Clone)]
+pub struct CaseWorld {
+    user_id: String,
+    user: Map<String, Value>,
+    admin_token: Option<String>,
+    secrets: Vec<secrets::Secret>,
+    pipes: Vec<String>,
+    workspaces: Vec<Workspace>,
+}
+
+impl CaseWorld {
+    /// The world of `event`; `fallback_user_id` names the user when the event's user has no `user_id`.
+    pub fn of(event: &Value, fallback_user_id: impl FnOnce() -> String) -> CaseWorld {
+        let user_id =
+            event.pointer("/user/user_id").and_then(Value::as_str).map_or_else(fallback_user_id, str::to_owned);
+        let mut user = match event.get("user") {
+            Some(Value::Object(u)) => u.clone(),
+            _ => Map::new(),
+        };
+        user.insert("user_id".into(), user_id.clone().into());
+        if !user.get("app_metadata").is_some_and(Value::is_object) {
+            user.insert("app_metadata".into(), json!({}));
+        }
+        let admin_token =
+            event.pointer(crate::spec::keys::ADMIN_TOKEN_POINTER).and_then(Value::as_str).map(str::to_owned);
+        let pipes = configured_pipes(event);
+        let mut workspaces = Vec::new();
+        if let Some(id) = event.pointer(crate::spec::keys::WORKSPACE_ID_POINTER).and_then(Value::as_str) {
+            let mut names: Vec<&str> = pipes.iter().map(String::as_str).collect();
+            names.push(DECOY_PIPE);
+            workspaces.push(Workspace::new(id, admin_token.as_deref().unwrap_or(""), &names));
+        }
+        CaseWorld { user_id, user, admin_token, secrets: secrets::secrets_of(event), pipes, workspaces }
+    }
+}
 
 /// A case's scope, opened and waiting for the implementation's result.
 #[derive(Debug, Clone)]
@@ -42,10 +81,86 @@ pub struct PreparedCase {
     /// The same scope on the wiremock servers themselves, for the flow's own requests.
     direct: MockUrls,
     now: Now,
-    user_id: String,
-    admin_token: Option<String>,
-    secrets: Vec<secrets::Secret>,
-    pipes: Vec<String>,
+    world: CaseWorld,
+}
+
+/// What Auth0 commits of an outcome at the end of a flow: the metadata patches, the ID token's custom
+/// claims, and why the login fails, if it does (the Action threw, or called `access.deny`).
+struct Commits {
+    app_metadata: Map<String, Value>,
+    user_metadata: Map<String, Value>,
+    claims: Vec<(String, Value)>,
+    failure: Option<(String, String)>,
+}
+
+impl Commits {
+    fn of(outcome: &Outcome) -> Commits {
+        let mut commits =
+            Commits { app_metadata: Map::new(), user_metadata: Map::new(), claims: Vec::new(), failure: None };
+        let mut denied: Option<String> = None;
+        for call in &outcome.calls {
+            let key = call.args.first().map(|k| k.as_str().map_or_else(|| k.to_string(), str::to_owned));
+            let value = call.args.get(1).cloned().unwrap_or(Value::Null);
+            match (call.api.as_str(), key) {
+                ("user.setAppMetadata", Some(k)) => drop(commits.app_metadata.insert(k, value)),
+                ("user.setUserMetadata", Some(k)) => drop(commits.user_metadata.insert(k, value)),
+                ("idToken.setCustomClaim", Some(k)) => commits.claims.push((k, value)),
+                ("access.deny", reason) => denied = Some(reason.unwrap_or_default()),
+                _ => {}
+            }
+        }
+        commits.failure = if outcome.status == Status::Threw {
+            let name = outcome.error.as_ref().map_or("Error", |e| e.name.as_str());
+            Some(("server_error".to_owned(), format!("the Action threw a {name}")))
+        } else {
+            denied.map(|reason| ("access_denied".to_owned(), reason))
+        };
+        commits
+    }
+}
+
+/// The ID token's claims that are neither standard nor profile claims.
+const STANDARD_CLAIMS: [&str; 11] =
+    ["iss", "sub", "aud", "iat", "exp", "nonce", "name", "email", "email_verified", "nickname", "picture"];
+
+/// Where the browser finds the Tinybird JWT: the ID token's claim first, else the stored metadata.
+fn found_token(id_token: Option<&IdTokenObservation>, app_metadata: &Value) -> Option<(TokenSource, String)> {
+    let from_claim = id_token.and_then(|t| t.custom_claims.get(CLAIM_NAME)).and_then(Value::as_str);
+    let from_metadata = app_metadata.get(METADATA_KEY).and_then(Value::as_str);
+    match (from_claim, from_metadata) {
+        (Some(t), _) => Some((TokenSource::IdToken, t.to_owned())),
+        (None, Some(t)) => Some((TokenSource::AppMetadata, t.to_owned())),
+        _ => None,
+    }
+}
+
+/// The found token, decoded, with the access matrix `status` gives (every configured pipe, then the
+/// decoy).
+fn token_and_access<E>(
+    world: &CaseWorld,
+    found: Option<(TokenSource, String)>,
+    mut status: impl FnMut(&str, &str) -> Result<u16, E>,
+) -> Result<(Option<TokenObservation>, Map<String, Value>), E> {
+    let mut access = Map::new();
+    let Some((source, raw)) = found else { return Ok((None, access)) };
+    for pipe in world.pipes.iter().map(String::as_str).chain([DECOY_PIPE]) {
+        access.insert(pipe.to_owned(), status(pipe, &raw)?.into());
+    }
+    let decoded = DecodedJwt::decode(&raw).ok();
+    let token = TokenObservation {
+        source,
+        header: decoded.as_ref().map_or(Value::Null, |d| d.header.clone()),
+        claims: decoded.as_ref().map_or(Value::Null, |d| d.claims.clone()),
+        signature_valid: world.admin_token.as_deref().is_some_and(|k| hs256_verify(&raw, k.as_bytes())),
+        raw,
+    };
+    Ok((Some(token), access))
+}
+
+/// Whether a browser can send `token` in an `Authorization` header at all (`fetch` refuses controls and
+/// non-Latin-1 characters); the status of a pipe call it cannot make is 0.
+fn sendable_in_a_header(token: &str) -> bool {
+    token.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
 }
 
 /// The browser and back-office side of flows, bound to running mocks. One per thread.
@@ -126,40 +241,11 @@ impl<'m> FlowClient<'m> {
     /// named by the event's configuration, holding its pipes and a decoy.
     pub fn prepare(&self, event: &Value, now: Now) -> PreparedCase {
         let scope = self.mocks.new_scope();
-        let user_id = event
-            .pointer("/user/user_id")
-            .and_then(Value::as_str)
-            .map_or_else(|| format!("auth0|tbjwt-case-{}", scope.0), str::to_owned);
-        let mut user = match event.get("user") {
-            Some(Value::Object(u)) => u.clone(),
-            _ => Map::new(),
-        };
-        user.insert("user_id".into(), user_id.clone().into());
-        if !user.get("app_metadata").is_some_and(Value::is_object) {
-            user.insert("app_metadata".into(), json!({}));
-        }
-        let admin_token =
-            event.pointer(crate::spec::keys::ADMIN_TOKEN_POINTER).and_then(Value::as_str).map(str::to_owned);
-        let pipes = configured_pipes(event);
-        let mut workspaces = Vec::new();
-        if let Some(id) = event.pointer(crate::spec::keys::WORKSPACE_ID_POINTER).and_then(Value::as_str) {
-            let mut names: Vec<&str> = pipes.iter().map(String::as_str).collect();
-            names.push(DECOY_PIPE);
-            workspaces.push(Workspace::new(id, admin_token.as_deref().unwrap_or(""), &names));
-        }
+        let world = CaseWorld::of(event, || format!("auth0|tbjwt-case-{}", scope.0));
         let clock = Clock::Fixed(now);
-        self.mocks.open_scope(scope, Tenant::new([Value::Object(user)], clock), TinybirdScope { workspaces, clock });
-        let secrets = secrets::secrets_of(event);
-        PreparedCase {
-            scope,
-            urls: self.mocks.urls(scope),
-            direct: self.mocks.direct_urls(scope),
-            now,
-            user_id,
-            admin_token,
-            secrets,
-            pipes,
-        }
+        let tenant = Tenant::new([Value::Object(world.user.clone())], clock);
+        self.mocks.open_scope(scope, tenant, TinybirdScope { workspaces: world.workspaces.clone(), clock });
+        PreparedCase { scope, urls: self.mocks.urls(scope), direct: self.mocks.direct_urls(scope), now, world }
     }
 
     /// Runs one case through `runner` and the whole flow.
@@ -180,28 +266,9 @@ impl<'m> FlowClient<'m> {
     }
 
     fn flow(&mut self, case: &PreparedCase, outcome: Outcome) -> Result<Observation, FlowError> {
-        let mut app_metadata_patch = Map::new();
-        let mut user_metadata_patch = Map::new();
-        let mut claims: Vec<(String, Value)> = Vec::new();
-        let mut denied: Option<String> = None;
-        for call in &outcome.calls {
-            let key = call.args.first().map(|k| k.as_str().map_or_else(|| k.to_string(), str::to_owned));
-            let value = call.args.get(1).cloned().unwrap_or(Value::Null);
-            match (call.api.as_str(), key) {
-                ("user.setAppMetadata", Some(k)) => drop(app_metadata_patch.insert(k, value)),
-                ("user.setUserMetadata", Some(k)) => drop(user_metadata_patch.insert(k, value)),
-                ("idToken.setCustomClaim", Some(k)) => claims.push((k, value)),
-                ("access.deny", reason) => denied = Some(reason.unwrap_or_default()),
-                _ => {}
-            }
-        }
-        let login_failure = if outcome.status == Status::Threw {
-            let name = outcome.error.as_ref().map_or("Error", |e| e.name.as_str());
-            Some(("server_error".to_owned(), format!("the Action threw a {name}")))
-        } else {
-            denied.map(|reason| ("access_denied".to_owned(), reason))
-        };
-
+        let Commits { app_metadata: app_metadata_patch, user_metadata: user_metadata_patch, claims, failure } =
+            Commits::of(&outcome);
+        let login_failure = failure;
         let mut login = Login::Succeeded;
         let mut id_token = None;
         let mut stored = None;
@@ -218,7 +285,7 @@ impl<'m> FlowClient<'m> {
                 }
                 stored = Some(self.management("PATCH", case, Some(Value::Object(body)))?);
             }
-            let code = self.mocks.auth0.authorize(case.scope, &case.user_id, &claims, "tbjwt-nonce");
+            let code = self.mocks.auth0.authorize(case.scope, &case.world.user_id, &claims, "tbjwt-nonce");
             let (status, body) = self.post_form(
                 &format!("{}/oauth/token", case.direct.auth0),
                 &[("grant_type", "authorization_code"), ("client_id", SPA_CLIENT_ID), ("code", &code)],
@@ -237,31 +304,10 @@ impl<'m> FlowClient<'m> {
         };
         let app_metadata = stored.get("app_metadata").cloned().unwrap_or(Value::Null);
 
-        let from_claim = id_token.as_ref().and_then(|t| t.custom_claims.get(CLAIM_NAME)).and_then(Value::as_str);
-        let from_metadata = app_metadata.get(METADATA_KEY).and_then(Value::as_str);
-        let found = match (from_claim, from_metadata) {
-            (Some(t), _) => Some((TokenSource::IdToken, t.to_owned())),
-            (None, Some(t)) => Some((TokenSource::AppMetadata, t.to_owned())),
-            _ => None,
-        };
-        let mut access = Map::new();
-        let tinybird_jwt = match found {
-            None => None,
-            Some((source, raw)) => {
-                for pipe in case.pipes.iter().map(String::as_str).chain([DECOY_PIPE]) {
-                    access.insert(pipe.to_owned(), self.tinybird_status(case, pipe, &raw)?.into());
-                }
-                let decoded = DecodedJwt::decode(&raw).ok();
-                Some(TokenObservation {
-                    source,
-                    header: decoded.as_ref().map_or(Value::Null, |d| d.header.clone()),
-                    claims: decoded.as_ref().map_or(Value::Null, |d| d.claims.clone()),
-                    signature_valid: case.admin_token.as_deref().is_some_and(|k| hs256_verify(&raw, k.as_bytes())),
-                    raw,
-                })
-            }
-        };
-        let security = security_findings(case, &outcome, tinybird_jwt.as_ref(), &access);
+        let found = found_token(id_token.as_ref(), &app_metadata);
+        let (tinybird_jwt, access) =
+            token_and_access(&case.world, found, |pipe, raw| self.tinybird_status(case, pipe, raw))?;
+        let security = security_findings(&case.world, &case.urls, &outcome, tinybird_jwt.as_ref(), &access);
         Ok(Observation {
             outcome: Some(outcome),
             errored: None,
@@ -302,7 +348,7 @@ impl<'m> FlowClient<'m> {
 
     fn management(&mut self, method: &str, case: &PreparedCase, body: Option<Value>) -> Result<Value, FlowError> {
         let token = self.management_token(&self.mocks.direct_urls(ScopeId::DEFAULT).auth0)?;
-        let url = format!("{}/api/v2/users/{}", case.direct.auth0, percent(&case.user_id));
+        let url = format!("{}/api/v2/users/{}", case.direct.auth0, percent(&case.world.user_id));
         let auth = format!("Bearer {token}");
         let response = match body {
             Some(body) => self
@@ -350,16 +396,14 @@ impl<'m> FlowClient<'m> {
                 (false, DecodedJwt::decode(token).ok().and_then(|d| d.claims.as_object().cloned()).unwrap_or_default())
             }
         };
-        const STANDARD: [&str; 11] =
-            ["iss", "sub", "aud", "iat", "exp", "nonce", "name", "email", "email_verified", "nickname", "picture"];
-        let custom_claims = claims.into_iter().filter(|(k, _)| !STANDARD.contains(&k.as_str())).collect();
+        let custom_claims = claims.into_iter().filter(|(k, _)| !STANDARD_CLAIMS.contains(&k.as_str())).collect();
         Ok(IdTokenObservation { verified: ok, custom_claims })
     }
 
     /// The status Tinybird answers for `pipe` with `token` as a Bearer header; 0 when the token cannot be
     /// sent in a header at all (a browser's `fetch` refuses controls and non-Latin-1 characters too).
     fn tinybird_status(&self, case: &PreparedCase, pipe: &str, token: &str) -> Result<u16, FlowError> {
-        if !token.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)) {
+        if !sendable_in_a_header(token) {
             return Ok(0);
         }
         let url = format!("{}/v0/pipes/{}.json", case.direct.tinybird, percent(pipe));
@@ -392,21 +436,22 @@ fn read_json(url: &str, mut response: ureq::http::Response<ureq::Body>) -> Resul
 
 /// The security findings of one flow.
 fn security_findings(
-    case: &PreparedCase,
+    world: &CaseWorld,
+    urls: &MockUrls,
     outcome: &Outcome,
     token: Option<&TokenObservation>,
     access: &Map<String, Value>,
 ) -> Vec<SecurityFinding> {
     let mut findings = Vec::new();
     for (pipe, status) in access {
-        if status == 200 && !case.pipes.contains(pipe) {
+        if status == 200 && !world.pipes.contains(pipe) {
             findings.push(SecurityFinding {
                 kind: SecurityKind::OpensUnconfiguredPipe,
                 detail: format!("the token opens the pipe '{pipe}', which the configuration does not name"),
             });
         }
     }
-    findings.extend(secrets::findings(&case.secrets, outcome, &case.urls));
+    findings.extend(secrets::findings(&world.secrets, outcome, urls));
     let minted: Vec<&str> = outcome
         .calls
         .iter()

@@ -122,3 +122,85 @@ fn concurrent_flows_never_see_each_others_scopes() {
     }
     assert_eq!(mocks.auth0.scopes.len() + mocks.tinybird.scopes.len(), 0);
 }
+
+/// `check` observes the reference with the flow model (the mocks' rules without their servers); it must
+/// see exactly what the HTTP flow sees: on every fixture, 3,000 generated cases of the `auth0` and
+/// `any-json` domains (clocks with milliseconds), and outcomes that take the flow's other branches
+/// (a throw, `access.deny`, user metadata, reserved and over-size claims, a token over its rate limit).
+#[test]
+fn the_flow_model_sees_what_the_http_flow_sees() {
+    use harness::compare::{compare, CompareOptions, Level, NormalizeContext};
+    use harness::flow::{model, CaseWorld};
+    use harness::js::JsValue;
+    use harness::mocks::ScopeId;
+    use harness::outcome::{ApiCall, Outcome};
+
+    let mocks = MockServers::start().unwrap();
+    let mut client = FlowClient::new(&mocks);
+    let urls = mocks.urls(ScopeId::DEFAULT);
+    let mut cases: Vec<(Value, Now)> =
+        common::fixture_cases().into_iter().map(|c| (c.event.clone(), c.now_or(Now::DEFAULT))).collect();
+    for domain in [harness::strategies::Domain::Auth0, harness::strategies::Domain::AnyJson] {
+        for index in 0..1500 {
+            let case = harness::check::generated::case_tree(domain, 7, index).current();
+            cases.push((case.event, case.now));
+        }
+    }
+    for (event, now) in &cases {
+        let evaluation = harness::spec::evaluate(&JsValue::from_json(event), *now);
+        let http = client.run(&mut ReferenceRunner, event, *now).unwrap();
+        let world = CaseWorld::of(event, || "auth0|flow-model".to_owned());
+        let modelled = model::observe(&world, *now, &urls, evaluation.outcome.clone());
+        assert_eq!(modelled, http, "event {event} at {now}");
+        let context = NormalizeContext {
+            admin_token: event.pointer("/secrets/TINYBIRD_ADMIN_TOKEN").and_then(Value::as_str).map(str::to_owned),
+            wall_clock: None,
+            is_reference: false,
+        };
+        for level in [Level::Strict, Level::Semantic] {
+            let options = CompareOptions { level, ..CompareOptions::default() };
+            assert!(compare(&http, &evaluation, &modelled, &context, &options).is_empty(), "{event} at {level:?}");
+        }
+    }
+
+    // The branches a reference outcome never takes.
+    let event = fixture("happy_path_with_roles").event;
+    let admin = event["secrets"]["TINYBIRD_ADMIN_TOKEN"].as_str().unwrap().to_owned();
+    let limited = {
+        let claims = json!({"workspace_id": event["configuration"]["TINYBIRD_WORKSPACE_ID"], "name": "limited",
+            "scopes": [{"type": "PIPES:READ", "resource": "top_pages"}, {"type": "PIPES:READ", "resource": "kpis"}],
+            "exp": 1_900_000_000, "limits": {"rps": 1}});
+        let input = format!(
+            "{}.{}",
+            harness::jwt::b64url(br#"{"alg":"HS256","typ":"JWT"}"#),
+            harness::jwt::b64url(claims.to_string().as_bytes())
+        );
+        format!("{input}.{}", harness::jwt::hs256_sign(admin.as_bytes(), input.as_bytes()).unwrap())
+    };
+    let call = |api: &str, args: Vec<Value>| ApiCall { api: api.into(), args };
+    let mut threw = Outcome::completed();
+    threw.throw("TypeError", "boom");
+    let mut denied = Outcome::completed();
+    denied.calls.push(call("access.deny", vec![json!("no entry")]));
+    let mut metadata = Outcome::completed();
+    metadata.calls.push(call("user.setUserMetadata", vec![json!("theme"), json!("dark")]));
+    metadata.calls.push(call("user.setAppMetadata", vec![json!("plan"), Value::Null]));
+    metadata.calls.push(call("user.setAppMetadata", vec![json!("tinybirdJWT"), json!(limited)]));
+    let mut claims = Outcome::completed();
+    claims.calls.push(call("idToken.setCustomClaim", vec![json!("iss"), json!("forged")]));
+    claims.calls.push(call("idToken.setCustomClaim", vec![json!("name"), json!("profile name")]));
+    claims.calls.push(call("idToken.setCustomClaim", vec![json!("https://app.tinybird.co"), json!(limited)]));
+    let mut oversize = Outcome::completed();
+    oversize
+        .calls
+        .push(call("idToken.setCustomClaim", vec![json!("https://x.example/big"), json!("x".repeat(110_000))]));
+    for outcome in [threw, denied, metadata, claims, oversize] {
+        let mut runner = harness::runner::from_fn("branches", {
+            let outcome = outcome.clone();
+            move |_, _| outcome.clone()
+        });
+        let http = client.run(&mut runner, &event, Now::DEFAULT).unwrap();
+        let world = CaseWorld::of(&event, || "auth0|flow-model".to_owned());
+        assert_eq!(model::observe(&world, Now::DEFAULT, &urls, outcome.clone()), http, "{outcome:?}");
+    }
+}

@@ -134,6 +134,22 @@ fn body_fields(request: &Request) -> HashMap<String, String> {
     form_urlencoded::parse(&request.body).into_owned().collect()
 }
 
+/// What Auth0 makes of the custom claims an Action set: reserved names dropped (the rest in order, a later
+/// value of a name replacing an earlier one), and, when the kept claims are over the size limit, the
+/// login's failure.
+pub fn platform_claims(custom_claims: &[(String, Value)]) -> (Map<String, Value>, Option<String>) {
+    let mut claims = Map::new();
+    for (name, value) in custom_claims {
+        if !is_reserved_claim(name) {
+            claims.insert(name.clone(), value.clone());
+        }
+    }
+    let size = Value::Object(claims.clone()).to_string().len();
+    let failure = (size > CUSTOM_CLAIMS_LIMIT)
+        .then(|| format!("custom claims are {size} bytes, over the limit of {CUSTOM_CLAIMS_LIMIT} bytes"));
+    (claims, failure)
+}
+
 /// Merges `patch` into `target` at the first level; `null` deletes a key.
 pub fn merge_metadata(target: &mut Map<String, Value>, patch: &Map<String, Value>) {
     for (k, v) in patch {
@@ -168,15 +184,7 @@ impl Auth0Responder {
     /// Ends a login in `scope` for `user_id` with the custom claims the flow set, as Auth0 does after the
     /// Actions ran: reserved names dropped, the size limit enforced. Returns the authorization code.
     pub fn authorize(&self, scope: ScopeId, user_id: &str, custom_claims: &[(String, Value)], nonce: &str) -> String {
-        let mut claims = Map::new();
-        for (name, value) in custom_claims {
-            if !is_reserved_claim(name) {
-                claims.insert(name.clone(), value.clone());
-            }
-        }
-        let size = Value::Object(claims.clone()).to_string().len();
-        let failure = (size > CUSTOM_CLAIMS_LIMIT)
-            .then(|| format!("custom claims are {size} bytes, over the limit of {CUSTOM_CLAIMS_LIMIT} bytes"));
+        let (claims, failure) = platform_claims(custom_claims);
         let code = self.next_id("code_");
         let login = PendingLogin { user_id: user_id.to_owned(), claims, nonce: nonce.to_owned(), failure };
         self.scopes.with_mut(scope, |tenant| {
