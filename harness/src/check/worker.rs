@@ -421,13 +421,19 @@ impl Job<'_> {
         let original = report.event.clone().unwrap_or(Value::Null);
         let name = report.name.clone();
         let mut error = None;
+        // Shrinking proposes the same candidate again now and then: judge each one once.
+        let mut judged: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
         let (shrunk, steps) =
             shrink(&mut *case_tree(settings.domain, settings.seed, index), settings.shrink_steps, |candidate| {
                 if error.is_some() || self.context.interrupt.requested() {
                     return false;
                 }
+                let id = crate::event::content_id(Some(candidate.now), &candidate.event);
+                if let Some(&fails) = judged.get(&id) {
+                    return fails;
+                }
                 match self.failing_differences(&name, &candidate.event, candidate.now) {
-                    Ok(found) => found.is_some(),
+                    Ok(found) => *judged.entry(id).or_insert(found.is_some()),
                     Err(e) => {
                         error = Some(e);
                         false

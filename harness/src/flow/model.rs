@@ -3,7 +3,7 @@
 //! and rate budget). `check` observes the *reference* this way, so the harness does not play a second
 //! HTTP flow (with an RS256 ID token) per case; the implementation's flow stays real HTTP.
 //!
-//! `tests/it/flow.rs` proves the two equal on every fixture and thousands of generated cases, at every
+//! `tests/it/flow.rs` proves the two equal on every fixture and 2,000 generated cases, at every
 //! level.
 
 use serde_json::{json, Map, Value};

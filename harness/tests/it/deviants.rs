@@ -70,6 +70,7 @@ fn implementation_of(path: &Path) -> Implementation {
 struct Run {
     counts: Counts,
     failures: Vec<CaseReport>,
+    shrink_runs: u64,
 }
 
 fn check(implementation: &Implementation, level: Level, domain: Domain) -> Run {
@@ -90,7 +91,7 @@ fn check(implementation: &Implementation, level: Level, domain: Domain) -> Run {
     let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(collect.clone())];
     let footer = run_check(&settings, &factory, &mut reporters, &Interrupt::new()).unwrap();
     let failures = std::mem::take(&mut *collect.0.lock().unwrap());
-    Run { counts: footer.counts, failures }
+    Run { counts: footer.counts, failures, shrink_runs: footer.timing.shrink_runs }
 }
 
 fn files(dir: &str) -> Vec<PathBuf> {
@@ -158,6 +159,7 @@ fn every_deviant_is_killed_on_its_observable_and_rule() {
     });
     let mut killed = 0;
     let mut shrunk_sizes = Vec::new();
+    let mut shrink_runs = 0;
     let mut problems = Vec::new();
     for (path, (h, run)) in &runs {
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
@@ -176,6 +178,7 @@ fn every_deviant_is_killed_on_its_observable_and_rule() {
             let seen: Vec<String> = run.failures.iter().flat_map(|c| &c.differences).map(signature).take(5).collect();
             problems.push(format!("{name}: no difference on {:?} citing {} (saw {seen:?})", h.caught_by, h.rule));
         }
+        shrink_runs += run.shrink_runs;
         if let Some(case) = run.failures.iter().find(|c| c.shrunk_size.is_some()) {
             let (size, original) = (case.shrunk_size.unwrap_or(0), case.original_size.unwrap_or(0));
             shrunk_sizes.push(size);
@@ -187,9 +190,11 @@ fn every_deviant_is_killed_on_its_observable_and_rule() {
     }
     let mean = shrunk_sizes.iter().sum::<usize>() as f64 / shrunk_sizes.len().max(1) as f64;
     eprintln!(
-        "kill score: {killed}/{} deviants killed; {} shrunk, mean shrunk event {mean:.0} bytes",
+        "kill score: {killed}/{} deviants killed; {} shrunk, mean shrunk event {mean:.0} bytes, {:.0} implementation \
+         runs per shrunk case",
         runs.len(),
-        shrunk_sizes.len()
+        shrunk_sizes.len(),
+        shrink_runs as f64 / shrunk_sizes.len().max(1) as f64
     );
     assert!(problems.is_empty(), "{problems:#?}");
 }

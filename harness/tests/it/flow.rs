@@ -124,7 +124,7 @@ fn concurrent_flows_never_see_each_others_scopes() {
 }
 
 /// `check` observes the reference with the flow model (the mocks' rules without their servers); it must
-/// see exactly what the HTTP flow sees: on every fixture, 3,000 generated cases of the `auth0` and
+/// see exactly what the HTTP flow sees: on every fixture, 2,000 generated cases of the `auth0` and
 /// `any-json` domains (clocks with milliseconds), and outcomes that take the flow's other branches
 /// (a throw, `access.deny`, user metadata, reserved and over-size claims, a token over its rate limit).
 #[test]
@@ -141,7 +141,7 @@ fn the_flow_model_sees_what_the_http_flow_sees() {
     let mut cases: Vec<(Value, Now)> =
         common::fixture_cases().into_iter().map(|c| (c.event.clone(), c.now_or(Now::DEFAULT))).collect();
     for domain in [harness::strategies::Domain::Auth0, harness::strategies::Domain::AnyJson] {
-        for index in 0..1500 {
+        for index in 0..1000 {
             let case = harness::check::generated::case_tree(domain, 7, index).current();
             cases.push((case.event, case.now));
         }
