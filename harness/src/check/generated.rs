@@ -6,19 +6,40 @@
 //! domain (`strategies::directed`), so that every class is reached within the default 1,000 cases
 //! whatever the seed. The rest come from the domain's general strategy.
 
-use proptest::strategy::{Strategy, ValueTree};
+use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 use crate::strategies::{cases, directed, Domain, Generated};
 
 /// The shrinkable tree of a generated case.
 pub type CaseTree = Box<dyn ValueTree<Value = Generated>>;
 
-/// How many of a run's first generated cases are directed at a class of `domain`.
-pub fn directed_cases(domain: Domain) -> u64 {
-    crate::classes::of_domain(domain).count() as u64
+/// Case strategies by domain and directed class.
+type Strategies = HashMap<(Domain, Option<usize>), BoxedStrategy<Generated>>;
+
+thread_local! {
+    /// The case strategies this thread has built, by domain and directed class: building one (a union of
+    /// every class's example) costs about as much as drawing a case from it, so each is built once.
+    static STRATEGIES: RefCell<Strategies> = RefCell::new(HashMap::new());
+}
+
+/// The strategy of `domain`'s cases directed at class `target` (an index into `classes::CLASSES`), or of
+/// its general cases.
+fn strategy(domain: Domain, target: Option<usize>) -> BoxedStrategy<Generated> {
+    STRATEGIES.with(|built| {
+        built
+            .borrow_mut()
+            .entry((domain, target))
+            .or_insert_with(|| match target {
+                Some(class) => directed(domain, class),
+                None => cases(domain),
+            })
+            .clone()
+    })
 }
 
 /// The tree of generated case `index` of `seed` in `domain`.
@@ -31,11 +52,8 @@ pub fn case_tree(domain: Domain, seed: u64, index: u64) -> CaseTree {
     let mut key = [0u8; 32];
     key.copy_from_slice(&digest);
     let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &key));
-    let strategy = match crate::classes::of_domain(domain).nth(index as usize) {
-        Some((class, _)) => directed(domain, class),
-        None => cases(domain),
-    };
-    match strategy.new_tree(&mut runner) {
+    let target = crate::classes::of_domain(domain).nth(index as usize).map(|(class, _)| class);
+    match strategy(domain, target).new_tree(&mut runner) {
         Ok(tree) => tree,
         // The case strategies have no filters that can reject every value; fall back to an empty event.
         Err(_) => Box::new(

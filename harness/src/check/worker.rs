@@ -80,6 +80,8 @@ struct Job<'a> {
     runner: Box<dyn Runner>,
     flow: FlowClient<'a>,
     options: CompareOptions,
+    /// The mocks' URLs the reference's flow model is given (the default scope's).
+    reference_urls: crate::runner::protocol::MockUrls,
 }
 
 /// What a job tells the collector.
@@ -157,7 +159,8 @@ pub(super) fn work(context: Context<'_>, make_runner: &RunnerFactory<'_>, sender
         ignore: context.settings.ignore.clone(),
         ..CompareOptions::default()
     };
-    let mut job = Job { flow: FlowClient::new(context.mocks), context, runner, options };
+    let reference_urls = context.mocks.urls(crate::mocks::ScopeId::DEFAULT);
+    let mut job = Job { flow: FlowClient::new(context.mocks), context, runner, options, reference_urls };
     loop {
         if job.context.ending() {
             break;
@@ -286,19 +289,8 @@ impl Job<'_> {
     fn reference(&mut self, event: &Value, now: Now) -> Result<(Observation, crate::spec::Evaluation), JobError> {
         let evaluation = crate::spec::evaluate(&JsValue::from_json(event), now);
         let world = crate::flow::CaseWorld::of(event, || "auth0|tbjwt-reference".to_owned());
-        let urls = self.context.mocks.urls(crate::mocks::ScopeId::DEFAULT);
-        let observation = crate::flow::model::observe(&world, now, &urls, evaluation.outcome.clone());
+        let observation = crate::flow::model::observe(&world, now, &self.reference_urls, evaluation.outcome.clone());
         Ok((observation, evaluation))
-    }
-
-    fn differences(
-        &mut self,
-        event: &Value,
-        now: Now,
-        implementation: &Observation,
-        wall: i64,
-    ) -> Result<Vec<Difference>, JobError> {
-        Ok(self.judged(event, now, implementation, wall)?.0)
     }
 
     /// The differences and the reference's evaluation.
@@ -336,20 +328,14 @@ impl Job<'_> {
         let result: RunResult = self.runner.run(&RunRequest { now, event, mocks: Some(&prepared.urls) });
         let implementation_time = implementation_started.elapsed();
         self.context.timing.shrink_runs.fetch_add(1, Ordering::Relaxed);
-        let implementation = self.flow.observe(prepared, result);
-        let implementation = match implementation {
-            Ok(observation) => observation,
-            Err(e) => {
-                self.context.timing.add(implementation_time, started.elapsed());
-                return Err(e.into());
+        let judged = self.flow.observe(prepared, result).map_err(JobError::from).and_then(|implementation| {
+            if implementation.errored.is_some() {
+                return Ok(None);
             }
-        };
-        if implementation.errored.is_some() {
-            return Ok(None);
-        }
-        let differences = self.differences(event, now, &implementation, wall);
+            self.judged(event, now, &implementation, wall).map(|(differences, _)| Some(differences))
+        });
         self.context.timing.add(implementation_time, started.elapsed());
-        let differences = differences?;
+        let Some(differences) = judged? else { return Ok(None) };
         let covered =
             self.context.settings.expectations.as_ref().is_some_and(|e| e.cover(name, &differences).is_some());
         Ok((!covered && !differences.is_empty()).then_some(differences))
