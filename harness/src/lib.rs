@@ -17,6 +17,8 @@ pub mod files;
 #[cfg(feature = "full")]
 pub mod flow;
 pub mod fuzz_input;
+#[cfg(feature = "full")]
+pub mod http_agent;
 pub mod js;
 pub mod jwt;
 pub mod mocks;

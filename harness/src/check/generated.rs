@@ -51,7 +51,10 @@ pub fn case_tree(domain: Domain, seed: u64, index: u64) -> CaseTree {
     let digest = hasher.finalize();
     let mut key = [0u8; 32];
     key.copy_from_slice(&digest);
-    let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &key));
+    // No failure persistence: the runner only draws (the harness saves failures itself), and unions of
+    // class examples clone the runner's config for every option they defer.
+    let config = Config { failure_persistence: None, ..Config::default() };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &key));
     let target = crate::classes::of_domain(domain).nth(index as usize).map(|(class, _)| class);
     match strategy(domain, target).new_tree(&mut runner) {
         Ok(tree) => tree,

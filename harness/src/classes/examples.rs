@@ -6,7 +6,7 @@ use proptest::strategy::BoxedStrategy;
 use serde_json::{json, Value};
 
 use crate::clock::{Now, DEFAULT_NOW};
-use crate::strategies::pipe_identifier;
+use crate::strategies::{pipe_identifier, re};
 
 /// What a class's example sets: a value at the class's input (`None`: leave it out) or the clock.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,7 +68,7 @@ const FALSY_TEXT: [&str; 3] = ["0", "false", "NaN"];
 /// The two texts a stringified missing value most often is (the class has `None` and `nil` too).
 const ABSENCE_TEXT: [&str; 2] = ["undefined", "null"];
 
-fn admin_token(body: &'static str) -> impl Strategy<Value = String> {
+fn admin_token(body: BoxedStrategy<String>) -> impl Strategy<Value = String> {
     body.prop_map(|s| format!("p.{s}"))
 }
 
@@ -102,18 +102,18 @@ pub fn example(id: &str) -> Option<BoxedStrategy<Example>> {
         ("admin-token", "truthy-non-string") => json_values(vec![json!(1), json!(true), json!(["k"]), json!({"k": 1})]),
         ("admin-token", "blank") => blank(),
         ("admin-token", "padded") => string(
-            (admin_token("[A-Za-z0-9_-]{30}"), one_of(vec![" ", "\n", "\t", "\u{a0}"]), any::<bool>())
+            (admin_token(re("[A-Za-z0-9_-]{30}")), one_of(vec![" ", "\n", "\t", "\u{a0}"]), any::<bool>())
                 .prop_map(|(t, pad, before)| if before { format!("{pad}{t}") } else { format!("{t}{pad}") }),
         ),
-        ("admin-token", "typical") => string(admin_token("[A-Za-z0-9_-]{30,62}")),
-        ("admin-token", "under-32-bytes") => string("[A-Za-z0-9._-]{4,31}"),
-        ("admin-token", "over-64-bytes") => string(admin_token("[A-Za-z0-9_-]{63,200}")),
+        ("admin-token", "typical") => string(admin_token(re("[A-Za-z0-9_-]{30,62}"))),
+        ("admin-token", "under-32-bytes") => string(re("[A-Za-z0-9._-]{4,31}")),
+        ("admin-token", "over-64-bytes") => string(admin_token(re("[A-Za-z0-9_-]{63,200}"))),
         ("admin-token", "non-ascii") => string(
-            (admin_token("[A-Za-z0-9]{16,40}"), one_of(vec!["é", "ü", "日本", "🔑", "Ω"]))
+            (admin_token(re("[A-Za-z0-9]{16,40}")), one_of(vec!["é", "ü", "日本", "🔑", "Ω"]))
                 .prop_map(|(t, c)| format!("{t}{c}")),
         ),
         ("admin-token", "unnormalized") => string(
-            (admin_token("[A-Za-z0-9]{16,40}"), one_of(vec!["e\u{301}ﬁ", "ﬁA\u{30a}", "\u{1100}\u{1161}Ａ"]))
+            (admin_token(re("[A-Za-z0-9]{16,40}")), one_of(vec!["e\u{301}ﬁ", "ﬁA\u{30a}", "\u{1100}\u{1161}Ａ"]))
                 .prop_map(|(t, c)| format!("{t}{c}")),
         ),
         ("admin-token", "absence-text") => absence_text(),
@@ -125,18 +125,21 @@ pub fn example(id: &str) -> Option<BoxedStrategy<Example>> {
         ("workspace-id", "falsy-non-string") => falsy(),
         ("workspace-id", "blank") => blank(),
         ("workspace-id", "padded") => string(
-            ("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}", one_of(vec![" ", "\t", "\u{a0}", "\n"]))
+            (
+                re("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}"),
+                one_of(vec![" ", "\t", "\u{a0}", "\n"]),
+            )
                 .prop_map(|(id, pad)| format!("{id}{pad}")),
         ),
         ("workspace-id", "uuid-lowercase") => {
-            string("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+            string(re("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"))
         }
         ("workspace-id", "uuid-uppercase") => {
-            string("[0-9A-F]{7}[A-F]-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}")
+            string(re("[0-9A-F]{7}[A-F]-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}"))
         }
-        ("workspace-id", "slug") => string("[a-z][a-z0-9_-]{0,15}"),
+        ("workspace-id", "slug") => string(re("[a-z][a-z0-9_-]{0,15}")),
         ("workspace-id", "numeric-text") => {
-            string(prop_oneof![Just("0".to_owned()), "[1-9][0-9]{0,8}", "-[1-9][0-9]{0,3}\\.5"])
+            string(prop_oneof![Just("0".to_owned()), re("[1-9][0-9]{0,8}"), re("-[1-9][0-9]{0,3}\\.5")])
         }
         ("workspace-id", "absence-text") => absence_text(),
         ("workspace-id", "falsy-text") => falsy_text(),
@@ -167,7 +170,7 @@ pub fn example(id: &str) -> Option<BoxedStrategy<Example>> {
         }
         ("pipe-names", "leading-comma") => string(idents(1..4).prop_map(|v| format!(",{}", v.join(",")))),
         ("pipe-names", "trailing-comma") => string(idents(1..4).prop_map(|v| format!("{},", v.join(",")))),
-        ("pipe-names", "only-commas") => string(",{1,5}"),
+        ("pipe-names", "only-commas") => string(re(",{1,5}")),
         ("pipe-names", "comma-space") => string(idents(2..5).prop_map(|v| v.join(", "))),
         ("pipe-names", "padded-space") => list_with(padded(vec![" ", "  "])),
         ("pipe-names", "padded-tab-newline") => list_with(padded(vec!["\t", "\n", "\r", "\r\n"])),
@@ -214,7 +217,7 @@ pub fn example(id: &str) -> Option<BoxedStrategy<Example>> {
         ("pipe-names", "url-special") => list_with(inside(vec!["?", "#", "%", "&", "+", "=", "@", ":", "%20"])),
         ("pipe-names", "other-separator") => list_with(inside(vec![";", "|", ":"])),
         ("pipe-names", "regex-meta") => list_with(inside(vec![".", "*", "+", "(", "[", "$", "^", ".*"])),
-        ("pipe-names", "digits") => list_with("[0-9]{1,6}"),
+        ("pipe-names", "digits") => list_with(re("[0-9]{1,6}")),
         ("pipe-names", "absence-text") => absence_text(),
         ("pipe-names", "falsy-text") => list_with(one_of(FALSY_TEXT.map(str::to_owned).to_vec())),
         ("pipe-names", "long-name") => {
@@ -225,16 +228,16 @@ pub fn example(id: &str) -> Option<BoxedStrategy<Example>> {
         ("user", "nullish") => prop_oneof![none(), json_values(vec![Value::Null])].boxed(),
         ("user", "non-object") => json_values(vec![json!("auth0|x"), json!(7), json!(true), json!(["a"])]),
         ("user-id", "absent") => none(),
-        ("user-id", "typical") => string("[a-z0-9]{4,12}"),
-        ("user-id", "mixed-case") => string("(google-oauth2|samlp)\\|[A-Z][a-z]{2,8}[0-9]{0,4}"),
+        ("user-id", "typical") => string(re("[a-z0-9]{4,12}")),
+        ("user-id", "mixed-case") => string(re("(google-oauth2|samlp)\\|[A-Z][a-z]{2,8}[0-9]{0,4}")),
         ("user-id", "padded") => {
-            string(("[a-z0-9]{4,12}", one_of(vec![" ", "\t", "\u{a0}"])).prop_map(|(id, p)| format!("{p}{id}")))
+            string((re("[a-z0-9]{4,12}"), one_of(vec![" ", "\t", "\u{a0}"])).prop_map(|(id, p)| format!("{p}{id}")))
         }
         ("user-id", "empty") => empty(),
         ("user-id", "url-special") => {
-            string(prop_oneof!["auth0\\|[0-9a-f]{8,24}", "samlp\\|acme\\|[a-z]{3}@[a-z]{3}\\.com"])
+            string(prop_oneof![re("auth0\\|[0-9a-f]{8,24}"), re("samlp\\|acme\\|[a-z]{3}@[a-z]{3}\\.com")])
         }
-        ("user-id", "non-ascii") => string("[a-z]{2,6}".prop_map(|s| format!("usér|{s}"))),
+        ("user-id", "non-ascii") => string(re("[a-z]{2,6}").prop_map(|s| format!("usér|{s}"))),
         ("user-id", "integer") => json_values(vec![json!(7), json!(42), json!(-3), json!(12_345_678_901u64)]),
         ("user-id", "non-integer-number") => {
             json_values(vec![json!(0.5), json!(1e21), json!(-0.0), json!(5e-324), json!(1e-7)])

@@ -47,7 +47,8 @@ pub fn run(requests: u64, threads: usize) -> Result<ExitCode> {
         for t in 0..threads.max(1) {
             let (urls, sent, failed) = (&urls, &sent, &failed);
             scope.spawn(move || {
-                let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+                let agent =
+                    harness::http_agent::agent(ureq::Agent::config_builder().http_status_as_error(false).build());
                 loop {
                     let n = sent.fetch_add(1, Ordering::Relaxed);
                     if n >= requests {

@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 use std::time::Duration;
 
 use crate::jwt::{hs256_verify, DecodedJwt};
-use crate::mocks::auth0::{M2M_CLIENT_ID, M2M_CLIENT_SECRET, SPA_CLIENT_ID};
+use crate::mocks::auth0::{M2M_CLIENT_ID, M2M_CLIENT_SECRET, SPA_CLIENT_ID, WEB_APP_CLIENT_ID, WEB_APP_CLIENT_SECRET};
 use crate::mocks::tinybird::Workspace;
 use crate::mocks::{Clock, MockServers, ScopeId, Tenant, TinybirdScope};
 use crate::outcome::{Outcome, Status};
@@ -163,10 +163,23 @@ fn sendable_in_a_header(token: &str) -> bool {
     token.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
 }
 
+/// The application of the tenant a flow logs in through. Both see the same login (the same user, custom
+/// claims and platform rules); they differ in how the ID token is signed and so verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginClient {
+    /// The regular web application: exchanges the code with its client secret, and its ID tokens are
+    /// HS256 under that secret. The default: an HMAC costs microseconds.
+    WebApp,
+    /// The single-page application: a public client whose ID tokens are RS256, verified against the
+    /// tenant's JWKS, as a browser SDK would (an RSA signature costs the mock half a millisecond).
+    Spa,
+}
+
 /// The browser and back-office side of flows, bound to running mocks. One per thread.
 pub struct FlowClient<'m> {
     mocks: &'m MockServers,
     agent: ureq::Agent,
+    login_client: LoginClient,
     management_token: Option<String>,
     jwks: Option<jsonwebtoken::DecodingKey>,
 }
@@ -226,15 +239,21 @@ fn request_failed(request: String) -> impl FnOnce(ureq::Error) -> FlowError {
 }
 
 impl<'m> FlowClient<'m> {
-    /// A client for `mocks`.
+    /// A client for `mocks` that logs in through the regular web application ([`LoginClient::WebApp`]).
     pub fn new(mocks: &'m MockServers) -> FlowClient<'m> {
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(10)))
-            .http_status_as_error(false)
-            .max_idle_connections_per_host(8)
-            .build()
-            .into();
-        FlowClient { mocks, agent, management_token: None, jwks: None }
+        FlowClient::logging_in_through(mocks, LoginClient::WebApp)
+    }
+
+    /// A client for `mocks` that logs in through `login_client`.
+    pub fn logging_in_through(mocks: &'m MockServers, login_client: LoginClient) -> FlowClient<'m> {
+        let agent = crate::http_agent::agent(
+            ureq::Agent::config_builder()
+                .timeout_global(Some(Duration::from_secs(10)))
+                .http_status_as_error(false)
+                .max_idle_connections_per_host(8)
+                .build(),
+        );
+        FlowClient { mocks, agent, login_client, management_token: None, jwks: None }
     }
 
     /// Opens a scope for `event` at `now`: a tenant with the event's user, and a Tinybird workspace
@@ -286,10 +305,22 @@ impl<'m> FlowClient<'m> {
                 stored = Some(self.management("PATCH", case, Some(Value::Object(body)))?);
             }
             let code = self.mocks.auth0.authorize(case.scope, &case.world.user_id, &claims, "tbjwt-nonce");
-            let (status, body) = self.post_form(
-                &format!("{}/oauth/token", case.direct.auth0),
-                &[("grant_type", "authorization_code"), ("client_id", SPA_CLIENT_ID), ("code", &code)],
-            )?;
+            let url = format!("{}/oauth/token", case.direct.auth0);
+            let (status, body) = match self.login_client {
+                LoginClient::WebApp => self.post_form(
+                    &url,
+                    &[
+                        ("grant_type", "authorization_code"),
+                        ("client_id", WEB_APP_CLIENT_ID),
+                        ("client_secret", WEB_APP_CLIENT_SECRET),
+                        ("code", &code),
+                    ],
+                )?,
+                LoginClient::Spa => self.post_form(
+                    &url,
+                    &[("grant_type", "authorization_code"), ("client_id", SPA_CLIENT_ID), ("code", &code)],
+                )?,
+            };
             if status == 200 {
                 let token = body.get("id_token").and_then(Value::as_str).unwrap_or_default().to_owned();
                 id_token = Some(self.verify_id_token(case, &token)?);
@@ -367,7 +398,15 @@ impl<'m> FlowClient<'m> {
         Ok(value)
     }
 
-    fn verify_id_token(&mut self, case: &PreparedCase, token: &str) -> Result<IdTokenObservation, FlowError> {
+    /// The key and validation of the login client's ID tokens.
+    fn id_token_key(&mut self) -> Result<(jsonwebtoken::DecodingKey, jsonwebtoken::Validation), FlowError> {
+        if self.login_client == LoginClient::WebApp {
+            let key = jsonwebtoken::DecodingKey::from_secret(WEB_APP_CLIENT_SECRET.as_bytes())
+                .map_err(|e| FlowError::Jwks(format!("the web app's secret is unusable: {e}")))?;
+            let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+            validation.set_audience(&[WEB_APP_CLIENT_ID]);
+            return Ok((key, validation));
+        }
         if self.jwks.is_none() {
             let url = format!("{}/.well-known/jwks.json", self.mocks.direct_urls(ScopeId::DEFAULT).auth0);
             let response = self.agent.get(&url).call().map_err(request_failed(format!("GET {url}")))?;
@@ -380,12 +419,17 @@ impl<'m> FlowClient<'m> {
                     .map_err(|e| FlowError::Jwks(format!("key is unusable: {e}")))?,
             );
         }
-        let key = self.jwks.as_ref().expect("just fetched");
+        let key = self.jwks.clone().expect("just fetched");
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
         validation.set_audience(&[SPA_CLIENT_ID]);
+        Ok((key, validation))
+    }
+
+    fn verify_id_token(&mut self, case: &PreparedCase, token: &str) -> Result<IdTokenObservation, FlowError> {
+        let (key, mut validation) = self.id_token_key()?;
         validation.set_issuer(&[self.mocks.auth0.issuer()]);
         validation.validate_exp = false; // judged against the case's clock below
-        let verified = jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation);
+        let verified = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation);
         let (ok, claims) = match verified {
             Ok(data) => {
                 let fresh =
@@ -452,13 +496,16 @@ fn security_findings(
         }
     }
     findings.extend(secrets::findings(&world.secrets, outcome, urls));
-    let minted: Vec<&str> = outcome
-        .calls
-        .iter()
-        .flat_map(|c| c.args.iter())
-        .filter_map(Value::as_str)
-        .filter(|s| looks_like_jwt(s))
-        .collect();
+    let minted: Vec<&str> = match outcome.logs.is_empty() {
+        true => Vec::new(), // only looked for in logs
+        false => outcome
+            .calls
+            .iter()
+            .flat_map(|c| c.args.iter())
+            .filter_map(Value::as_str)
+            .filter(|s| looks_like_jwt(s))
+            .collect(),
+    };
     for (i, line) in outcome.logs.iter().enumerate() {
         if minted.iter().any(|t| line.contains(t))
             || line.split(|c: char| c.is_whitespace() || c == '"').any(looks_like_jwt)

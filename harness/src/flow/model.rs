@@ -15,7 +15,7 @@ use super::{
 };
 use crate::clock::Now;
 use crate::mocks::auth0::{merge_metadata, platform_claims, ID_TOKEN_LIFETIME};
-use crate::mocks::tinybird::decide;
+use crate::mocks::tinybird::{authenticate, authorize, Credential, Denial};
 use crate::outcome::Outcome;
 use crate::runner::protocol::MockUrls;
 
@@ -62,18 +62,22 @@ pub fn observe(world: &CaseWorld, now: Now, urls: &MockUrls, outcome: Outcome) -
     let app_metadata = user.get("app_metadata").cloned().unwrap_or(Value::Null);
     let found = found_token(id_token.as_ref(), &app_metadata);
     let mut budget: HashMap<(String, String), u64> = HashMap::new();
+    // Every pipe is called with the same token: it is judged once.
+    let mut credential: Option<Result<Credential, Denial>> = None;
     let Ok((tinybird_jwt, access)) = token_and_access(world, found, |pipe, raw| {
-        Ok::<u16, std::convert::Infallible>(pipe_status(world, now, pipe, raw, &mut budget))
+        let credential = credential.get_or_insert_with(|| authenticate(&world.workspaces, raw.trim(), now));
+        Ok::<u16, std::convert::Infallible>(pipe_status(world, credential, pipe, raw, &mut budget))
     });
     let security = security_findings(world, urls, &outcome, tinybird_jwt.as_ref(), &access);
     Observation { outcome: Some(outcome), errored: None, login, app_metadata, id_token, tinybird_jwt, access, security }
 }
 
-/// What `GET /v0/pipes/{pipe}.json` with `Authorization: Bearer {token}` answers: the status of the
-/// Tinybird decision, or 429 once a token with `limits.rps` has spent its budget in this second.
+/// What `GET /v0/pipes/{pipe}.json` with `Authorization: Bearer {token}` answers, `credential` being
+/// what Tinybird makes of the token: the status of the Tinybird decision, or 429 once a token with
+/// `limits.rps` has spent its budget in this second.
 fn pipe_status(
     world: &CaseWorld,
-    now: Now,
+    credential: &Result<Credential, Denial>,
     pipe: &str,
     token: &str,
     budget: &mut HashMap<(String, String), u64>,
@@ -81,7 +85,8 @@ fn pipe_status(
     if !sendable_in_a_header(token) {
         return 0;
     }
-    match decide(&world.workspaces, token.trim(), pipe, now) {
+    let decision = credential.as_ref().map_err(Clone::clone).and_then(|c| authorize(&world.workspaces, c, pipe));
+    match decision {
         Err(denial) => denial.status,
         Ok(grant) => {
             if let (Some(name), Some(rps)) = (&grant.token_name, grant.rps) {

@@ -27,12 +27,13 @@ fn excerpt(text: &str) -> String {
 impl HttpRunner {
     /// A runner that POSTs to `url`.
     pub fn new(url: &str, settings: RunnerSettings) -> HttpRunner {
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(settings.case_timeout))
-            .timeout_connect(Some(settings.case_timeout.min(Duration::from_secs(5))))
-            .http_status_as_error(false)
-            .build()
-            .into();
+        let agent = crate::http_agent::agent(
+            ureq::Agent::config_builder()
+                .timeout_global(Some(settings.case_timeout))
+                .timeout_connect(Some(settings.case_timeout.min(Duration::from_secs(5))))
+                .http_status_as_error(false)
+                .build(),
+        );
         HttpRunner { url: url.to_owned(), agent, seq: 0 }
     }
 }

@@ -123,21 +123,9 @@ fn concurrent_flows_never_see_each_others_scopes() {
     assert_eq!(mocks.auth0.scopes.len() + mocks.tinybird.scopes.len(), 0);
 }
 
-/// `check` observes the reference with the flow model (the mocks' rules without their servers); it must
-/// see exactly what the HTTP flow sees: on every fixture, 2,000 generated cases of the `auth0` and
-/// `any-json` domains (clocks with milliseconds), and outcomes that take the flow's other branches
-/// (a throw, `access.deny`, user metadata, reserved and over-size claims, a token over its rate limit).
-#[test]
-fn the_flow_model_sees_what_the_http_flow_sees() {
-    use harness::compare::{compare, CompareOptions, Level, NormalizeContext};
-    use harness::flow::{model, CaseWorld};
-    use harness::js::JsValue;
-    use harness::mocks::ScopeId;
-    use harness::outcome::{ApiCall, Outcome};
-
-    let mocks = MockServers::start().unwrap();
-    let mut client = FlowClient::new(&mocks);
-    let urls = mocks.urls(ScopeId::DEFAULT);
+/// The cases both equivalence proofs run: every fixture, and 1,000 generated cases of each of the `auth0`
+/// and `any-json` domains (clocks with milliseconds).
+fn equivalence_cases() -> Vec<(Value, Now)> {
     let mut cases: Vec<(Value, Now)> =
         common::fixture_cases().into_iter().map(|c| (c.event.clone(), c.now_or(Now::DEFAULT))).collect();
     for domain in [harness::strategies::Domain::Auth0, harness::strategies::Domain::AnyJson] {
@@ -146,24 +134,14 @@ fn the_flow_model_sees_what_the_http_flow_sees() {
             cases.push((case.event, case.now));
         }
     }
-    for (event, now) in &cases {
-        let evaluation = harness::spec::evaluate(&JsValue::from_json(event), *now);
-        let http = client.run(&mut ReferenceRunner, event, *now).unwrap();
-        let world = CaseWorld::of(event, || "auth0|flow-model".to_owned());
-        let modelled = model::observe(&world, *now, &urls, evaluation.outcome.clone());
-        assert_eq!(modelled, http, "event {event} at {now}");
-        let context = NormalizeContext {
-            admin_token: event.pointer("/secrets/TINYBIRD_ADMIN_TOKEN").and_then(Value::as_str).map(str::to_owned),
-            wall_clock: None,
-            is_reference: false,
-        };
-        for level in [Level::Strict, Level::Semantic] {
-            let options = CompareOptions { level, ..CompareOptions::default() };
-            assert!(compare(&http, &evaluation, &modelled, &context, &options).is_empty(), "{event} at {level:?}");
-        }
-    }
+    cases
+}
 
-    // The branches a reference outcome never takes.
+/// Outcomes that take the branches of a flow a reference outcome never takes, with the event they are
+/// played on: a throw, `access.deny`, user metadata, reserved and over-size claims, a token over its
+/// rate limit.
+fn branch_outcomes() -> (Value, Vec<harness::outcome::Outcome>) {
+    use harness::outcome::{ApiCall, Outcome};
     let event = fixture("happy_path_with_roles").event;
     let admin = event["secrets"]["TINYBIRD_ADMIN_TOKEN"].as_str().unwrap().to_owned();
     let limited = {
@@ -194,13 +172,73 @@ fn the_flow_model_sees_what_the_http_flow_sees() {
     oversize
         .calls
         .push(call("idToken.setCustomClaim", vec![json!("https://x.example/big"), json!("x".repeat(110_000))]));
-    for outcome in [threw, denied, metadata, claims, oversize] {
-        let mut runner = harness::runner::from_fn("branches", {
-            let outcome = outcome.clone();
-            move |_, _| outcome.clone()
-        });
-        let http = client.run(&mut runner, &event, Now::DEFAULT).unwrap();
+    (event, vec![threw, denied, metadata, claims, oversize])
+}
+
+fn replaying(outcome: &harness::outcome::Outcome) -> Box<dyn Runner> {
+    let outcome = outcome.clone();
+    Box::new(harness::runner::from_fn("branches", move |_, _| outcome.clone()))
+}
+
+/// `check` observes the reference with the flow model (the mocks' rules without their servers); it must
+/// see exactly what the HTTP flow sees, on [`equivalence_cases`] at every level and on
+/// [`branch_outcomes`].
+#[test]
+fn the_flow_model_sees_what_the_http_flow_sees() {
+    use harness::compare::{compare, CompareOptions, Level, NormalizeContext};
+    use harness::flow::{model, CaseWorld};
+    use harness::js::JsValue;
+    use harness::mocks::ScopeId;
+
+    let mocks = MockServers::start().unwrap();
+    let mut client = FlowClient::new(&mocks);
+    let urls = mocks.urls(ScopeId::DEFAULT);
+    for (event, now) in &equivalence_cases() {
+        let evaluation = harness::spec::evaluate(&JsValue::from_json(event), *now);
+        let http = client.run(&mut ReferenceRunner, event, *now).unwrap();
+        let world = CaseWorld::of(event, || "auth0|flow-model".to_owned());
+        let modelled = model::observe(&world, *now, &urls, evaluation.outcome.clone());
+        assert_eq!(modelled, http, "event {event} at {now}");
+        let context = NormalizeContext {
+            admin_token: event.pointer("/secrets/TINYBIRD_ADMIN_TOKEN").and_then(Value::as_str).map(str::to_owned),
+            wall_clock: None,
+            is_reference: false,
+        };
+        for level in [Level::Strict, Level::Semantic] {
+            let options = CompareOptions { level, ..CompareOptions::default() };
+            assert!(compare(&http, &evaluation, &modelled, &context, &options).is_empty(), "{event} at {level:?}");
+        }
+    }
+    let (event, outcomes) = branch_outcomes();
+    for outcome in &outcomes {
+        let http = client.run(&mut *replaying(outcome), &event, Now::DEFAULT).unwrap();
         let world = CaseWorld::of(&event, || "auth0|flow-model".to_owned());
         assert_eq!(model::observe(&world, Now::DEFAULT, &urls, outcome.clone()), http, "{outcome:?}");
+    }
+}
+
+/// The harness's flows log in through the regular web application (HS256 ID tokens under its client
+/// secret) rather than the SPA (RS256 under the tenant's key, half a millisecond of the mock's CPU per
+/// login): both must observe the same world, for the reference and for outcomes of every branch.
+#[test]
+fn a_web_app_login_sees_what_a_spa_login_sees() {
+    use harness::flow::LoginClient;
+
+    let mocks = MockServers::start().unwrap();
+    let mut web_app = FlowClient::logging_in_through(&mocks, LoginClient::WebApp);
+    let mut spa = FlowClient::logging_in_through(&mocks, LoginClient::Spa);
+    let mut verified = 0;
+    for (event, now) in &equivalence_cases() {
+        let through_web_app = web_app.run(&mut ReferenceRunner, event, *now).unwrap();
+        let through_spa = spa.run(&mut ReferenceRunner, event, *now).unwrap();
+        assert_eq!(through_web_app, through_spa, "event {event} at {now}");
+        verified += usize::from(through_spa.id_token.as_ref().is_some_and(|t| t.verified));
+    }
+    assert!(verified > 1000, "only {verified} logins had a verified ID token: the comparison proves little");
+    let (event, outcomes) = branch_outcomes();
+    for outcome in &outcomes {
+        let through_web_app = web_app.run(&mut *replaying(outcome), &event, Now::DEFAULT).unwrap();
+        let through_spa = spa.run(&mut *replaying(outcome), &event, Now::DEFAULT).unwrap();
+        assert_eq!(through_web_app, through_spa, "{outcome:?}");
     }
 }

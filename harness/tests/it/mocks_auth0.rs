@@ -1,7 +1,9 @@
 //! The Auth0 tenant mock over real HTTP on 127.0.0.1: token endpoint, discovery, JWKS, Management API
 //! users and /userinfo, and the platform rules on custom claims, with the bodies checked.
 
-use harness::mocks::auth0::{CUSTOM_CLAIMS_LIMIT, M2M_CLIENT_ID, M2M_CLIENT_SECRET, SPA_CLIENT_ID};
+use harness::mocks::auth0::{
+    CUSTOM_CLAIMS_LIMIT, M2M_CLIENT_ID, M2M_CLIENT_SECRET, SPA_CLIENT_ID, WEB_APP_CLIENT_ID, WEB_APP_CLIENT_SECRET,
+};
 use harness::mocks::{Clock, MockServers, ScopeId, Tenant, TinybirdScope};
 use serde_json::{json, Value};
 
@@ -163,6 +165,37 @@ fn authorization_code_gives_an_rs256_id_token_that_verifies_against_the_jwks() {
     assert_eq!(info["https://app.tinybird.co"], "the-tinybird-jwt");
     let (status, _) = body(t.agent.get(&t.url("/userinfo")).call().unwrap());
     assert_eq!(status, 401);
+}
+
+/// The regular web application exchanges its code with its client secret and gets an HS256 ID token
+/// signed with that secret, for its own audience, with the same claims the SPA would get.
+#[test]
+fn the_web_app_gets_hs256_id_tokens_under_its_client_secret() {
+    let t = tenant();
+    let claims =
+        vec![("https://app.tinybird.co".to_owned(), json!("the-tinybird-jwt")), ("aud".to_owned(), json!("x"))];
+    let exchange = |secret: &str| {
+        let code = t.mocks.auth0.authorize(t.scope, USER, &claims, "n-9");
+        t.token(json!({"grant_type": "authorization_code", "client_id": WEB_APP_CLIENT_ID,
+            "client_secret": secret, "code": code}))
+    };
+    let (status, b) = exchange("not-the-secret");
+    assert_eq!((status, b["error"].as_str()), (401, Some("access_denied")), "a wrong secret is refused");
+    let (status, b) = exchange(WEB_APP_CLIENT_SECRET);
+    assert_eq!(status, 200, "{b}");
+    let key = jsonwebtoken::DecodingKey::from_secret(WEB_APP_CLIENT_SECRET.as_bytes()).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.set_audience(&[WEB_APP_CLIENT_ID]);
+    validation.set_issuer(&[format!("{}/", t.mocks.auth0_url())]);
+    validation.validate_exp = false;
+    let data = jsonwebtoken::decode::<Value>(b["id_token"].as_str().unwrap(), &key, &validation).unwrap();
+    assert_eq!((data.header.alg, data.header.kid), (jsonwebtoken::Algorithm::HS256, None));
+    let c = data.claims;
+    assert_eq!((c["sub"].as_str(), c["nonce"].as_str(), c["iat"].as_i64()), (Some(USER), Some("n-9"), Some(NOW)));
+    assert_eq!(
+        (c["aud"].as_str(), c["https://app.tinybird.co"].as_str()),
+        (Some(WEB_APP_CLIENT_ID), Some("the-tinybird-jwt"))
+    );
 }
 
 #[test]

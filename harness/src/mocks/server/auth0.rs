@@ -3,7 +3,7 @@
 //!
 //! | endpoint | behaviour |
 //! |----------|-----------|
-//! | `POST /oauth/token` | `client_credentials` (the M2M app) → Management API token; `authorization_code` → RS256 ID token with the flow's custom claims (one use per code). JSON or form bodies. |
+//! | `POST /oauth/token` | `client_credentials` (the M2M app) → Management API token; `authorization_code` → ID token with the flow's custom claims (one use per code): RS256 for the SPA, HS256 with its client secret for the regular web app. JSON or form bodies. |
 //! | `GET /.well-known/jwks.json` | the signing key |
 //! | `GET /.well-known/openid-configuration` | discovery document |
 //! | `GET`/`PATCH /api/v2/users/{id}` | Bearer Management token required (401); `app_metadata` and `user_metadata` merged at the first level, `null` deletes a key |
@@ -25,6 +25,13 @@ use super::Clock;
 
 /// The single-page application's client id (the `aud` of ID tokens).
 pub const SPA_CLIENT_ID: &str = "tbjwt-spa-client";
+/// The regular web application's client id: a confidential client whose ID tokens are signed HS256 with
+/// its client secret (Auth0's "JsonWebToken Signature Algorithm" setting). The harness's own flows log in
+/// through it: its tokens carry the same claims as the SPA's, and an HMAC costs microseconds where an
+/// RSA signature costs half a millisecond.
+pub const WEB_APP_CLIENT_ID: &str = "tbjwt-web-app-client";
+/// Its client secret (made up), which also signs its ID tokens.
+pub const WEB_APP_CLIENT_SECRET: &str = "made-up-web-app-secret-for-the-mock";
 /// The machine-to-machine application that may call the Management API.
 pub const M2M_CLIENT_ID: &str = "tbjwt-m2m-client";
 /// Its client secret (made up).
@@ -107,6 +114,23 @@ pub struct Auth0Responder {
     base_url: Arc<OnceLock<String>>,
     management_tokens: Arc<Mutex<HashSet<String>>>,
     counter: Arc<AtomicU64>,
+}
+
+/// An ID token for `client`: RS256 with the tenant's key for the SPA, HS256 with the client secret for the
+/// regular web app.
+fn sign_id_token(client: &str, claims: &str) -> String {
+    if client == WEB_APP_CLIENT_ID {
+        let input = format!(
+            "{}.{}",
+            crate::jwt::b64url(br#"{"alg":"HS256","typ":"JWT"}"#),
+            crate::jwt::b64url(claims.as_bytes())
+        );
+        let signature = crate::jwt::hs256_sign(WEB_APP_CLIENT_SECRET.as_bytes(), input.as_bytes())
+            .expect("HMAC takes a key of any length");
+        return format!("{input}.{signature}");
+    }
+    let header = format!(r#"{{"alg":"RS256","typ":"JWT","kid":"{KEY_ID}"}}"#);
+    SigningKey::get().sign(&header, claims)
 }
 
 fn json_response(status: u16, body: &Value) -> ResponseTemplate {
@@ -211,7 +235,13 @@ impl Auth0Responder {
                 )
             }
             "authorization_code" => {
-                if field("client_id") != SPA_CLIENT_ID {
+                let client = field("client_id").to_owned();
+                let known = match client.as_str() {
+                    SPA_CLIENT_ID => true,
+                    WEB_APP_CLIENT_ID => field("client_secret") == WEB_APP_CLIENT_SECRET,
+                    _ => false,
+                };
+                if !known {
                     return oauth_error(401, "access_denied", "Unauthorized");
                 }
                 let code = field("code").to_owned();
@@ -232,7 +262,7 @@ impl Auth0Responder {
                     let mut claims = Map::new();
                     claims.insert("iss".into(), issuer.into());
                     claims.insert("sub".into(), login.user_id.clone().into());
-                    claims.insert("aud".into(), SPA_CLIENT_ID.into());
+                    claims.insert("aud".into(), client.clone().into());
                     claims.insert("iat".into(), now.into());
                     claims.insert("exp".into(), (now + ID_TOKEN_LIFETIME).into());
                     claims.insert("nonce".into(), login.nonce.into());
@@ -242,8 +272,7 @@ impl Auth0Responder {
                         }
                     }
                     claims.extend(login.claims.clone());
-                    let header = format!(r#"{{"alg":"RS256","typ":"JWT","kid":"{KEY_ID}"}}"#);
-                    let id_token = SigningKey::get().sign(&header, &Value::Object(claims).to_string());
+                    let id_token = sign_id_token(&client, &Value::Object(claims).to_string());
                     tenant.sessions.insert(access_token.clone(), (login.user_id, login.claims));
                     json_response(
                         200,

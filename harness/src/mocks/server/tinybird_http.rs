@@ -8,7 +8,7 @@ use wiremock::{Request, Respond, ResponseTemplate};
 
 use super::scope::{split_scope, ScopeId, Scoped};
 use super::Clock;
-use crate::mocks::tinybird::{decide, pipe_body, Denial, Grant, Workspace, DOCUMENTATION};
+use crate::mocks::tinybird::{authenticate, authorize, pipe_body, Credential, Denial, Grant, Workspace, DOCUMENTATION};
 
 /// The Tinybird world of one scope.
 #[derive(Debug, Clone)]
@@ -22,12 +22,18 @@ pub struct TinybirdScope {
 /// Requests counted per (scope, workspace, token name, second).
 type Budget = HashMap<(ScopeId, String, String), (i64, u64)>;
 
+/// The last token judged in each scope of a fixed clock, and what it was judged to be: a flow calls
+/// every pipe with the same token, and decoding and verifying it again for each call was a sixth of a
+/// check's CPU. (Under the wall clock a token's `exp` can pass between two calls: no memo there.)
+type Credentials = HashMap<ScopeId, (String, Result<Credential, Denial>)>;
+
 /// The wiremock responder for the pipe API.
 #[derive(Clone, Default)]
 pub struct TinybirdResponder {
     /// Per-scope worlds.
     pub scopes: Arc<Scoped<TinybirdScope>>,
     budget: Arc<Mutex<Budget>>,
+    credentials: Arc<Mutex<Credentials>>,
 }
 
 fn token_of(request: &Request) -> String {
@@ -47,6 +53,29 @@ impl TinybirdResponder {
     /// Forgets the rate budget of a finished scope.
     pub fn forget(&self, scope: ScopeId) {
         self.budget.lock().unwrap_or_else(|p| p.into_inner()).retain(|(s, _, _), _| *s != scope);
+        self.credentials.lock().unwrap_or_else(|p| p.into_inner()).remove(&scope);
+    }
+
+    /// What `token` is in `world` (scope `scope`) at `now`.
+    fn credential(
+        &self,
+        scope: ScopeId,
+        world: &TinybirdScope,
+        token: &str,
+        now: crate::clock::Now,
+    ) -> Result<Credential, Denial> {
+        if world.clock == Clock::Wall {
+            return authenticate(&world.workspaces, token, now);
+        }
+        let mut credentials = self.credentials.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((judged, credential)) = credentials.get(&scope) {
+            if judged == token {
+                return credential.clone();
+            }
+        }
+        let credential = authenticate(&world.workspaces, token, now);
+        credentials.insert(scope, (token.to_owned(), credential.clone()));
+        credential
     }
 
     fn over_budget(&self, scope: ScopeId, workspace: &str, grant: &Grant, second: i64) -> bool {
@@ -80,7 +109,7 @@ impl Respond for TinybirdResponder {
                 return Err(Denial { status: 404, error: format!("no such case scope: {}", scope.0) });
             };
             let now = world.clock.now();
-            let grant = decide(&world.workspaces, &token, &pipe, now)?;
+            let grant = authorize(&world.workspaces, &self.credential(scope, world, &token, now)?, &pipe)?;
             let workspace = &world.workspaces[grant.workspace];
             if self.over_budget(scope, &workspace.id, &grant, now.seconds()) {
                 let name = grant.token_name.clone().unwrap_or_default();
