@@ -409,6 +409,8 @@ impl Job<'_> {
         let mut error = None;
         // Shrinking proposes the same candidate again now and then: judge each one once.
         let mut judged: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+        // The drawn case is known to fail (a wrapped value's way back to it is then free).
+        judged.insert(crate::event::content_id(Some(report.now), &original), true);
         let (shrunk, steps) =
             shrink(&mut *case_tree(settings.domain, settings.seed, index), settings.shrink_steps, |candidate| {
                 if error.is_some() || self.context.interrupt.requested() {

@@ -14,7 +14,13 @@
 //! [`directed`] makes cases in one equivalence class of [`crate::classes`], and the general ones draw
 //! from the class examples now and then as well.
 //!
-//! Every strategy shrinks towards small, plain values, so a divergence is reported on a minimal event.
+//! Every strategy shrinks towards small, plain values, so a divergence is reported on a minimal event;
+//! the values a failure rarely depends on (the clock, the noise, tokens, ids) try their simplest form
+//! first, in one step ([`simplest_first`]).
+
+mod simplest_first;
+
+pub use simplest_first::{simplest_first, SimplestFirst};
 
 use proptest::prelude::*;
 use proptest::strategy::{BoxedStrategy, Union};
@@ -83,12 +89,12 @@ pub fn clock(domain: Domain) -> BoxedStrategy<Now> {
         .prop_map(|(s, ms)| Now::from_millis(s * 1000 + ms).unwrap_or(Now::DEFAULT))
         .boxed();
     match class_examples(domain, Input::Clock) {
-        Some(classes) => prop_oneof![
+        Some(classes) => simplest_first(prop_oneof![
             9 => realistic,
             1 => classes.prop_map(|e| match e { Example::Clock(now) => now, Example::Value(_) => Now::DEFAULT }),
-        ]
+        ])
         .boxed(),
-        None => realistic,
+        None => simplest_first(realistic).boxed(),
     }
 }
 
@@ -208,7 +214,7 @@ fn complete_login() -> impl Strategy<Value = Value> {
         admin_token(),
         workspace_id(),
         prop::collection::vec(pipe_identifier(), 1..4),
-        re("(auth0|google-oauth2)\\|[0-9a-f]{12,24}"),
+        simplest_first(re("(auth0|google-oauth2)\\|[0-9a-f]{12,24}")),
         role_names(),
     )
         .prop_map(|(realistic, token, ws, pipes, user_id, roles)| {
@@ -324,14 +330,14 @@ fn pipe_name_class_example() -> impl Strategy<Value = String> + Clone {
 
 /// A plausible Tinybird admin token (made up: `p.` and base64url-ish text).
 fn admin_token() -> impl Strategy<Value = String> + Clone {
-    re("[A-Za-z0-9_-]{8,40}\\.[A-Za-z0-9_-]{8,40}").prop_map(|s| format!("p.eyJ{s}"))
+    simplest_first(re("[A-Za-z0-9_-]{8,40}\\.[A-Za-z0-9_-]{8,40}").prop_map(|s| format!("p.eyJ{s}")))
 }
 
 fn workspace_id() -> impl Strategy<Value = String> + Clone {
-    prop_oneof![
+    simplest_first(prop_oneof![
         3 => re("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}").boxed(),
         1 => re("[a-z0-9_]{1,16}").boxed(),
-    ]
+    ])
 }
 
 /// A setting in the Auth0 domain: absent, empty, a realistic string, or a value of one of the input's
@@ -355,14 +361,18 @@ fn role_names() -> impl Strategy<Value = Vec<String>> {
 
 /// Events Auth0 can really send.
 pub fn auth0_event() -> impl Strategy<Value = Value> {
-    let user = (
+    let user = simplest_first((
         re("(auth0|google-oauth2|samlp\\|acme)\\|[0-9a-f]{12,24}"),
         prop::option::weighted(0.2, re("[a-z0-9|_-]{1,24}")),
-    );
+    ));
     // Realistic noise is on for most events and shrinks away (`false` is simpler), so that a shrunk
     // failure shows only what the action reads.
-    let noise =
-        (prop::bool::weighted(0.9), 0..500u32, prop::sample::select(vec!["en", "es", "de", "ja"]), any::<bool>());
+    let noise = simplest_first((
+        prop::bool::weighted(0.9),
+        0..500u32,
+        prop::sample::select(vec!["en", "es", "de", "ja"]),
+        any::<bool>(),
+    ));
     // The noise comes first: tuples shrink element by element, and dropping it is the biggest simplification.
     (
         noise,
