@@ -135,12 +135,21 @@ impl ClassSet {
 /// The classes a case reaches: those its values are in, for the inputs the reference read on its way.
 pub fn classify(event: &Value, now: Now, evaluation: &Evaluation) -> ClassSet {
     let user_is_object = event.get("user").is_some_and(Value::is_object);
+    // Each input's value, looked up once (not once per class).
+    let mut values: Vec<(Input, Option<&Value>)> = Vec::with_capacity(8);
     let mut set = ClassSet::default();
     for (i, class) in CLASSES.iter().enumerate() {
         if !evaluation.involves(class.reached_at) || (class.input == Input::UserId && !user_is_object) {
             continue;
         }
-        let value = class.input.pointer().and_then(|p| event.pointer(p));
+        let value = match values.iter().find(|(input, _)| *input == class.input) {
+            Some((_, value)) => *value,
+            None => {
+                let value = class.input.pointer().and_then(|p| event.pointer(p));
+                values.push((class.input, value));
+                value
+            }
+        };
         if class.contains(value, now) {
             set.insert(i);
         }

@@ -58,6 +58,9 @@ pub enum Target {
         /// Jobs of each check, 1 to 256 (default: three per CPU, as `check`).
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
         jobs: Option<u16>,
+        /// Runs of each measurement, 1 to 20: the median is reported, with the range.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=20))]
+        repeat: u16,
     },
     /// Whole login flows per second (run, commit, ID token, Tinybird calls) for the reference on all
     /// cores, and the Node runner's per-case time with and without the flow.
@@ -96,9 +99,13 @@ pub fn run(target: Target) -> Result<ExitCode> {
         }
         Target::Node { action, cases, spawn_cases } => node_rates(&action, cases, spawn_cases),
         Target::Mocks { requests, threads } => super::bench_mocks::run(requests, usize::from(threads)),
-        Target::Check { implementation, cases, seed, jobs } => {
-            check_cost(&implementation, cases, seed, jobs.map_or_else(harness::check::default_jobs, usize::from))
-        }
+        Target::Check { implementation, cases, seed, jobs, repeat } => check_cost(
+            &implementation,
+            cases,
+            seed,
+            jobs.map_or_else(harness::check::default_jobs, usize::from),
+            usize::from(repeat),
+        ),
         Target::Flow { action, cases, jobs } => {
             flow_rates(&action, cases, jobs.map_or_else(harness::check::default_jobs, usize::from))
         }
@@ -167,21 +174,50 @@ fn timed_check(
     Ok(footer)
 }
 
-fn check_cost(implementation: &Implementation, cases: usize, seed: u64, jobs: usize) -> Result<ExitCode> {
-    let worker = node_worker_rate(Path::new("fixtures/implementations/tinybird-jwt"), 20_000)?;
-    println!("bench check: built-in suite + {cases} generated cases, seed {seed}, {jobs} jobs");
-    println!("  Node worker alone (the bundled action, as `tbjwt bench node`): {worker:>7.0} cases/s");
+/// The median of `values` (sorted in place) with its range.
+fn median_and_range(values: &mut [f64]) -> (f64, f64, f64) {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let median = if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 };
+    (median, values[0], values[n - 1])
+}
+
+fn check_cost(
+    implementation: &Implementation,
+    cases: usize,
+    seed: u64,
+    jobs: usize,
+    repeat: usize,
+) -> Result<ExitCode> {
+    let action = Path::new("fixtures/implementations/tinybird-jwt");
+    let mut worker_rates = Vec::with_capacity(repeat);
+    for _ in 0..repeat {
+        worker_rates.push(node_worker_rate(action, 20_000)?);
+    }
+    let (worker, low, high) = median_and_range(&mut worker_rates);
+    println!("bench check: built-in suite + {cases} generated cases, seed {seed}, {jobs} jobs; median of {repeat} runs (range)");
+    println!(
+        "  Node worker alone (the bundled action, as `tbjwt bench node`): {worker:>7.0} cases/s ({low:.0}–{high:.0})"
+    );
     for (name, implementation) in
         [("reference", Implementation::Reference), (implementation.to_string().as_str(), implementation.clone())]
     {
-        let footer = timed_check(&implementation, cases, seed, jobs)?;
+        let mut footers = Vec::with_capacity(repeat);
+        for _ in 0..repeat {
+            footers.push(timed_check(&implementation, cases, seed, jobs)?);
+        }
+        let mut rates: Vec<f64> = footers.iter().map(|f| f.cases_per_second).collect();
+        let (rate, low, high) = median_and_range(&mut rates);
+        let footer = footers
+            .iter()
+            .min_by(|a, b| (a.cases_per_second - rate).abs().total_cmp(&(b.cases_per_second - rate).abs()))
+            .expect("at least one run");
         let total = footer.counts.total().max(1) as f64;
         let t = footer.timing;
         println!(
-            "  check {name}: {:>7.0} cases/s = {:.2}x the Node worker; per case (job time): implementation {:.3} ms, \
-             harness {:.3} ms; {}",
-            footer.cases_per_second,
-            footer.cases_per_second / worker,
+            "  check {name}: {rate:>7.0} cases/s ({low:.0}–{high:.0}) = {:.2}x the Node worker; per case (job time): \
+             implementation {:.3} ms, harness {:.3} ms; {}",
+            rate / worker,
             1000.0 * t.implementation_seconds / total,
             1000.0 * t.harness_seconds / total,
             footer.conclusion.sentence(),

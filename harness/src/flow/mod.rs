@@ -458,7 +458,10 @@ impl<'m> FlowClient<'m> {
             .call()
             .map_err(request_failed(format!("GET {url}")))?;
         let status = response.status().as_u16();
-        let _ = read_json(&url, response)?;
+        // Only the status matters; the body is read (so that the connection is reused), not parsed.
+        let mut response = response;
+        let _ =
+            response.body_mut().with_config().limit(crate::runner::reply_text::MAX_REPLY_BYTES as u64).read_to_vec();
         Ok(status)
     }
 }
@@ -496,18 +499,10 @@ fn security_findings(
         }
     }
     findings.extend(secrets::findings(&world.secrets, outcome, urls));
-    let minted: Vec<&str> = match outcome.logs.is_empty() {
-        true => Vec::new(), // only looked for in logs
-        false => outcome
-            .calls
-            .iter()
-            .flat_map(|c| c.args.iter())
-            .filter_map(Value::as_str)
-            .filter(|s| looks_like_jwt(s))
-            .collect(),
-    };
+    // The tokens among the calls' arguments: decoded (to tell a JWT) only when a log line holds one.
+    let arguments: Vec<&str> = outcome.calls.iter().flat_map(|c| c.args.iter()).filter_map(Value::as_str).collect();
     for (i, line) in outcome.logs.iter().enumerate() {
-        if minted.iter().any(|t| line.contains(t))
+        if arguments.iter().any(|t| !t.is_empty() && line.contains(t) && looks_like_jwt(t))
             || line.split(|c: char| c.is_whitespace() || c == '"').any(looks_like_jwt)
         {
             findings

@@ -13,6 +13,8 @@
 //! implementations, their own stdout/stderr, network and files are not observed (docs/protocol.md).
 
 use serde_json::Value;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 use crate::jwt::DecodedJwt;
 use crate::observation::{SecurityFinding, SecurityKind};
@@ -46,31 +48,77 @@ fn is_admin_token(secret: &Secret) -> bool {
     secret.name == crate::spec::keys::ADMIN_TOKEN
 }
 
-/// Every string in `value` with its JSON path below `at`; the header and claims of JWT strings are
-/// walked instead of their encoded text (a secret cannot hide in base64, nor be found there by chance).
-fn strings<'v>(value: &'v Value, at: String, out: &mut Vec<(String, std::borrow::Cow<'v, str>)>) {
-    match value {
-        Value::String(s) => match s.starts_with("eyJ").then(|| DecodedJwt::decode(s).ok()).flatten() {
-            // What `looks_like_jwt` says, decoding once.
-            Some(decoded) => {
-                let mut inner = Vec::new();
-                strings(&decoded.header, format!("{at} (JWT header)"), &mut inner);
-                strings(&decoded.claims, format!("{at} (JWT claims)"), &mut inner);
-                out.extend(inner.into_iter().map(|(p, s)| (p, std::borrow::Cow::Owned(s.into_owned()))));
-            }
-            None => out.push((at, std::borrow::Cow::Borrowed(s.as_str()))),
-        },
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                strings(item, format!("{at}/{i}"), out);
+/// Where secrets are looked for in the api calls' arguments: every string at any depth, and the header and
+/// claims of JWT strings instead of their encoded text (a secret cannot hide in base64, nor be found
+/// there by chance). Each distinct JWT is decoded once, and a place is named only when a secret is found.
+struct Arguments<'o> {
+    outcome: &'o Outcome,
+    decoded: HashMap<String, Option<Rc<DecodedJwt>>>,
+}
+
+impl<'o> Arguments<'o> {
+    fn of(outcome: &'o Outcome) -> Arguments<'o> {
+        Arguments { outcome, decoded: HashMap::new() }
+    }
+
+    /// The first place `secret` is found, as `calls[i] api argument j/path`.
+    fn place_of(&mut self, secret: &str) -> Option<String> {
+        let outcome = self.outcome;
+        for (i, call) in outcome.calls.iter().enumerate() {
+            for (j, arg) in call.args.iter().enumerate() {
+                let mut at = format!("calls[{i}] {} argument {j}", call.api);
+                if self.holds(arg, secret, &mut at) {
+                    return Some(at);
+                }
             }
         }
-        Value::Object(map) => {
-            for (key, item) in map {
-                strings(item, format!("{at}/{key}"), out);
-            }
+        None
+    }
+
+    /// `text` decoded, when it is a JWT (what `looks_like_jwt` says).
+    fn jwt(&mut self, text: &str) -> Option<Rc<DecodedJwt>> {
+        if !text.starts_with("eyJ") {
+            return None;
         }
-        _ => {}
+        if let Some(decoded) = self.decoded.get(text) {
+            return decoded.clone();
+        }
+        let decoded = DecodedJwt::decode(text).ok().map(Rc::new);
+        self.decoded.insert(text.to_owned(), decoded.clone());
+        decoded
+    }
+
+    /// Whether `value` holds `secret`; `at` is extended to its place when it does.
+    fn holds(&mut self, value: &Value, secret: &str, at: &mut String) -> bool {
+        let len = at.len();
+        let found = match value {
+            Value::String(text) => match self.jwt(text) {
+                Some(decoded) => [(" (JWT header)", &decoded.header), (" (JWT claims)", &decoded.claims)]
+                    .into_iter()
+                    .any(|(part, inner)| {
+                        at.truncate(len);
+                        at.push_str(part);
+                        self.holds(inner, secret, at)
+                    }),
+                None => text.contains(secret),
+            },
+            Value::Array(items) => items.iter().enumerate().any(|(i, item)| {
+                at.truncate(len);
+                at.push_str(&format!("/{i}"));
+                self.holds(item, secret, at)
+            }),
+            Value::Object(map) => map.iter().any(|(key, item)| {
+                at.truncate(len);
+                at.push('/');
+                at.push_str(key);
+                self.holds(item, secret, at)
+            }),
+            _ => false,
+        };
+        if !found {
+            at.truncate(len);
+        }
+        found
     }
 }
 
@@ -88,17 +136,12 @@ fn is_mock(to: &str, mocks: &MockUrls) -> bool {
 /// The findings of `outcome` for `secrets`, with `mocks` the only places the action may connect to.
 pub(super) fn findings(secrets: &[Secret], outcome: &Outcome, mocks: &MockUrls) -> Vec<SecurityFinding> {
     let mut findings = Vec::new();
-    let mut call_strings = Vec::new();
-    for (i, call) in outcome.calls.iter().enumerate().filter(|_| !secrets.is_empty()) {
-        for (j, arg) in call.args.iter().enumerate() {
-            strings(arg, format!("calls[{i}] {} argument {j}", call.api), &mut call_strings);
-        }
-    }
+    let mut arguments = Arguments::of(outcome);
     for secret in secrets {
         let exposed =
             if is_admin_token(secret) { SecurityKind::AdminTokenExposed } else { SecurityKind::SecretExposed };
-        if let Some((place, _)) = call_strings.iter().find(|(_, s)| s.contains(&secret.value)) {
-            findings.push(found(exposed, secret, place.clone()));
+        if let Some(place) = arguments.place_of(&secret.value) {
+            findings.push(found(exposed, secret, place));
         }
         let in_logs = if is_admin_token(secret) { SecurityKind::AdminTokenInLogs } else { SecurityKind::SecretInLogs };
         if let Some(i) = outcome.logs.iter().position(|l| l.contains(&secret.value)) {

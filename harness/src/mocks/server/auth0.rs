@@ -168,7 +168,7 @@ pub fn platform_claims(custom_claims: &[(String, Value)]) -> (Map<String, Value>
             claims.insert(name.clone(), value.clone());
         }
     }
-    let size = Value::Object(claims.clone()).to_string().len();
+    let size = serde_json::to_string(&claims).map_or(0, |text| text.len());
     let failure = (size > CUSTOM_CLAIMS_LIMIT)
         .then(|| format!("custom claims are {size} bytes, over the limit of {CUSTOM_CLAIMS_LIMIT} bytes"));
     (claims, failure)
