@@ -166,26 +166,9 @@ mod tests {
         TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]))
     }
 
-    /// Shrinks `tree` while `fails`, counting the candidates tried.
+    /// Shrinks `tree` while `fails` as `check` does, counting the candidates tried.
     fn shrink<T: ValueTree>(tree: &mut T, fails: impl Fn(&T::Value) -> bool) -> (T::Value, usize) {
-        let mut best = tree.current();
-        let mut tried = 0;
-        if !tree.simplify() {
-            return (best, tried);
-        }
-        loop {
-            tried += 1;
-            let candidate = tree.current();
-            let advanced = if fails(&candidate) {
-                best = candidate;
-                tree.simplify()
-            } else {
-                tree.complicate()
-            };
-            if !advanced {
-                return (best, tried);
-            }
-        }
+        crate::check::generated::shrink(tree, usize::MAX, fails)
     }
 
     #[test]
