@@ -23,9 +23,9 @@ pub enum Target {
     /// Cases per second through the Node worker, beside spawning Node per case and beside
     /// `jsonwebtoken.sign` alone in a Node loop on the same payloads.
     Node {
-        /// The Node action to run.
-        #[arg(long, default_value = "fixtures/implementations/tinybird-jwt")]
-        action: PathBuf,
+        /// The Node action to run [default: the bundled action, fixtures/implementations/tinybird-jwt].
+        #[arg(long)]
+        action: Option<PathBuf>,
         /// Cases through the worker (and signs in the baseline loop), 1 to 1,000,000.
         #[arg(long, default_value_t = 20_000, value_parser = bench_cases)]
         cases: usize,
@@ -46,9 +46,9 @@ pub enum Target {
     /// `check IMPL` (built-in suite + generated cases, no saving), each with its rate as a multiple of the
     /// worker's and its job time split between the implementation and the harness.
     Check {
-        /// The implementation to check (beside the reference).
-        #[arg(default_value = "node:fixtures/implementations/tinybird-jwt")]
-        implementation: Implementation,
+        /// The implementation to check (beside the reference) [default: the bundled action,
+        /// node:fixtures/implementations/tinybird-jwt].
+        implementation: Option<Implementation>,
         /// Generated cases of each check, 1 to 1,000,000.
         #[arg(long, default_value_t = 5_000, value_parser = bench_cases)]
         cases: usize,
@@ -65,9 +65,9 @@ pub enum Target {
     /// Whole login flows per second (run, commit, ID token, Tinybird calls) for the reference on all
     /// cores, and the Node runner's per-case time with and without the flow.
     Flow {
-        /// The Node action to run.
-        #[arg(long, default_value = "fixtures/implementations/tinybird-jwt")]
-        action: PathBuf,
+        /// The Node action to run [default: the bundled action, fixtures/implementations/tinybird-jwt].
+        #[arg(long)]
+        action: Option<PathBuf>,
         /// Flows to measure for each, 1 to 1,000,000.
         #[arg(long, default_value_t = 5_000, value_parser = bench_cases)]
         cases: usize,
@@ -97,19 +97,46 @@ pub fn run(target: Target) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Target::Node { action, cases, spawn_cases } => node_rates(&action, cases, spawn_cases),
+        Target::Node { action, cases, spawn_cases } => node_rates(&action_or_bundled(action)?, cases, spawn_cases),
         Target::Mocks { requests, threads } => super::bench_mocks::run(requests, usize::from(threads)),
         Target::Check { implementation, cases, seed, jobs, repeat } => check_cost(
-            &implementation,
+            &implementation.map_or_else(|| action_or_bundled(None).map(Implementation::Node), Ok)?,
             cases,
             seed,
             jobs.map_or_else(harness::check::default_jobs, usize::from),
             usize::from(repeat),
         ),
         Target::Flow { action, cases, jobs } => {
-            flow_rates(&action, cases, jobs.map_or_else(harness::check::default_jobs, usize::from))
+            flow_rates(&action_or_bundled(action)?, cases, jobs.map_or_else(harness::check::default_jobs, usize::from))
         }
     }
+}
+
+/// The bundled action (the Marketplace `tinybird-jwt` folder), compiled into the binary.
+const BUNDLED_ACTION: [(&str, &str); 2] = [
+    ("integration.action.js", include_str!("../../../fixtures/implementations/tinybird-jwt/integration.action.js")),
+    ("configuration.json", include_str!("../../../fixtures/implementations/tinybird-jwt/configuration.json")),
+];
+
+/// `action`, or the bundled action: `fixtures/implementations/tinybird-jwt` when run from the checkout,
+/// else its copy compiled into the binary, written to the cache (so that the benches run from any folder).
+fn action_or_bundled(action: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(action) = action {
+        return Ok(action);
+    }
+    let in_checkout = PathBuf::from("fixtures/implementations/tinybird-jwt");
+    if in_checkout.join("integration.action.js").is_file() {
+        return Ok(in_checkout);
+    }
+    let dir = harness::node::cache_root().join("bench").join("tinybird-jwt");
+    std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    for (name, text) in BUNDLED_ACTION {
+        let path = dir.join(name);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
+            std::fs::write(&path, text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        }
+    }
+    Ok(dir)
 }
 
 /// `cases` distinct typical events (3 pipes, distinct users), as JSON.
@@ -189,7 +216,8 @@ fn check_cost(
     jobs: usize,
     repeat: usize,
 ) -> Result<ExitCode> {
-    let action = Path::new("fixtures/implementations/tinybird-jwt");
+    let bundled = action_or_bundled(None)?;
+    let action = bundled.as_path();
     let mut worker_rates = Vec::with_capacity(repeat);
     for _ in 0..repeat {
         worker_rates.push(node_worker_rate(action, 20_000)?);
