@@ -7,9 +7,11 @@
 //! token text is kept beside that. Then the two trees are diffed (the `diff` module). Security differences come
 //! first.
 
+mod causes;
 mod diff;
 mod normalize;
 
+pub use causes::{also_in_summary, kind as cause_kind, root_causes, summary_kinds, RootCause};
 pub use diff::diff_values;
 pub use normalize::{normalize, NormalizeContext};
 
@@ -174,6 +176,42 @@ pub fn rule_for(path: &str, reference: &Evaluation) -> Rule {
     }
 }
 
+/// The rule a difference in how the run ended (`status`, `error`) is filed under: the rule that threw in
+/// the reference (or should have), or, when the implementation threw where the reference completed, the
+/// first step of the reference whose effect the implementation's outcome lacks: the calls of R11 (the
+/// step before them, which minted the token, when there is no call at all) or the log of R12.
+pub fn status_rule(reference: &Evaluation, implementation: &Observation) -> Rule {
+    let threw_alone = reference.outcome.status == crate::outcome::Status::Completed
+        && implementation.outcome.as_ref().is_some_and(|o| o.status == crate::outcome::Status::Threw);
+    let Some(outcome) = implementation.outcome.as_ref().filter(|_| threw_alone) else {
+        return reference.deciding_rule();
+    };
+    let rules: Vec<Rule> = reference.trace.iter().map(|s| s.rule).collect();
+    if outcome.calls.len() < reference.outcome.calls.len() {
+        if outcome.calls.is_empty() {
+            if let Some(at) = rules.iter().position(|r| *r == Rule::R11).filter(|at| *at > 0) {
+                return rules[at - 1];
+            }
+        }
+        return Rule::R11;
+    }
+    if outcome.logs.len() < reference.outcome.logs.len() && rules.contains(&Rule::R12) {
+        return Rule::R12;
+    }
+    reference.deciding_rule()
+}
+
+/// Whether an access-matrix difference is no difference in the world: one side has no entry (it had no
+/// token to call with) and the other's call was refused. Either way the pipe stays closed; the missing
+/// token is reported where it is missing.
+fn closed_either_way(reference: Option<&Value>, implementation: Option<&Value>) -> bool {
+    let refused = |v: &Value| v.as_u64().is_some_and(|status| status != 200);
+    match (reference, implementation) {
+        (None, Some(v)) | (Some(v), None) => refused(v),
+        _ => false,
+    }
+}
+
 /// The rule a security finding breaks, from its text in a normalised observation (`kind: where`, the
 /// kind written by [`crate::observation::SecurityKind::name`]).
 pub fn security_rule(finding: &str) -> Rule {
@@ -209,16 +247,20 @@ pub fn compare(
     let reference_context = NormalizeContext { is_reference: true, ..context.clone() };
     let left = normalize(reference, &reference_context, options);
     let right = normalize(implementation, &NormalizeContext { is_reference: false, ..context.clone() }, options);
+    let implementation_observation = implementation;
     let mut differences: Vec<Difference> = diff_values(&left, &right)
         .into_iter()
         .filter_map(|(path, reference, implementation)| {
             let observable = Observable::of_path(&path)?;
+            if observable == Observable::Access && closed_either_way(reference.as_ref(), implementation.as_ref()) {
+                return None;
+            }
             let kind = reference.as_ref().or(implementation.as_ref()).and_then(Value::as_str).unwrap_or_default();
             Some(Difference {
-                rule: if observable == Observable::Security {
-                    security_rule(kind)
-                } else {
-                    rule_for(&path, evaluation)
+                rule: match observable {
+                    Observable::Security => security_rule(kind),
+                    Observable::Status | Observable::Error => status_rule(evaluation, implementation_observation),
+                    _ => rule_for(&path, evaluation),
                 },
                 security: observable == Observable::Security,
                 observable,
@@ -274,6 +316,41 @@ mod tests {
         assert_eq!(rule_for("/error", &no_secrets), Rule::R1);
         let no_token = evaluate(json!({"secrets": {}}));
         assert_eq!(rule_for("/logs/0", &no_token), Rule::R2);
+    }
+
+    #[test]
+    fn a_throw_where_the_reference_completed_is_filed_under_the_step_it_missed() {
+        let reference = evaluate(json!({"secrets": {"TINYBIRD_ADMIN_TOKEN": "p.x"},
+            "configuration": {"TINYBIRD_WORKSPACE_ID": "w", "TINYBIRD_PIPE_NAMES": "a"}, "user": {},
+            "authorization": {"roles": []}}));
+        assert_eq!(reference.outcome.calls.len(), 2);
+        let observed = |outcome: crate::outcome::Outcome| Observation {
+            outcome: Some(outcome),
+            ..Observation::errored(String::new())
+        };
+        let mut threw = crate::outcome::Outcome::completed();
+        threw.throw("TypeError", "boom");
+        let before_r11 = reference.trace.iter().map(|s| s.rule).take_while(|r| *r != Rule::R11).last().unwrap();
+        assert_eq!(status_rule(&reference, &observed(threw.clone())), before_r11);
+        assert_ne!(before_r11, Rule::R12);
+        let mut after_one_call = threw.clone();
+        after_one_call.calls.push(reference.outcome.calls[0].clone());
+        assert_eq!(status_rule(&reference, &observed(after_one_call)), Rule::R11);
+        let mut after_the_calls = threw;
+        after_the_calls.calls = reference.outcome.calls.clone();
+        assert_eq!(status_rule(&reference, &observed(after_the_calls)), Rule::R12);
+        // The reference threw and the implementation completed: the rule that threw.
+        let no_secrets = evaluate(json!({}));
+        assert_eq!(status_rule(&no_secrets, &observed(crate::outcome::Outcome::completed())), Rule::R1);
+    }
+
+    #[test]
+    fn a_pipe_closed_either_way_is_no_difference() {
+        assert!(closed_either_way(Some(&json!(403)), None));
+        assert!(closed_either_way(None, Some(&json!(401))));
+        assert!(!closed_either_way(Some(&json!(200)), None), "a pipe the reference's token opens");
+        assert!(!closed_either_way(None, Some(&json!(200))));
+        assert!(!closed_either_way(Some(&json!(403)), Some(&json!(200))));
     }
 
     #[test]

@@ -14,6 +14,12 @@ use super::{CaseReport, Conclusion, Counts, Reporter, RunFooter, RunHeader, Verd
 const SHOWN: usize = 8;
 /// Failure lines printed while the run goes on.
 const STREAMED: u64 = 20;
+/// Root causes shown per failing case.
+const CAUSES_SHOWN: usize = 8;
+/// An unshrunk event longer than this (characters) is left to the JSON report.
+const EVENT_SHOWN: usize = 400;
+/// Kinds shown per rule in the summary across failing cases.
+const KINDS_PER_RULE: usize = 3;
 
 /// The terminal reporter (progress on stderr, summary on stdout).
 pub struct Human {
@@ -24,7 +30,8 @@ pub struct Human {
     planned: u64,
     started: Instant,
     shown: Vec<CaseReport>,
-    signatures: std::collections::BTreeMap<String, u64>,
+    /// Failing cases per root cause.
+    causes: super::summary::CauseSummary,
     header: Option<RunHeader>,
     coverage_table: bool,
 }
@@ -49,7 +56,7 @@ impl Human {
             planned: 0,
             started: Instant::now(),
             shown: Vec::new(),
-            signatures: std::collections::BTreeMap::new(),
+            causes: super::summary::CauseSummary::default(),
             header: None,
             coverage_table: false,
         }
@@ -113,23 +120,30 @@ fn print_case(out: &mut impl Write, case: &CaseReport) -> std::io::Result<()> {
     }
     if let Some(event) = &case.event {
         let text = visible_json(event);
-        let shown: String = text.chars().take(600).collect();
-        writeln!(out, "    event (now = {}): {shown}{}", case.now, if text.len() > shown.len() { "…" } else { "" })?;
+        // A minimal event is worth reading; a big unshrunk one is in the JSON report.
+        if case.shrunk_size.is_some() || text.chars().count() <= EVENT_SHOWN {
+            writeln!(out, "    event (now = {}): {text}", case.now)?;
+        } else {
+            writeln!(out, "    event: {} bytes, not shrunk (the JSON report holds it)", text.len())?;
+        }
     }
-    for d in case.differences.iter().take(12) {
-        let tag = if d.security { format!("{} ", style("[security]").red().bold()) } else { String::new() };
+    let causes = crate::compare::root_causes(&case.differences);
+    for cause in causes.iter().take(CAUSES_SHOWN) {
+        let tag = if cause.security { format!("{} ", style("[security]").red().bold()) } else { String::new() };
+        let observable = crate::compare::Observable::of_path(&cause.path).map_or("", |o| o.key());
+        writeln!(out, "    {tag}{}  {} ({observable})", style(visible(&cause.path)).cyan(), style(cause.rule).bold())?;
+        writeln!(out, "        reference:      {}", value(&cause.reference))?;
+        writeln!(out, "        implementation: {}", value(&cause.implementation))?;
+        if !cause.also_in.is_empty() {
+            writeln!(out, "        also in: {}", crate::compare::also_in_summary(cause))?;
+        }
+    }
+    if causes.len() > CAUSES_SHOWN {
         writeln!(
             out,
-            "    {tag}{}  {} ({})",
-            style(visible(&d.path)).cyan(),
-            style(d.rule).bold(),
-            d.observable.key()
+            "    … and {} more root causes (the JSON report has every difference)",
+            causes.len() - CAUSES_SHOWN
         )?;
-        writeln!(out, "        reference:      {}", value(&d.reference))?;
-        writeln!(out, "        implementation: {}", value(&d.implementation))?;
-    }
-    if case.differences.len() > 12 {
-        writeln!(out, "    … and {} more differences", case.differences.len() - 12)?;
     }
     if let Some(other) = &case.same_as {
         writeln!(out, "    same divergence as {} (not shrunk again)", visible(other))?;
@@ -184,15 +198,10 @@ impl Reporter for Human {
         let c = self.counts;
         let message = format!("{} fail, {} error", c.fail, c.error);
         let failing = c.fail + c.error + c.unexpected_pass;
+        self.causes.add(case);
         if matches!(case.verdict, Verdict::Fail | Verdict::Error | Verdict::UnexpectedPass) && failing > STREAMED {
-            for d in &case.differences {
-                *self.signatures.entry(crate::compare::signature(d)).or_default() += 1;
-            }
             self.keep(case);
         } else if matches!(case.verdict, Verdict::Fail | Verdict::Error | Verdict::UnexpectedPass) {
-            for d in &case.differences {
-                *self.signatures.entry(crate::compare::signature(d)).or_default() += 1;
-            }
             let line = format!(
                 "{} {} ({})",
                 case.verdict.name().to_uppercase(),
@@ -246,13 +255,8 @@ impl Reporter for Human {
                 c.fail + c.error + c.unexpected_pass - self.shown.len() as u64
             )?;
         }
-        if self.signatures.len() > 1 || self.signatures.values().any(|n| *n > 1) {
-            writeln!(out, "\nDifferences across all failing cases:")?;
-            let mut by_count: Vec<(&String, &u64)> = self.signatures.iter().collect();
-            by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-            for (signature, n) in by_count.iter().take(12) {
-                writeln!(out, "  {n:>6} × {}", visible(signature))?;
-            }
+        if self.causes.worth_showing() {
+            print_cause_summary(&mut out, &self.causes)?;
         }
         for p in &footer.expectation_problems {
             writeln!(out, "\n{} {}", style("EXPECTATIONS").red().bold(), visible(&p.message))?;
@@ -312,6 +316,22 @@ impl Reporter for Human {
         writeln!(out, "{verdict}")?;
         out.flush()
     }
+}
+
+/// The summary across failing cases (see [`super::summary`]), at most [`KINDS_PER_RULE`] kinds per rule.
+fn print_cause_summary(out: &mut impl Write, causes: &super::summary::CauseSummary) -> std::io::Result<()> {
+    writeln!(out, "\nRoot causes across all failing cases (cases each appears in, by rule):")?;
+    for rule in causes.rules() {
+        for (i, (kind, n)) in rule.kinds.iter().enumerate().take(KINDS_PER_RULE) {
+            let head = if i == 0 { format!("{:<15}", rule.label()) } else { " ".repeat(15) };
+            writeln!(out, "  {head} {n:>6} × {}", visible(kind))?;
+        }
+        if rule.kinds.len() > KINDS_PER_RULE {
+            let more = rule.kinds.len() - KINDS_PER_RULE;
+            writeln!(out, "  {} … and {more} more kind{}", " ".repeat(15), if more == 1 { "" } else { "s" })?;
+        }
+    }
+    Ok(())
 }
 
 /// The `--coverage` table: every class of the run's domain (and any other a case reached), with its count.

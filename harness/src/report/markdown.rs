@@ -1,5 +1,5 @@
 //! A Markdown summary for `$GITHUB_STEP_SUMMARY`: the verdict counts, the settings to reproduce the run,
-//! and the first failing cases with their differences.
+//! the root causes by rule across failing cases, and the first failing cases with their first root cause.
 
 use std::io::Write;
 
@@ -16,12 +16,13 @@ pub struct Markdown<W: Write> {
     header: Option<RunHeader>,
     shown: Vec<CaseReport>,
     more: u64,
+    causes: super::summary::CauseSummary,
 }
 
 impl<W: Write> Markdown<W> {
     /// Writes to `out` at the end of the run.
     pub fn new(out: W) -> Self {
-        Markdown { out: Some(out), header: None, shown: Vec::new(), more: 0 }
+        Markdown { out: Some(out), header: None, shown: Vec::new(), more: 0, causes: Default::default() }
     }
 }
 
@@ -39,6 +40,7 @@ impl<W: Write + Send> Reporter for Markdown<W> {
     }
 
     fn case(&mut self, case: &CaseReport) -> std::io::Result<()> {
+        self.causes.add(case);
         if matches!(case.verdict, Verdict::Fail | Verdict::Error | Verdict::UnexpectedPass) {
             if self.shown.len() < SHOWN {
                 self.shown.push(case.clone());
@@ -103,24 +105,35 @@ impl<W: Write + Send> Reporter for Markdown<W> {
             let mark = if coverage.unreached.is_empty() { "" } else { "⚠️ " };
             writeln!(out, "{mark}{}\n", cell(&coverage.summary()))?;
         }
+        if self.causes.worth_showing() {
+            writeln!(out, "| rule | failing cases | root cause |")?;
+            writeln!(out, "|------|--------------:|------------|")?;
+            for rule in self.causes.rules() {
+                for (kind, n) in &rule.kinds {
+                    writeln!(out, "| {} | {n} | {} |", rule.label(), cell(kind))?;
+                }
+            }
+            writeln!(out)?;
+        }
         if !self.shown.is_empty() {
-            writeln!(out, "| case | verdict | path | rule | reference | implementation |")?;
-            writeln!(out, "|------|---------|------|------|-----------|----------------|")?;
+            writeln!(out, "| case | verdict | first root cause | rule | reference | implementation | also in |")?;
+            writeln!(out, "|------|---------|------------------|------|-----------|----------------|---------|")?;
             for case in &self.shown {
-                match case.differences.first() {
+                match crate::compare::root_causes(&case.differences).first() {
                     Some(d) => writeln!(
                         out,
-                        "| {} | {} | `{}` | {} | {} | {} |",
+                        "| {} | {} | `{}` | {} | {} | {} | {} |",
                         cell(&case.name),
                         case.verdict.name(),
                         cell(&d.path),
                         d.rule,
                         cell(&d.reference.as_ref().map_or(ABSENT.into(), |v| v.to_string())),
                         cell(&d.implementation.as_ref().map_or(ABSENT.into(), |v| v.to_string())),
+                        cell(&crate::compare::also_in_summary(d)),
                     )?,
                     None => writeln!(
                         out,
-                        "| {} | {} | | | | {} |",
+                        "| {} | {} | | | | {} | |",
                         cell(&case.name),
                         case.verdict.name(),
                         cell(case.error.as_deref().unwrap_or(""))

@@ -13,6 +13,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod summary;
 pub mod text;
 
 use crate::clock::Now;

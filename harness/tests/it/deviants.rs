@@ -104,18 +104,20 @@ fn files(dir: &str) -> Vec<PathBuf> {
     v
 }
 
-/// The summary snapshotted for review: verdict counts and the distinct differences.
+/// The summary snapshotted for review: verdict counts and the failing cases per root cause (rule and
+/// kind, as the terminal's summary counts them).
 fn summary(run: &Run) -> BTreeMap<String, serde_json::Value> {
-    let mut signatures: BTreeMap<String, u64> = BTreeMap::new();
+    let mut causes: BTreeMap<String, u64> = BTreeMap::new();
     for case in &run.failures {
-        for d in &case.differences {
-            *signatures.entry(signature(d)).or_default() += 1;
+        for (security, rule, kind) in harness::compare::summary_kinds(&case.differences) {
+            let rule = if security { format!("{rule} [security]") } else { rule.to_string() };
+            *causes.entry(format!("{rule}: {kind}")).or_default() += 1;
         }
     }
     let c = run.counts;
     BTreeMap::from([
         ("counts".to_owned(), serde_json::json!({"pass": c.pass, "fail": c.fail, "error": c.error})),
-        ("differences".to_owned(), serde_json::to_value(signatures).unwrap()),
+        ("root causes (failing cases)".to_owned(), serde_json::to_value(causes).unwrap()),
     ])
 }
 

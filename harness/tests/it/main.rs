@@ -18,6 +18,7 @@ mod mocks_command;
 mod mocks_tinybird;
 mod oracle;
 mod protocol_schemas;
+mod review;
 mod runners;
 mod rust_port;
 mod spec_command;

@@ -1,0 +1,95 @@
+//! What a reviewer reads: each failing case by root cause (one fact shown once, "also in" the other places),
+//! and a summary across failing cases by rule and kind that fits on one screen and names every rule that
+//! differs, for real ports' typical mistakes.
+
+use crate::common::{code, run_tbjwt};
+
+/// stdout of a default check of `implementation` (seed 1, nothing saved), which must diverge.
+fn diverging_check(implementation: &str) -> String {
+    let out = run_tbjwt(&["check", implementation, "--seed", "1", "--no-save"]);
+    assert_eq!(code(&out), 1, "{implementation} diverges: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The summary across failing cases: from its title to the blank line after it.
+fn summary(stdout: &str) -> Vec<&str> {
+    let lines: Vec<&str> = stdout.lines().collect();
+    let start = lines.iter().position(|l| l.starts_with("Root causes across all failing cases")).expect("a summary");
+    let end = lines[start..].iter().position(|l| l.is_empty()).map_or(lines.len(), |n| start + n);
+    lines[start + 1..end].to_vec()
+}
+
+/// The summary lines of `rule` (its first line and the kinds under it).
+fn rule_lines<'a>(summary: &[&'a str], rule: &str) -> Vec<&'a str> {
+    let Some(start) = summary.iter().position(|l| l.trim_start().starts_with(&format!("{rule} "))) else {
+        return Vec::new();
+    };
+    let rest = summary[start + 1..].iter().take_while(|l| l.starts_with("   "));
+    std::iter::once(summary[start]).chain(rest.copied()).collect()
+}
+
+#[test]
+fn a_trimmed_pipe_name_is_shown_once_per_case_with_where_else_it_shows() {
+    let stdout = diverging_check("node:fixtures/implementations/deviant/trims_pipe_names.js");
+    let case: Vec<&str> =
+        stdout.lines().skip_while(|l| !l.starts_with("FAIL pipes_with_spaces")).take_while(|l| !l.is_empty()).collect();
+    let shown: Vec<&&str> = case.iter().filter(|l| l.contains("/jwt/claims/scopes/")).collect();
+    assert_eq!(shown.len(), 2, "two trimmed names, each shown once: {case:#?}");
+    assert!(
+        case.iter().any(|l| l.trim() == "also in: calls, app_metadata, id_token, tinybird_jwt, access (2 pipes)"),
+        "{case:#?}"
+    );
+    assert!(!stdout.contains("/app_metadata/tinybirdJWT/jwt/claims/scopes/"), "the metadata's copy is not repeated");
+    let summary = summary(&stdout);
+    assert!(summary.len() <= 20, "the summary fits on a screen: {summary:#?}");
+    assert!(rule_lines(&summary, "R7").iter().any(|l| l.ends_with("× token claims/scopes")), "{summary:#?}");
+    assert!(stdout.lines().all(|l| l.chars().count() < 700), "no 1.5 KB event lines");
+}
+
+#[test]
+fn a_port_with_fixed_scopes_and_no_iat_is_summed_up_as_r7_r10_and_lost_pipes() {
+    let stdout = diverging_check("node:fixtures/implementations/ports/ghost_style.js");
+    let summary = summary(&stdout);
+    assert!(summary.len() <= 25, "{summary:#?}");
+    let r7 = rule_lines(&summary, "R7");
+    assert!(r7.iter().any(|l| l.ends_with("× token claims/scopes")), "{summary:#?}");
+    assert!(r7.iter().any(|l| l.ends_with("× access: 200 → 403")), "the pipes it loses: {summary:#?}");
+    assert!(rule_lines(&summary, "R10").iter().any(|l| l.ends_with("× token claims/iat")), "{summary:#?}");
+}
+
+#[test]
+fn a_rate_limited_port_is_summed_up_by_its_429s() {
+    let stdout = diverging_check("node:fixtures/implementations/ports/rate_limited.js");
+    let summary = summary(&stdout);
+    assert!(rule_lines(&summary, "R7").iter().any(|l| l.ends_with("× access: 200 → 429")), "{summary:#?}");
+    assert!(rule_lines(&summary, "R10").iter().any(|l| l.ends_with("× token claims/limits")), "{summary:#?}");
+}
+
+#[test]
+fn every_json_case_line_carries_its_root_causes() {
+    let dir = crate::common::TempDir::new("review-json");
+    let report = dir.arg("report.jsonl");
+    let out = run_tbjwt(&[
+        "check",
+        "node:fixtures/implementations/deviant/trims_pipe_names.js",
+        "--seed",
+        "1",
+        "--no-save",
+        "--cases",
+        "0",
+        "--report",
+        &format!("json={report}"),
+    ]);
+    assert_eq!(code(&out), 1);
+    let text = std::fs::read_to_string(dir.path("report.jsonl")).unwrap();
+    let case: serde_json::Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["name"] == "pipes_with_spaces")
+        .expect("the case's line");
+    let causes = case["root_causes"].as_array().expect("root_causes");
+    assert_eq!(causes.len(), 2, "{causes:#?}");
+    assert_eq!(causes[0]["kind"], "token claims/scopes");
+    assert!(causes[0]["also_in"].as_array().unwrap().len() >= 4);
+    assert!(case["differences"].as_array().unwrap().len() > causes.len(), "every difference is still there");
+}
