@@ -11,12 +11,12 @@ use std::time::Instant;
 use super::generated::{case_tree, event_size, shrink};
 use super::{replay_command, CaseInput, CheckSettings, FixtureCase, Interrupt, RunnerFactory};
 use crate::clock::Now;
-use crate::compare::{compare, CompareOptions, Difference, NormalizeContext};
+use crate::compare::{compare, normalize, CompareOptions, Difference, NormalizeContext};
 use crate::event::{regressions, Case};
 use crate::flow::{FlowClient, Observation};
 use crate::js::JsValue;
 use crate::mocks::MockServers;
-use crate::report::{CaseReport, CaseSource, Verdict};
+use crate::report::{CaseReport, CaseSource, Sides, Verdict};
 use crate::runner::{RunRequest, RunResult, Runner};
 
 /// Cases a job takes at a time.
@@ -82,6 +82,14 @@ struct Job<'a> {
     options: CompareOptions,
     /// The mocks' URLs the reference's flow model is given (the default scope's).
     reference_urls: crate::runner::protocol::MockUrls,
+}
+
+/// A case judged: its differences, the reference's evaluation, and, when they differ, both sides as
+/// compared (for the reports that show them).
+struct Judged {
+    differences: Vec<Difference>,
+    evaluation: crate::spec::Evaluation,
+    sides: Option<Box<Sides>>,
 }
 
 /// What a job tells the collector.
@@ -293,14 +301,8 @@ impl Job<'_> {
         Ok((observation, evaluation))
     }
 
-    /// The differences and the reference's evaluation.
-    fn judged(
-        &mut self,
-        event: &Value,
-        now: Now,
-        implementation: &Observation,
-        wall: i64,
-    ) -> Result<(Vec<Difference>, crate::spec::Evaluation), JobError> {
+    /// The differences, the reference's evaluation, and, when they differ, both sides as compared.
+    fn judged(&mut self, event: &Value, now: Now, implementation: &Observation, wall: i64) -> Result<Judged, JobError> {
         let (reference, evaluation) = self.reference(event, now)?;
         let context = NormalizeContext {
             admin_token: event
@@ -311,16 +313,18 @@ impl Job<'_> {
             is_reference: false,
         };
         let differences = compare(&reference, &evaluation, implementation, &context, &self.options);
-        Ok((differences, evaluation))
+        let sides = (!differences.is_empty()).then(|| {
+            let side = |observation: &Observation, is_reference: bool| {
+                normalize(observation, &NormalizeContext { is_reference, ..context.clone() }, &self.options)
+            };
+            Box::new(Sides { reference: side(&reference, true), implementation: side(implementation, false) })
+        });
+        Ok(Judged { differences, evaluation, sides })
     }
 
-    /// Uncovered differences, or `None` when the implementation errored on the event.
-    fn failing_differences(
-        &mut self,
-        name: &str,
-        event: &Value,
-        now: Now,
-    ) -> Result<Option<Vec<Difference>>, JobError> {
+    /// Uncovered differences with both sides as compared, or `None` when the case passes, the expectations
+    /// cover it, or the implementation errored on the event.
+    fn failing_differences(&mut self, name: &str, event: &Value, now: Now) -> Result<Option<Judged>, JobError> {
         let started = Instant::now();
         let prepared = self.flow.prepare(event, now);
         let wall = crate::event::wall_clock_now();
@@ -332,13 +336,13 @@ impl Job<'_> {
             if implementation.errored.is_some() {
                 return Ok(None);
             }
-            self.judged(event, now, &implementation, wall).map(|(differences, _)| Some(differences))
+            self.judged(event, now, &implementation, wall).map(Some)
         });
         self.context.timing.add(implementation_time, started.elapsed());
-        let Some(differences) = judged? else { return Ok(None) };
+        let Some(judged) = judged? else { return Ok(None) };
         let covered =
-            self.context.settings.expectations.as_ref().is_some_and(|e| e.cover(name, &differences).is_some());
-        Ok((!covered && !differences.is_empty()).then_some(differences))
+            self.context.settings.expectations.as_ref().is_some_and(|e| e.cover(name, &judged.differences).is_some());
+        Ok((!covered && !judged.differences.is_empty()).then_some(judged))
     }
 
     fn judge(&mut self, input: &CaseInput, implementation: &Observation, wall: i64) -> Result<CaseReport, JobError> {
@@ -363,6 +367,7 @@ impl Job<'_> {
             expectations: Vec::new(),
             classes: Default::default(),
             millis: 0.0,
+            sides: None,
         };
         report.replay = input.replay_target.as_deref().map(|target| replay_command(settings, target));
         if let Some(message) = &implementation.errored {
@@ -377,7 +382,7 @@ impl Job<'_> {
                 super::snapshots::write(dir, &input.name, implementation);
             }
         }
-        let (differences, evaluation) = self.judged(&input.event, input.now, implementation, wall)?;
+        let Judged { differences, evaluation, sides } = self.judged(&input.event, input.now, implementation, wall)?;
         report.classes = crate::classes::classify(&input.event, input.now, &evaluation);
         let expectations = settings.expectations.as_ref();
         if differences.is_empty() {
@@ -396,6 +401,7 @@ impl Job<'_> {
         }
         report.verdict = Verdict::Fail;
         report.differences = differences;
+        report.sides = sides;
         if input.source == CaseSource::Generated {
             report.event = Some(input.event.clone()); // a fixture's event is in its file
         }
@@ -431,8 +437,9 @@ impl Job<'_> {
         if let Some(e) = error {
             return Err(e);
         }
-        if let Some(differences) = self.failing_differences(&name, &shrunk.event, shrunk.now)? {
-            report.differences = differences;
+        if let Some(judged) = self.failing_differences(&name, &shrunk.event, shrunk.now)? {
+            report.differences = judged.differences;
+            report.sides = judged.sides;
             report.original_size = Some(event_size(&original));
             report.shrunk_size = Some(event_size(&shrunk.event));
             report.shrink_steps = Some(steps);

@@ -9,6 +9,7 @@
 //!
 //! The terminal summary is [`human`].
 
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
@@ -171,6 +172,19 @@ pub struct CaseReport {
     pub classes: crate::classes::ClassSet,
     /// Milliseconds spent on the case (both flows and the comparison).
     pub millis: f64,
+    /// For a failing case: both observations as compared (normalised at the run's level, tokens decoded),
+    /// for the reports that show them side by side. Not in the JSON lines (they hold the differences).
+    #[serde(skip)]
+    pub sides: Option<Box<Sides>>,
+}
+
+/// The reference's and the implementation's observations of a case, normalised as they were compared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sides {
+    /// The reference's.
+    pub reference: serde_json::Value,
+    /// The implementation's.
+    pub implementation: serde_json::Value,
 }
 
 /// Where a run's job time went: waiting for the implementation, and everything else (the flows against
@@ -381,7 +395,7 @@ pub trait Reporter: Send {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(try_from = "String")]
 pub struct ReportRequest {
-    /// `json`, `junit` or `markdown`.
+    /// `json`, `junit`, `markdown` or `html`.
     pub format: ReportFormat,
     /// Where to write it.
     pub path: PathBuf,
@@ -404,6 +418,8 @@ pub enum ReportFormat {
     Junit,
     /// Markdown.
     Markdown,
+    /// One self-contained HTML page.
+    Html,
 }
 
 impl std::str::FromStr for ReportRequest {
@@ -416,7 +432,8 @@ impl std::str::FromStr for ReportRequest {
             "json" => ReportFormat::Json,
             "junit" => ReportFormat::Junit,
             "markdown" | "md" => ReportFormat::Markdown,
-            other => return Err(format!("`{other}` is not a report format (json, junit, markdown)")),
+            "html" => ReportFormat::Html,
+            other => return Err(format!("`{other}` is not a report format (json, junit, markdown, html)")),
         };
         if path.is_empty() {
             return Err(format!("`{s}`: the path is empty"));
@@ -436,6 +453,7 @@ impl ReportRequest {
             ReportFormat::Json => Box::new(json::JsonLines::new(file)),
             ReportFormat::Junit => Box::new(junit::Junit::new(file)),
             ReportFormat::Markdown => Box::new(markdown::Markdown::new(file)),
+            ReportFormat::Html => Box::new(html::Html::new(file)),
         })
     }
 }

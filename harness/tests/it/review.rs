@@ -93,3 +93,75 @@ fn every_json_case_line_carries_its_root_causes() {
     assert!(causes[0]["also_in"].as_array().unwrap().len() >= 4);
     assert!(case["differences"].as_array().unwrap().len() > causes.len(), "every difference is still there");
 }
+
+/// The HTML report of a failing run: one self-contained, well-formed page (parsed as XML), with the
+/// verdict, the rules, the root causes and each case side by side; then loaded in headless Chromium
+/// (Debian's `chromium`, which `.ci/run` installs), whose screenshot is kept in the test's output folder.
+#[test]
+fn the_html_report_is_self_contained_and_renders_in_a_browser() {
+    let dir = crate::common::TempDir::new("review-html");
+    let report = dir.path("report.html");
+    let out = run_tbjwt(&[
+        "check",
+        "node:fixtures/implementations/deviant/trims_pipe_names.js",
+        "--seed",
+        "1",
+        "--no-save",
+        "--report",
+        &format!("html={}", report.display()),
+    ]);
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&report).unwrap();
+    let options = roxmltree::ParsingOptions { allow_dtd: true, ..roxmltree::ParsingOptions::default() };
+    let document = roxmltree::Document::parse_with_options(&text, options).expect("the page is well-formed");
+    for node in document.descendants().filter(|n| n.is_element()) {
+        assert!(!["script", "link", "img", "iframe"].contains(&node.tag_name().name()), "no external asset");
+        for attribute in node.attributes() {
+            assert!(
+                !attribute.value().contains("://"),
+                "no address in {}: {}",
+                node.tag_name().name(),
+                attribute.value()
+            );
+        }
+    }
+    let texts: String = document.descendants().filter_map(|n| n.text()).collect::<Vec<_>>().join(" ");
+    assert!(texts.contains("diverges from the reference"));
+    assert!(texts.contains("token claims/scopes") && texts.contains("access: 200 → 403"));
+    let case = document
+        .descendants()
+        .find(|n| n.attribute("id") == Some("pipes_with_spaces"))
+        .expect("the case has its section");
+    let in_case = |class: &str| case.descendants().filter(|n| n.attribute("class") == Some(class)).count();
+    assert_eq!(in_case("replay"), 1, "a replay command");
+    assert!(in_case("sides") == 1 && in_case("differs") >= 4, "the two observations side by side");
+    assert!(in_case("status s200") >= 1 && in_case("status s4xx") >= 2, "statuses coloured");
+    let replay = case.descendants().find(|n| n.attribute("class") == Some("replay")).unwrap();
+    assert!(replay.text().unwrap_or_default().contains("--replay pipes_with_spaces"));
+
+    let output = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-report");
+    std::fs::create_dir_all(&output).unwrap();
+    let screenshot = output.join("trims_pipe_names.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let url = format!("file://{}", report.display());
+    let browser = |extra: &[&str]| {
+        std::process::Command::new("chromium")
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,1800"])
+            .args(extra)
+            .arg(&url)
+            .output()
+            .expect("Debian's chromium is installed (.ci/run installs it)")
+    };
+    let shot = browser(&[&format!("--screenshot={}", screenshot.display())]);
+    assert!(shot.status.success(), "{}", String::from_utf8_lossy(&shot.stderr));
+    let png = std::fs::read(&screenshot).expect("a screenshot");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let (width, height) =
+        (u32::from_be_bytes(png[16..20].try_into().unwrap()), u32::from_be_bytes(png[20..24].try_into().unwrap()));
+    assert_eq!((width, height), (1400, 1800));
+    assert!(png.len() > 50_000, "a page with content, not a blank one ({} bytes)", png.len());
+    let dom = browser(&["--dump-dom"]);
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(dom.contains("id=\"pipes_with_spaces\"") && dom.contains("class=\"sides\""), "Chromium built the page");
+    eprintln!("screenshot: {}", screenshot.display());
+}
