@@ -24,8 +24,7 @@ const SHOWN: usize = 25;
 pub struct Html<W: Write> {
     out: Option<W>,
     header: Option<RunHeader>,
-    shown: Vec<CaseReport>,
-    more: u64,
+    failures: super::summary::FirstFailures,
     causes: CauseSummary,
     /// Cases per (rule, verdict), a case counted once under each rule its root causes cite.
     by_rule: BTreeMap<Rule, [u64; 3]>,
@@ -37,8 +36,7 @@ impl<W: Write> Html<W> {
         Html {
             out: Some(out),
             header: None,
-            shown: Vec::new(),
-            more: 0,
+            failures: Default::default(),
             causes: CauseSummary::default(),
             by_rule: BTreeMap::new(),
         }
@@ -206,13 +204,7 @@ impl<W: Write + Send> Reporter for Html<W> {
         for rule in rules {
             self.by_rule.entry(rule).or_default()[column] += 1;
         }
-        if matches!(case.verdict, Verdict::Fail | Verdict::Error | Verdict::UnexpectedPass) {
-            if self.shown.len() < SHOWN {
-                self.shown.push(case.clone());
-            } else {
-                self.more += 1;
-            }
-        }
+        self.failures.add(case, SHOWN);
         Ok(())
     }
 
@@ -293,15 +285,21 @@ impl<W: Write> Html<W> {
             }
             html.push_str("</table>");
         }
-        if !self.shown.is_empty() {
+        if !self.failures.cases.is_empty() {
             html.push_str("<h2>Failing cases</h2>");
             // Security findings first, then shrunk cases, then in the order they ran.
-            self.shown.sort_by_key(|c| (!c.differences.iter().any(|d| d.security), c.shrunk_size.is_none(), c.ordinal));
-            for case in &self.shown {
+            self.failures
+                .cases
+                .sort_by_key(|c| (!c.differences.iter().any(|d| d.security), c.shrunk_size.is_none(), c.ordinal));
+            for case in &self.failures.cases {
                 case_section(&mut html, case);
             }
-            if self.more > 0 {
-                let _ = write!(html, "<p>… and {} more failing cases (the JSON report has them all).</p>", self.more);
+            if self.failures.more > 0 {
+                let _ = write!(
+                    html,
+                    "<p>… and {} more failing cases (the JSON report has them all).</p>",
+                    self.failures.more
+                );
             }
         }
         if let Some(coverage) = &footer.class_coverage {

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use super::text::visible;
-use super::{CaseReport, Conclusion, Reporter, RunFooter, RunHeader, Verdict};
+use super::{CaseReport, Conclusion, Reporter, RunFooter, RunHeader};
 
 const SHOWN: usize = 20;
 
@@ -14,15 +14,14 @@ use super::ABSENT;
 pub struct Markdown<W: Write> {
     out: Option<W>,
     header: Option<RunHeader>,
-    shown: Vec<CaseReport>,
-    more: u64,
+    failures: super::summary::FirstFailures,
     causes: super::summary::CauseSummary,
 }
 
 impl<W: Write> Markdown<W> {
     /// Writes to `out` at the end of the run.
     pub fn new(out: W) -> Self {
-        Markdown { out: Some(out), header: None, shown: Vec::new(), more: 0, causes: Default::default() }
+        Markdown { out: Some(out), header: None, failures: Default::default(), causes: Default::default() }
     }
 }
 
@@ -41,13 +40,7 @@ impl<W: Write + Send> Reporter for Markdown<W> {
 
     fn case(&mut self, case: &CaseReport) -> std::io::Result<()> {
         self.causes.add(case);
-        if matches!(case.verdict, Verdict::Fail | Verdict::Error | Verdict::UnexpectedPass) {
-            if self.shown.len() < SHOWN {
-                self.shown.push(case.clone());
-            } else {
-                self.more += 1;
-            }
-        }
+        self.failures.add(case, SHOWN);
         Ok(())
     }
 
@@ -115,10 +108,10 @@ impl<W: Write + Send> Reporter for Markdown<W> {
             }
             writeln!(out)?;
         }
-        if !self.shown.is_empty() {
+        if !self.failures.cases.is_empty() {
             writeln!(out, "| case | verdict | first root cause | rule | reference | implementation | also in |")?;
             writeln!(out, "|------|---------|------------------|------|-----------|----------------|---------|")?;
-            for case in &self.shown {
+            for case in &self.failures.cases {
                 match crate::compare::root_causes(&case.differences).first() {
                     Some(d) => writeln!(
                         out,
@@ -140,15 +133,15 @@ impl<W: Write + Send> Reporter for Markdown<W> {
                     )?,
                 }
             }
-            let replays: Vec<&CaseReport> = self.shown.iter().filter(|c| c.replay.is_some()).collect();
+            let replays: Vec<&CaseReport> = self.failures.cases.iter().filter(|c| c.replay.is_some()).collect();
             if !replays.is_empty() {
                 writeln!(out, "\nReplay a case:\n")?;
                 for case in replays {
                     writeln!(out, "- {}: `{}`", cell(&case.name), cell(case.replay.as_deref().unwrap_or("")))?;
                 }
             }
-            if self.more > 0 {
-                writeln!(out, "\n…and {} more.", self.more)?;
+            if self.failures.more > 0 {
+                writeln!(out, "\n…and {} more.", self.failures.more)?;
             }
         }
         out.flush()

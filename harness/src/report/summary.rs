@@ -69,3 +69,26 @@ impl CauseSummary {
         rules
     }
 }
+
+/// The first failing cases of a run, kept in full for a report, and how many more there were.
+#[derive(Debug, Clone, Default)]
+pub struct FirstFailures {
+    /// The cases kept, in the order they came.
+    pub cases: Vec<CaseReport>,
+    /// Failing cases not kept.
+    pub more: u64,
+}
+
+impl FirstFailures {
+    /// Keeps `case` when it fails and fewer than `limit` are kept; counts it otherwise.
+    pub fn add(&mut self, case: &CaseReport, limit: usize) {
+        if !matches!(case.verdict, Verdict::Fail | Verdict::Error | Verdict::UnexpectedPass) {
+            return;
+        }
+        if self.cases.len() < limit {
+            self.cases.push(case.clone());
+        } else {
+            self.more += 1;
+        }
+    }
+}

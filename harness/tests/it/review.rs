@@ -65,23 +65,24 @@ fn a_rate_limited_port_is_summed_up_by_its_429s() {
     assert!(rule_lines(&summary, "R10").iter().any(|l| l.ends_with("× token claims/limits")), "{summary:#?}");
 }
 
+/// A report of the trimming port's diverging check (seed 1, nothing saved), with the folder holding it.
+fn trimming_port_report(format: &str, more: &[&str]) -> (crate::common::TempDir, std::path::PathBuf) {
+    let dir = crate::common::TempDir::new(&format!("review-{format}"));
+    let report = dir.path(&format!("report.{format}"));
+    let mut args =
+        vec!["check", "node:fixtures/implementations/deviant/trims_pipe_names.js", "--seed", "1", "--no-save"];
+    args.extend_from_slice(more);
+    let request = format!("{format}={}", report.display());
+    args.extend(["--report", request.as_str()]);
+    let out = run_tbjwt(&args);
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    (dir, report)
+}
+
 #[test]
 fn every_json_case_line_carries_its_root_causes() {
-    let dir = crate::common::TempDir::new("review-json");
-    let report = dir.arg("report.jsonl");
-    let out = run_tbjwt(&[
-        "check",
-        "node:fixtures/implementations/deviant/trims_pipe_names.js",
-        "--seed",
-        "1",
-        "--no-save",
-        "--cases",
-        "0",
-        "--report",
-        &format!("json={report}"),
-    ]);
-    assert_eq!(code(&out), 1);
-    let text = std::fs::read_to_string(dir.path("report.jsonl")).unwrap();
+    let (_dir, report) = trimming_port_report("json", &["--cases", "0"]);
+    let text = std::fs::read_to_string(report).unwrap();
     let case: serde_json::Value = text
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
@@ -99,18 +100,7 @@ fn every_json_case_line_carries_its_root_causes() {
 /// (Debian's `chromium`, which `.ci/run` installs), whose screenshot is kept in the test's output folder.
 #[test]
 fn the_html_report_is_self_contained_and_renders_in_a_browser() {
-    let dir = crate::common::TempDir::new("review-html");
-    let report = dir.path("report.html");
-    let out = run_tbjwt(&[
-        "check",
-        "node:fixtures/implementations/deviant/trims_pipe_names.js",
-        "--seed",
-        "1",
-        "--no-save",
-        "--report",
-        &format!("html={}", report.display()),
-    ]);
-    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    let (_dir, report) = trimming_port_report("html", &[]);
     let text = std::fs::read_to_string(&report).unwrap();
     let options = roxmltree::ParsingOptions { allow_dtd: true, ..roxmltree::ParsingOptions::default() };
     let document = roxmltree::Document::parse_with_options(&text, options).expect("the page is well-formed");
