@@ -1,6 +1,8 @@
-//! `tbjwt check [IMPL]`: the differential CI gate. Options come from the command line, then from a config
+//! `tbjwt check [IMPL…]`: the differential CI gate. Options come from the command line, then from a config
 //! file (`--config FILE`, or `tbjwt.toml` in the current folder), then from defaults
-//! (`harness::check::options`).
+//! (`harness::check::options`). Several implementations run one after the other on the same cases (the
+//! same seed), each with its own output and reports, then the matrix (`harness::report::matrix`); the exit
+//! code is the worst run's.
 
 use anyhow::{Context as _, Result};
 use harness::check::options::{CheckOptions, Resolved};
@@ -14,7 +16,8 @@ use std::sync::Arc;
 #[derive(clap::Args)]
 pub struct Args {
     /// The implementation: reference | node:PATH | cmd:COMMAND LINE | http(s)://URL (default: the config's).
-    implementation: Option<Implementation>,
+    /// Several run one after the other on the same cases, then a matrix compares them.
+    implementations: Vec<Implementation>,
     #[command(flatten)]
     options: CheckOptions,
 }
@@ -57,11 +60,25 @@ pub fn signal_interrupt() -> Arc<Interrupt> {
 
 /// Runs a resolved check or fuzz run with the terminal reporter and the requested report files.
 pub fn execute(
-    mut settings: CheckSettings,
+    settings: CheckSettings,
     implementation: &Implementation,
     resolved_reports: &[harness::report::ReportRequest],
     coverage_table: bool,
 ) -> Result<ExitCode> {
+    let footer =
+        execute_one(settings, implementation, resolved_reports, coverage_table, Vec::new(), &signal_interrupt())?;
+    Ok(ExitCode::from(footer.exit_code))
+}
+
+/// One run, with `extra` reporters beside the terminal and the report files.
+fn execute_one(
+    mut settings: CheckSettings,
+    implementation: &Implementation,
+    resolved_reports: &[harness::report::ReportRequest],
+    coverage_table: bool,
+    extra: Vec<Box<dyn Reporter>>,
+    interrupt: &Arc<Interrupt>,
+) -> Result<harness::report::RunFooter> {
     settings.program = program_name();
     if settings.snapshots.is_some() {
         harness::check::prepare_snapshot_environment();
@@ -75,16 +92,97 @@ pub fn execute(
     for request in resolved_reports {
         reporters.push(request.open().with_context(|| format!("{}: cannot write the report", request.path.display()))?);
     }
-    let interrupt = signal_interrupt();
-    let footer = run_check(&settings, &make_runner, &mut reporters, &interrupt)?;
+    reporters.extend(extra);
+    let footer = run_check(&settings, &make_runner, &mut reporters, interrupt)?;
     if interrupt.requested() {
         harness::runner::channel::end_all_processes();
     }
-    Ok(ExitCode::from(footer.exit_code))
+    Ok(footer)
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let Resolved { settings, implementation, reports, coverage_table } =
-        args.options.resolve(args.implementation, "check")?;
-    execute(settings, &implementation, &reports, coverage_table)
+    let mut implementations = args.implementations.into_iter();
+    let first = implementations.next();
+    let others: Vec<Implementation> = implementations.collect();
+    let Resolved { settings, implementation, reports, coverage_table } = args.options.resolve(first, "check")?;
+    if others.is_empty() {
+        return execute(settings, &implementation, &reports, coverage_table);
+    }
+    let all: Vec<Implementation> = std::iter::once(implementation).chain(others).collect();
+    several(settings, &all, &reports, coverage_table)
+}
+
+/// `path` with `.N` before its extension: `report.jsonl` → `report.2.jsonl`.
+fn numbered(path: &std::path::Path, n: usize) -> std::path::PathBuf {
+    let stem = path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}.{n}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.{n}"),
+    };
+    path.with_file_name(name)
+}
+
+/// Checks each implementation on the same cases, one after the other, each with its own output and its
+/// reports numbered (`report.N.ext`), then writes the matrix: to the terminal, as the last line of a JSON
+/// report's own path, and as an HTML report's page (linking to each implementation's page).
+fn several(
+    settings: CheckSettings,
+    implementations: &[Implementation],
+    reports: &[harness::report::ReportRequest],
+    coverage_table: bool,
+) -> Result<ExitCode> {
+    use harness::report::{matrix, ReportFormat, ReportRequest};
+    anyhow::ensure!(
+        settings.snapshots.is_none(),
+        "--snapshots takes one implementation: each would write the same snapshot files"
+    );
+    let interrupt = signal_interrupt();
+    let mut rows = Vec::new();
+    for (i, implementation) in implementations.iter().enumerate() {
+        println!("━━ {}/{}: {implementation} ━━", i + 1, implementations.len());
+        let numbered_reports: Vec<ReportRequest> =
+            reports.iter().map(|r| ReportRequest { format: r.format, path: numbered(&r.path, i + 1) }).collect();
+        let mut settings = settings.clone();
+        settings.implementation = implementation.to_string();
+        let collector = matrix::RowCollector::default();
+        execute_one(
+            settings,
+            implementation,
+            &numbered_reports,
+            coverage_table,
+            vec![Box::new(collector.clone())],
+            &interrupt,
+        )?;
+        if let Some(row) = collector.row() {
+            rows.push(row);
+        }
+        if interrupt.requested() {
+            break;
+        }
+    }
+    print!("{}", matrix::text(&rows));
+    for request in reports {
+        let written = match request.format {
+            ReportFormat::Json => Some(format!("{}\n", matrix::json(&rows))),
+            ReportFormat::Html => {
+                let links: Vec<String> = (1..=rows.len())
+                    .map(|n| {
+                        numbered(&request.path, n)
+                            .file_name()
+                            .map_or_else(String::new, |f| f.to_string_lossy().into_owned())
+                    })
+                    .collect();
+                Some(matrix::html(&rows, &links))
+            }
+            ReportFormat::Markdown => {
+                Some(format!("## tbjwt check: matrix\n\n```text\n{}```\n", matrix::text(&rows).trim_start()))
+            }
+            ReportFormat::Junit => None, // one file per implementation (`PATH.N.xml`): JUnit has no matrix
+        };
+        if let Some(text) = written {
+            std::fs::write(&request.path, text)
+                .with_context(|| format!("{}: cannot write the report", request.path.display()))?;
+        }
+    }
+    Ok(ExitCode::from(matrix::worst(&rows).exit_code()))
 }

@@ -44,7 +44,7 @@ impl<W: Write> Html<W> {
 }
 
 /// `text` escaped for HTML, invisible characters made visible.
-fn esc(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in visible(text).chars() {
         match c {
@@ -62,7 +62,7 @@ fn esc(text: &str) -> String {
 /// `value` as indented JSON, escaped line by line (its own line breaks kept; JSON text holds no raw line
 /// break inside a string).
 fn pretty(value: &Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_default().split('\n').map(esc).collect::<Vec<_>>().join("\n")
+    serde_json::to_string_pretty(value).unwrap_or_default().split('\n').map(escape).collect::<Vec<_>>().join("\n")
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:110em}\
@@ -97,9 +97,9 @@ fn access_table(access: &Value) -> String {
         let _ = write!(
             html,
             "<tr><td>{}</td><td><span class=\"status {}\">{}</span></td></tr>",
-            esc(pipe),
+            escape(pipe),
             status_class(status),
-            esc(&status.to_string())
+            escape(&status.to_string())
         );
     }
     html.push_str("</table>");
@@ -134,23 +134,23 @@ fn case_section(html: &mut String, case: &CaseReport) {
     let _ = write!(
         html,
         "<section class=\"case\" id=\"{}\"><h3>{} {}{}</h3>",
-        esc(&case.name),
+        escape(&case.name),
         match case.verdict {
             Verdict::Error => "ERROR",
             Verdict::UnexpectedPass => "UNEXPECTED PASS",
             _ => "FAIL",
         },
-        esc(&case.name),
+        escape(&case.name),
         if security { " <span class=\"status s4xx\">security</span>" } else { "" }
     );
     if let (Some(a), Some(b)) = (case.original_size, case.shrunk_size) {
         let _ = write!(html, "<p>shrunk from {a} to {b} bytes</p>");
     }
     if let Some(command) = &case.replay {
-        let _ = write!(html, "<p>replay:</p><div class=\"replay\">{}</div>", esc(command));
+        let _ = write!(html, "<p>replay:</p><div class=\"replay\">{}</div>", escape(command));
     }
     if let Some(error) = &case.error {
-        let _ = write!(html, "<pre>{}</pre>", esc(error));
+        let _ = write!(html, "<pre>{}</pre>", escape(error));
     }
     if let Some(event) = &case.event {
         let _ = write!(html, "<p>event (now = {}):</p><pre>{}</pre>", case.now, pretty(event));
@@ -165,11 +165,11 @@ fn case_section(html: &mut String, case: &CaseReport) {
                 html,
                 "<tr{}><td><code>{}</code>{}</td><td>{}</td><td><pre>{}</pre></td><td><pre>{}</pre></td></tr>",
                 if cause.security { " class=\"security\"" } else { "" },
-                esc(&cause.path),
+                escape(&cause.path),
                 if also.is_empty() {
                     String::new()
                 } else {
-                    format!("<div class=\"also\">also in: {}</div>", esc(&also))
+                    format!("<div class=\"also\">also in: {}</div>", escape(&also))
                 },
                 cause.rule,
                 value(&cause.reference),
@@ -224,15 +224,15 @@ impl<W: Write> Html<W> {
             html,
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>tbjwt {command} {}</title>\
              <style>{STYLE}</style></head><body><h1>tbjwt {command} <code>{}</code></h1>",
-            esc(implementation),
-            esc(implementation)
+            escape(implementation),
+            escape(implementation)
         );
         let class = match footer.conclusion {
             Conclusion::Conforms => "ok",
             Conclusion::Diverged | Conclusion::HarnessError => "bad",
             _ => "warn",
         };
-        let _ = write!(html, "<p class=\"verdict {class}\">{}</p>", esc(footer.conclusion.sentence()));
+        let _ = write!(html, "<p class=\"verdict {class}\">{}</p>", escape(footer.conclusion.sentence()));
         if let Some(h) = &self.header {
             let _ = write!(
                 html,
@@ -243,8 +243,8 @@ impl<W: Write> Html<W> {
                 h.fixture_cases,
                 h.generated_cases,
                 h.jobs,
-                esc(h.version),
-                h.suite_version.as_deref().map(|v| format!(", built-in suite {}", esc(v))).unwrap_or_default()
+                escape(h.version),
+                h.suite_version.as_deref().map(|v| format!(", built-in suite {}", escape(v))).unwrap_or_default()
             );
         }
         let c = footer.counts;
@@ -258,10 +258,10 @@ impl<W: Write> Html<W> {
             html.push_str("<p class=\"verdict warn\">interrupted: the counts cover the cases that finished</p>");
         }
         for finding in &footer.integrity {
-            let _ = write!(html, "<p class=\"verdict bad\">SECURITY: {}</p>", esc(finding));
+            let _ = write!(html, "<p class=\"verdict bad\">SECURITY: {}</p>", escape(finding));
         }
         for problem in &footer.expectation_problems {
-            let _ = write!(html, "<p class=\"verdict bad\">expectations: {}</p>", esc(&problem.message));
+            let _ = write!(html, "<p class=\"verdict bad\">expectations: {}</p>", escape(&problem.message));
         }
         if !self.by_rule.is_empty() {
             html.push_str("<h2>Cases per rule and verdict</h2><table><tr><th>rule</th><th>fail</th><th>expected</th><th>error</th></tr>");
@@ -278,8 +278,8 @@ impl<W: Write> Html<W> {
                     let _ = write!(
                         html,
                         "<tr{class}><td>{}</td><td>{n}</td><td>{}</td></tr>",
-                        esc(&rule.label()),
-                        esc(kind)
+                        escape(&rule.label()),
+                        escape(kind)
                     );
                 }
             }
@@ -303,12 +303,12 @@ impl<W: Write> Html<W> {
             }
         }
         if let Some(coverage) = &footer.class_coverage {
-            let _ = write!(html, "<h2>Class coverage</h2><p>{}</p>", esc(&coverage.summary()));
+            let _ = write!(html, "<h2>Class coverage</h2><p>{}</p>", escape(&coverage.summary()));
             if !coverage.unreached.is_empty() {
                 let _ = write!(
                     html,
                     "<p class=\"verdict warn\">never reached: {}</p>",
-                    esc(&coverage.unreached.join(", "))
+                    escape(&coverage.unreached.join(", "))
                 );
             }
         }

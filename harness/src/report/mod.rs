@@ -14,6 +14,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod matrix;
 pub mod summary;
 pub mod text;
 

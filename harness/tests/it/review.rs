@@ -155,3 +155,63 @@ fn the_html_report_is_self_contained_and_renders_in_a_browser() {
     assert!(dom.contains("id=\"pipes_with_spaces\"") && dom.contains("class=\"sides\""), "Chromium built the page");
     eprintln!("screenshot: {}", screenshot.display());
 }
+
+/// Three implementations in one run: each runs on the same cases with its own reports (`report.N.ext`),
+/// then the matrix (implementations × rules) is printed, written as the JSON report's own line and as the
+/// HTML report's page linking to each implementation's page; the exit code is the worst run's.
+#[test]
+fn several_implementations_in_one_run_print_a_matrix_and_exit_with_the_worst() {
+    let dir = crate::common::TempDir::new("review-matrix");
+    let (json, html) = (dir.path("report.jsonl"), dir.path("report.html"));
+    let out = run_tbjwt(&[
+        "check",
+        "reference",
+        "node:fixtures/implementations/deviant/trims_pipe_names.js",
+        "node:fixtures/implementations/ports/rate_limited.js",
+        "--cases",
+        "100",
+        "--seed",
+        "1",
+        "--no-save",
+        "--report",
+        &format!("json={}", json.display()),
+        "--report",
+        &format!("html={}", html.display()),
+    ]);
+    assert_eq!(code(&out), 1, "one diverges, none is worse: {}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let matrix: Vec<&str> = stdout.lines().skip_while(|l| !l.starts_with("Matrix: 3 implementations")).collect();
+    assert!(matrix.len() >= 5, "{stdout}");
+    let header: Vec<&str> = matrix[1].split_whitespace().collect();
+    assert_eq!(header[..4], ["implementation", "pass", "fail", "error"]);
+    assert!(header.contains(&"R7") && header.contains(&"R10"), "{matrix:#?}");
+    let cell = |row: &str, column: &str| -> String {
+        let at = header.iter().position(|h| *h == column).unwrap();
+        row.split_whitespace().nth(at).unwrap().to_owned()
+    };
+    assert!(matrix[2].starts_with("  reference") && matrix[2].ends_with("conforms"));
+    assert_eq!((cell(matrix[2], "fail"), cell(matrix[2], "R7")), ("0".to_owned(), "·".to_owned()));
+    assert!(matrix[3].contains("trims_pipe_names") && cell(matrix[3], "R7") != "·" && cell(matrix[3], "R10") == "·");
+    assert!(matrix[4].contains("rate_limited") && cell(matrix[4], "R10") != "·");
+    assert!(matrix.contains(&"worst: diverges from the reference (exit 1)"));
+
+    let record: serde_json::Value = serde_json::from_str(std::fs::read_to_string(&json).unwrap().trim()).unwrap();
+    assert_eq!((record["type"].as_str(), record["exit_code"].as_u64()), (Some("matrix"), Some(1)));
+    let rows = record["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let totals: Vec<u64> =
+        rows.iter().map(|r| ["pass", "fail", "error"].iter().map(|k| r["counts"][k].as_u64().unwrap()).sum()).collect();
+    assert_eq!(totals, [209, 209, 209], "the same cases for each");
+    for (n, row) in rows.iter().enumerate() {
+        let own = std::fs::read_to_string(dir.path(&format!("report.{}.jsonl", n + 1))).unwrap();
+        let first: serde_json::Value = serde_json::from_str(own.lines().next().unwrap()).unwrap();
+        assert_eq!(first["implementation"], row["implementation"], "each implementation's own report");
+        assert_eq!(first["seed"], 1);
+    }
+    let page = std::fs::read_to_string(&html).unwrap();
+    let options = roxmltree::ParsingOptions { allow_dtd: true, ..roxmltree::ParsingOptions::default() };
+    let document = roxmltree::Document::parse_with_options(&page, options).expect("the matrix page is well-formed");
+    let links: Vec<&str> = document.descendants().filter_map(|n| n.attribute("href")).collect();
+    assert_eq!(links, ["report.1.html", "report.2.html", "report.3.html"]);
+    assert!(links.iter().all(|l| dir.path(l).is_file()));
+}
