@@ -354,6 +354,7 @@ impl Job<'_> {
             source: input.source,
             verdict: Verdict::Pass,
             differences: Vec::new(),
+            root_causes: Vec::new(),
             error: None,
             event: None,
             now: input.now,
@@ -396,11 +397,11 @@ impl Job<'_> {
         if let Some(used) = expectations.and_then(|e| e.cover(&input.name, &differences)) {
             report.verdict = Verdict::Expected;
             report.expectations = used;
-            report.differences = differences;
+            report.set_differences(differences);
             return Ok(report);
         }
         report.verdict = Verdict::Fail;
-        report.differences = differences;
+        report.set_differences(differences);
         report.sides = sides;
         if input.source == CaseSource::Generated {
             report.event = Some(input.event.clone()); // a fixture's event is in its file
@@ -438,7 +439,7 @@ impl Job<'_> {
             return Err(e);
         }
         if let Some(judged) = self.failing_differences(&name, &shrunk.event, shrunk.now)? {
-            report.differences = judged.differences;
+            report.set_differences(judged.differences);
             report.sides = judged.sides;
             report.original_size = Some(event_size(&original));
             report.shrunk_size = Some(event_size(&shrunk.event));

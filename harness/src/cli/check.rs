@@ -153,9 +153,14 @@ fn several(
             vec![Box::new(collector.clone())],
             &interrupt,
         )?;
-        if let Some(row) = collector.row() {
-            rows.push(row);
-        }
+        // A run that reported nothing counts as a harness error, never as conforming.
+        rows.push(collector.row().unwrap_or_else(|| matrix::MatrixRow {
+            implementation: implementation.to_string(),
+            counts: harness::report::Counts::default(),
+            failing_cases_by_rule: Default::default(),
+            conclusion: harness::report::Conclusion::HarnessError,
+            exit_code: harness::report::Conclusion::HarnessError.exit_code(),
+        }));
         if interrupt.requested() {
             break;
         }

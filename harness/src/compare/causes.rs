@@ -16,6 +16,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
 
 use super::{Difference, Observable};
 use crate::spec::Rule;
@@ -87,29 +88,34 @@ pub fn kind(difference: &Difference) -> String {
 pub fn root_causes(differences: &[Difference]) -> Vec<RootCause> {
     let mut causes: Vec<RootCause> = Vec::new();
     let mut access: Vec<&Difference> = Vec::new();
+    // Token causes by (path below the token, both values as JSON text): a long scope list differs in
+    // hundreds of places, each seen through up to five observables.
+    let mut token_causes: HashMap<(&str, String), usize> = HashMap::new();
     for d in differences {
         if d.observable == Observable::Access {
             access.push(d);
             continue;
         }
-        let same = token_part(&d.path).and_then(|(_, below)| {
-            causes.iter().position(|c| {
-                token_part(&c.path).is_some_and(|(_, b)| b == below)
-                    && c.reference == d.reference
-                    && c.implementation == d.implementation
-            })
+        let key = token_part(&d.path).map(|(_, below)| {
+            let text = |v: &Option<Value>| v.as_ref().map_or_else(String::new, Value::to_string);
+            (below, format!("{}\u{0}{}", text(&d.reference), text(&d.implementation)))
         });
-        match same {
-            Some(i) => causes[i].also_in.push(d.path.clone()),
-            None => causes.push(RootCause {
-                rule: d.rule,
-                security: d.security,
-                kind: kind(d),
-                path: d.path.clone(),
-                reference: d.reference.clone(),
-                implementation: d.implementation.clone(),
-                also_in: Vec::new(),
-            }),
+        match key.as_ref().and_then(|k| token_causes.get(k)) {
+            Some(&i) => causes[i].also_in.push(d.path.clone()),
+            None => {
+                if let Some(key) = key {
+                    token_causes.insert(key, causes.len());
+                }
+                causes.push(RootCause {
+                    rule: d.rule,
+                    security: d.security,
+                    kind: kind(d),
+                    path: d.path.clone(),
+                    reference: d.reference.clone(),
+                    implementation: d.implementation.clone(),
+                    also_in: Vec::new(),
+                });
+            }
         }
     }
     if let Some(first) = access.first() {
@@ -133,13 +139,18 @@ pub fn root_causes(differences: &[Difference]) -> Vec<RootCause> {
 /// What a case counts for in a summary across cases: its root causes' (security, rule, kind), and the kind
 /// of every access difference, also those a scope cause carries (so that lost pipes and rate-limited
 /// calls are counted by what happened to them).
-pub fn summary_kinds(differences: &[Difference]) -> std::collections::BTreeSet<(bool, Rule, String)> {
-    let mut kinds: std::collections::BTreeSet<(bool, Rule, String)> =
-        root_causes(differences).into_iter().map(|c| (c.security, c.rule, c.kind)).collect();
+pub fn summary_kinds(causes: &[RootCause], differences: &[Difference]) -> BTreeSet<(bool, Rule, String)> {
+    let mut kinds: BTreeSet<(bool, Rule, String)> =
+        causes.iter().map(|c| (c.security, c.rule, c.kind.clone())).collect();
     for d in differences.iter().filter(|d| d.observable == Observable::Access) {
         kinds.insert((false, d.rule, kind(d)));
     }
     kinds
+}
+
+/// The rules a case's root causes cite, each once, in order.
+pub fn cited_rules(causes: &[RootCause]) -> BTreeSet<Rule> {
+    causes.iter().map(|c| c.rule).collect()
 }
 
 /// Where a cause also shows, said briefly: `app_metadata, id_token, tinybird_jwt, access (2 pipes)`.
@@ -208,7 +219,7 @@ mod tests {
         let causes = root_causes(&differences);
         assert_eq!(causes.len(), 3);
         assert_eq!(causes[2].kind, "access: 200 → 403");
-        let kinds = summary_kinds(&differences);
+        let kinds = summary_kinds(&causes, &differences);
         assert!(kinds.contains(&(false, Rule::R7, "access: 200 → 403".to_owned())), "{kinds:?}");
         assert_eq!(causes[2].also_in, ["/access/b"]);
     }

@@ -11,7 +11,7 @@ mod causes;
 mod diff;
 mod normalize;
 
-pub use causes::{also_in_summary, kind as cause_kind, root_causes, summary_kinds, RootCause};
+pub use causes::{also_in_summary, cited_rules, kind as cause_kind, root_causes, summary_kinds, RootCause};
 pub use diff::diff_values;
 pub use normalize::{normalize, NormalizeContext};
 
@@ -247,26 +247,25 @@ pub fn compare(
     let reference_context = NormalizeContext { is_reference: true, ..context.clone() };
     let left = normalize(reference, &reference_context, options);
     let right = normalize(implementation, &NormalizeContext { is_reference: false, ..context.clone() }, options);
-    let implementation_observation = implementation;
     let mut differences: Vec<Difference> = diff_values(&left, &right)
         .into_iter()
-        .filter_map(|(path, reference, implementation)| {
+        .filter_map(|(path, left_value, right_value)| {
             let observable = Observable::of_path(&path)?;
-            if observable == Observable::Access && closed_either_way(reference.as_ref(), implementation.as_ref()) {
+            if observable == Observable::Access && closed_either_way(left_value.as_ref(), right_value.as_ref()) {
                 return None;
             }
-            let kind = reference.as_ref().or(implementation.as_ref()).and_then(Value::as_str).unwrap_or_default();
+            let kind = left_value.as_ref().or(right_value.as_ref()).and_then(Value::as_str).unwrap_or_default();
             Some(Difference {
                 rule: match observable {
                     Observable::Security => security_rule(kind),
-                    Observable::Status | Observable::Error => status_rule(evaluation, implementation_observation),
+                    Observable::Status | Observable::Error => status_rule(evaluation, implementation),
                     _ => rule_for(&path, evaluation),
                 },
                 security: observable == Observable::Security,
                 observable,
                 path,
-                reference,
-                implementation,
+                reference: left_value,
+                implementation: right_value,
             })
         })
         .collect();

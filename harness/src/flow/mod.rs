@@ -305,22 +305,14 @@ impl<'m> FlowClient<'m> {
                 stored = Some(self.management("PATCH", case, Some(Value::Object(body)))?);
             }
             let code = self.mocks.auth0.authorize(case.scope, &case.world.user_id, &claims, "tbjwt-nonce");
-            let url = format!("{}/oauth/token", case.direct.auth0);
-            let (status, body) = match self.login_client {
-                LoginClient::WebApp => self.post_form(
-                    &url,
-                    &[
-                        ("grant_type", "authorization_code"),
-                        ("client_id", WEB_APP_CLIENT_ID),
-                        ("client_secret", WEB_APP_CLIENT_SECRET),
-                        ("code", &code),
-                    ],
-                )?,
-                LoginClient::Spa => self.post_form(
-                    &url,
-                    &[("grant_type", "authorization_code"), ("client_id", SPA_CLIENT_ID), ("code", &code)],
-                )?,
-            };
+            let mut fields = vec![("grant_type", "authorization_code"), ("code", code.as_str())];
+            fields.extend(match self.login_client {
+                LoginClient::WebApp => {
+                    [("client_id", WEB_APP_CLIENT_ID), ("client_secret", WEB_APP_CLIENT_SECRET)].to_vec()
+                }
+                LoginClient::Spa => [("client_id", SPA_CLIENT_ID)].to_vec(),
+            });
+            let (status, body) = self.post_form(&format!("{}/oauth/token", case.direct.auth0), &fields)?;
             if status == 200 {
                 let token = body.get("id_token").and_then(Value::as_str).unwrap_or_default().to_owned();
                 id_token = Some(self.verify_id_token(case, &token)?);
@@ -460,8 +452,12 @@ impl<'m> FlowClient<'m> {
         let status = response.status().as_u16();
         // Only the status matters; the body is read (so that the connection is reused), not parsed.
         let mut response = response;
-        let _ =
-            response.body_mut().with_config().limit(crate::runner::reply_text::MAX_REPLY_BYTES as u64).read_to_vec();
+        response
+            .body_mut()
+            .with_config()
+            .limit(crate::runner::reply_text::MAX_REPLY_BYTES as u64)
+            .read_to_vec()
+            .map_err(|e| FlowError::Body { url: url.clone(), problem: format!("unreadable body: {e}") })?;
         Ok(status)
     }
 }

@@ -155,10 +155,10 @@ fn case_section(html: &mut String, case: &CaseReport) {
     if let Some(event) = &case.event {
         let _ = write!(html, "<p>event (now = {}):</p><pre>{}</pre>", case.now, pretty(event));
     }
-    let causes = crate::compare::root_causes(&case.differences);
+    let causes = &case.root_causes;
     if !causes.is_empty() {
         html.push_str("<table><tr><th>root cause</th><th>rule</th><th>reference</th><th>implementation</th></tr>");
-        for cause in &causes {
+        for cause in causes {
             let value = |v: &Option<Value>| v.as_ref().map_or_else(|| super::ABSENT.to_owned(), pretty);
             let also = crate::compare::also_in_summary(cause);
             let _ = write!(
@@ -198,10 +198,7 @@ impl<W: Write + Send> Reporter for Html<W> {
             Verdict::Error => 2,
             Verdict::Pass => return Ok(()),
         };
-        let mut rules: Vec<Rule> = crate::compare::root_causes(&case.differences).iter().map(|c| c.rule).collect();
-        rules.sort();
-        rules.dedup();
-        for rule in rules {
+        for rule in crate::compare::cited_rules(&case.root_causes) {
             self.by_rule.entry(rule).or_default()[column] += 1;
         }
         self.failures.add(case, SHOWN);

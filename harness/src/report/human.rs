@@ -127,7 +127,7 @@ fn print_case(out: &mut impl Write, case: &CaseReport) -> std::io::Result<()> {
             writeln!(out, "    event: {} bytes, not shrunk (the JSON report holds it)", text.len())?;
         }
     }
-    let causes = crate::compare::root_causes(&case.differences);
+    let causes = &case.root_causes;
     for cause in causes.iter().take(CAUSES_SHOWN) {
         let tag = if cause.security { format!("{} ", style("[security]").red().bold()) } else { String::new() };
         let observable = crate::compare::Observable::of_path(&cause.path).map_or("", |o| o.key());

@@ -36,13 +36,7 @@ impl<W: Write + Send> Reporter for JsonLines<W> {
         self.record("header", header)
     }
     fn case(&mut self, case: &CaseReport) -> std::io::Result<()> {
-        let mut value = serde_json::to_value(case).map_err(std::io::Error::other)?;
-        if !case.differences.is_empty() {
-            // Beside every difference, the same grouped by fact (`compare::root_causes`).
-            let causes = crate::compare::root_causes(&case.differences);
-            value["root_causes"] = serde_json::to_value(causes).map_err(std::io::Error::other)?;
-        }
-        self.record("case", &value)
+        self.record("case", case)
     }
     fn footer(&mut self, footer: &RunFooter) -> std::io::Result<()> {
         self.record("footer", footer)

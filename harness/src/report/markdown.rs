@@ -112,7 +112,7 @@ impl<W: Write + Send> Reporter for Markdown<W> {
             writeln!(out, "| case | verdict | first root cause | rule | reference | implementation | also in |")?;
             writeln!(out, "|------|---------|------------------|------|-----------|----------------|---------|")?;
             for case in &self.failures.cases {
-                match crate::compare::root_causes(&case.differences).first() {
+                match case.root_causes.first() {
                     Some(d) => writeln!(
                         out,
                         "| {} | {} | `{}` | {} | {} | {} | {} |",

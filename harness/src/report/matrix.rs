@@ -53,10 +53,7 @@ impl Reporter for RowCollector {
         let mut guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let Some(row) = guard.as_mut() else { return Ok(()) };
         if matches!(case.verdict, Verdict::Fail | Verdict::UnexpectedPass) {
-            let mut rules: Vec<Rule> = crate::compare::root_causes(&case.differences).iter().map(|c| c.rule).collect();
-            rules.sort();
-            rules.dedup();
-            for rule in rules {
+            for rule in crate::compare::cited_rules(&case.root_causes) {
                 *row.failing_cases_by_rule.entry(rule).or_default() += 1;
             }
         }

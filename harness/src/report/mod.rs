@@ -132,9 +132,13 @@ pub struct CaseReport {
     pub source: CaseSource,
     /// How the case was judged.
     pub verdict: Verdict,
-    /// The differences (of the shrunk event, when shrunk).
+    /// The differences (of the shrunk event, when shrunk). Set with [`CaseReport::set_differences`], which
+    /// keeps [`CaseReport::root_causes`] in step.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub differences: Vec<Difference>,
+    /// The same differences grouped by fact (`compare::root_causes`), computed once for every report.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub root_causes: Vec<crate::compare::RootCause>,
     /// How the implementation broke (`error`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -177,6 +181,14 @@ pub struct CaseReport {
     /// for the reports that show them side by side. Not in the JSON lines (they hold the differences).
     #[serde(skip)]
     pub sides: Option<Box<Sides>>,
+}
+
+impl CaseReport {
+    /// Sets the case's differences and their root causes.
+    pub fn set_differences(&mut self, differences: Vec<Difference>) {
+        self.root_causes = crate::compare::root_causes(&differences);
+        self.differences = differences;
+    }
 }
 
 /// The reference's and the implementation's observations of a case, normalised as they were compared.

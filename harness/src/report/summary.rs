@@ -42,7 +42,7 @@ impl CauseSummary {
         if !matches!(case.verdict, Verdict::Fail | Verdict::Error | Verdict::UnexpectedPass) {
             return;
         }
-        for (security, rule, kind) in crate::compare::summary_kinds(&case.differences) {
+        for (security, rule, kind) in crate::compare::summary_kinds(&case.root_causes, &case.differences) {
             *self.counts.entry((!security, rule, kind)).or_default() += 1;
         }
     }

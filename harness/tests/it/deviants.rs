@@ -109,7 +109,7 @@ fn files(dir: &str) -> Vec<PathBuf> {
 fn summary(run: &Run) -> BTreeMap<String, serde_json::Value> {
     let mut causes: BTreeMap<String, u64> = BTreeMap::new();
     for case in &run.failures {
-        for (security, rule, kind) in harness::compare::summary_kinds(&case.differences) {
+        for (security, rule, kind) in harness::compare::summary_kinds(&case.root_causes, &case.differences) {
             let rule = if security { format!("{rule} [security]") } else { rule.to_string() };
             *causes.entry(format!("{rule}: {kind}")).or_default() += 1;
         }

@@ -120,11 +120,8 @@ pub struct Auth0Responder {
 /// regular web app.
 fn sign_id_token(client: &str, claims: &str) -> String {
     if client == WEB_APP_CLIENT_ID {
-        let input = format!(
-            "{}.{}",
-            crate::jwt::b64url(br#"{"alg":"HS256","typ":"JWT"}"#),
-            crate::jwt::b64url(claims.as_bytes())
-        );
+        // The header jsonwebtoken writes for HS256, as the reference's tokens have it.
+        let input = format!("{}.{}", crate::spec::token::HEADER_B64, crate::jwt::b64url(claims.as_bytes()));
         let signature = crate::jwt::hs256_sign(WEB_APP_CLIENT_SECRET.as_bytes(), input.as_bytes())
             .expect("HMAC takes a key of any length");
         return format!("{input}.{signature}");
