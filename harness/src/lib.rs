@@ -31,6 +31,8 @@ pub mod outcome;
 pub mod report;
 pub mod review;
 pub mod runner;
+#[cfg(feature = "full")]
+pub mod snapshots;
 pub mod spec;
 #[cfg(feature = "full")]
 pub mod strategies;

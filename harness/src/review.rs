@@ -1,6 +1,6 @@
-//! Reviewable renderings of outcomes: what snapshots show a reviewer. Every token an outcome carries is
-//! shown decoded (header, claims, whether its signature is valid under the admin token) beside its raw
-//! text; the admin token itself is never shown.
+//! Reviewable renderings of outcomes: what the spec snapshots (`snapshots/spec/`) show a reviewer. Every
+//! token an outcome carries is shown decoded (header, claims, whether its signature is valid under the
+//! admin token) beside its raw text; the admin token itself is never shown.
 
 use serde::Serialize;
 use serde_json::Value;

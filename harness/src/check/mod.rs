@@ -11,12 +11,10 @@ pub mod generated;
 mod interrupt;
 pub mod options;
 mod replay;
-mod snapshots;
 mod worker;
 
 pub use interrupt::{Interrupt, GRACE};
 pub use replay::replay_command;
-pub use snapshots::prepare_environment as prepare_snapshot_environment;
 pub use worker::JobError;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -77,7 +75,7 @@ pub struct CheckSettings {
     pub shrink_steps: usize,
     /// How many failing generated cases are shrunk and saved; later ones are reported as found.
     pub shrink_failures: u64,
-    /// Write each fixture's observation as an insta snapshot in this folder (an absolute path).
+    /// Write each fixture's observation as a reviewable snapshot in this folder (an absolute path).
     pub snapshots: Option<PathBuf>,
     /// Stop taking new cases after this long (a normal end, not an interruption).
     pub time_budget: Option<Duration>,

@@ -116,6 +116,9 @@ pub enum JobError {
     /// A failing case could not be saved.
     #[error(transparent)]
     Save(#[from] regressions::SaveError),
+    /// A snapshot could not be written.
+    #[error("--snapshots: {0}")]
+    Snapshot(String),
 }
 
 /// The failing generated cases chosen for shrinking, handed out to the jobs once every case has run.
@@ -380,7 +383,10 @@ impl Job<'_> {
         }
         if input.source == CaseSource::Fixture {
             if let Some(dir) = &settings.snapshots {
-                super::snapshots::write(dir, &input.name, implementation);
+                let case = &self.context.fixtures[input.ordinal as usize].case;
+                let description = format!("{} (now = {})", case.description, input.now);
+                crate::snapshots::write_observation(dir, &input.name, &description, implementation, &input.event)
+                    .map_err(|e| JobError::Snapshot(format!("{}: {e}", dir.join(&input.name).display())))?;
             }
         }
         let Judged { differences, evaluation, sides } = self.judged(&input.event, input.now, implementation, wall)?;

@@ -80,9 +80,6 @@ fn execute_one(
     interrupt: &Arc<Interrupt>,
 ) -> Result<harness::report::RunFooter> {
     settings.program = program_name();
-    if settings.snapshots.is_some() {
-        harness::check::prepare_snapshot_environment();
-    }
     let runner_settings = RunnerSettings::with_case_timeout(settings.timeout);
     // Install once (npm packages, action folder) before the jobs start; a broken folder is a usage error.
     implementation.runner(runner_settings)?;
@@ -96,6 +93,9 @@ fn execute_one(
     let footer = run_check(&settings, &make_runner, &mut reporters, interrupt)?;
     if interrupt.requested() {
         harness::runner::channel::end_all_processes();
+    }
+    if let Some(dir) = &settings.snapshots {
+        super::print_all(&super::snapshots::pending_line(dir)?)?;
     }
     Ok(footer)
 }

@@ -11,6 +11,7 @@ mod mocks;
 mod mutants;
 mod observe;
 mod run;
+mod snapshots;
 mod spec;
 
 use clap::{Parser, Subcommand};
@@ -46,6 +47,9 @@ enum Command {
     /// Measure the harness's own speed.
     #[command(subcommand)]
     Bench(bench::Target),
+    /// Review, accept or reject the snapshots `check --snapshots DIR` wrote (insta's files, no Rust needed).
+    #[command(subcommand)]
+    Snapshots(snapshots::Action),
     /// List the equivalence classes of the inputs (a Markdown table): what `check --coverage` counts.
     Classes(classes::Args),
     /// The mutation campaign: every mutant of the published action from the catalogue of porters'
@@ -83,6 +87,7 @@ pub fn main() -> ExitCode {
         Command::Fuzz(args) => fuzz::run(*args),
         Command::ImportCrash(args) => import_crash::run(args),
         Command::Bench(target) => bench::run(target),
+        Command::Snapshots(action) => snapshots::run(action),
     };
     match result {
         Ok(code) => code,

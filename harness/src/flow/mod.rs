@@ -26,7 +26,7 @@ use crate::runner::{RunRequest, RunResult, Runner};
 use crate::spec::{CLAIM_NAME, METADATA_KEY};
 
 pub mod model;
-mod secrets;
+pub(crate) mod secrets;
 
 /// A pipe that exists in every case's workspace but is never configured: a token must not open it.
 pub const DECOY_PIPE: &str = "tbjwt_decoy_private_pipe";

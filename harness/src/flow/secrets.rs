@@ -26,13 +26,15 @@ const MIN_SECRET_CHARS: usize = 4;
 
 /// A secret of the event: its name under `event.secrets`, and its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Secret {
-    name: String,
-    value: String,
+pub(crate) struct Secret {
+    /// Its name under `event.secrets`.
+    pub(crate) name: String,
+    /// Its value.
+    pub(crate) value: String,
 }
 
 /// The string secrets of `event` worth looking for.
-pub(super) fn secrets_of(event: &Value) -> Vec<Secret> {
+pub(crate) fn secrets_of(event: &Value) -> Vec<Secret> {
     let Some(Value::Object(secrets)) = event.get("secrets") else { return Vec::new() };
     secrets
         .iter()

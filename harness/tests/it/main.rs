@@ -21,6 +21,7 @@ mod protocol_schemas;
 mod review;
 mod runners;
 mod rust_port;
+mod snapshot_review;
 mod spec_command;
 mod spec_rules;
 mod spec_snapshots;
