@@ -4,7 +4,8 @@
 //! Both observations are first normalised for the level ([`normalize`]): at `semantic`, every JWT is
 //! replaced by its decoded header and claims (key order free, numbers compared as numbers) and whether
 //! its signature is valid under the admin token, and error messages are dropped; at `strict`, the raw
-//! token text is kept beside that. Then the two trees are diffed (the `diff` module). Security differences come
+//! token text is kept beside that; at `effect`, only what the world sees is kept (the metadata and ID-token
+//! calls are left to their committed effects, and a token is reduced to what Tinybird acts on). Then the two trees are diffed (the `diff` module). Security differences come
 //! first.
 
 mod causes;
@@ -32,6 +33,12 @@ pub enum Level {
     /// Tokens equal as decoded header and claims, signature valid under the admin token; the rest equal.
     #[default]
     Semantic,
+    /// What the world sees: status, error class, logs, the login, stored metadata and ID-token claims,
+    /// which pipes the token opens (the access matrix), and of each token only what Tinybird acts on
+    /// (`workspace_id`, `name`, the scopes as a set with their `fixed_params`, `limits`, `exp`, whether
+    /// the admin token signed it); not the `setAppMetadata`/`setCustomClaim` calls themselves (their
+    /// effect is compared where it lands), the header, `iat`, claim order or other claims.
+    Effect,
 }
 
 impl Level {
@@ -40,6 +47,7 @@ impl Level {
         match self {
             Level::Strict => "strict",
             Level::Semantic => "semantic",
+            Level::Effect => "effect",
         }
     }
 }

@@ -19,6 +19,11 @@ pub struct NormalizeContext {
     pub is_reference: bool,
 }
 
+/// The api calls whose effect the observation holds on its own (the stored `app_metadata`, the ID token's
+/// claims): at `effect` they are compared there, not as calls. Any other call (a claim on the access token,
+/// `access.deny`, other metadata) stays, since nothing else shows it.
+pub const COMMITTED_ELSEWHERE: [&str; 2] = ["user.setAppMetadata", "idToken.setCustomClaim"];
+
 /// The marker an `iat` close enough to the wall clock is replaced with.
 pub const IAT_ON_TIME: &str = "iat within the tolerance of the wall clock";
 
@@ -43,6 +48,7 @@ pub fn normalize(observation: &Observation, context: &NormalizeContext, options:
                     .map(|o| &o.calls[..])
                     .unwrap_or_default()
                     .iter()
+                    .filter(|c| options.level != Level::Effect || !COMMITTED_ELSEWHERE.contains(&c.api.as_str()))
                     .map(|c| json!({"api": c.api, "args": c.args.iter().map(|a| tokens.value(a)).collect::<Vec<_>>()}))
                     .collect(),
             ),
@@ -104,10 +110,44 @@ impl Tokens<'_> {
             }
         }
         let signature_valid = self.context.admin_token.as_deref().is_some_and(|k| hs256_verify(raw, k.as_bytes()));
+        if self.options.level == Level::Effect {
+            return json!({"jwt": {"claims": effect_claims(&claims), "signature_valid": signature_valid}});
+        }
         let mut jwt = json!({"header": decoded.header, "claims": claims, "signature_valid": signature_valid});
         if self.options.level == Level::Strict {
             jwt["raw"] = raw.into();
         }
         json!({ "jwt": jwt })
+    }
+}
+
+/// The claims Tinybird acts on: `workspace_id` (which workspace judges the token), `name` (its analytics
+/// and rate-limit bucket), `scopes` as a set (sorted by resource, keeping the order among scopes of one
+/// resource, which decides whose `fixed_params` apply; identical ones once), `limits` and `exp` (or the
+/// wall-clock form `{"exp - iat"}`). Absent ones stay absent; every other claim is dropped.
+fn effect_claims(claims: &Value) -> Value {
+    let Some(map) = claims.as_object() else { return claims.clone() };
+    let mut kept = Map::new();
+    for key in ["workspace_id", "name", "scopes", "limits", "exp"] {
+        let Some(value) = map.get(key) else { continue };
+        let value = match (key, value) {
+            ("scopes", Value::Array(scopes)) => {
+                let mut set = scopes.clone();
+                set.sort_by_key(scope_resource);
+                set.dedup();
+                Value::Array(set)
+            }
+            _ => value.clone(),
+        };
+        kept.insert(key.to_owned(), value);
+    }
+    Value::Object(kept)
+}
+
+fn scope_resource(scope: &Value) -> String {
+    match scope.get("resource") {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
     }
 }

@@ -9,6 +9,7 @@
 //! ([`server`]) only in the `full` one.
 
 pub mod tinybird;
+pub mod token_api;
 
 #[cfg(feature = "full")]
 mod server;

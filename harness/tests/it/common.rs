@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests: where the repository's fixtures are, and the `tbjwt` binary.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use harness::event::Case;
@@ -97,4 +97,105 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// A `tbjwt mocks` process, with the JSON line it printed at start; killed when dropped.
+pub struct RunningMocks {
+    child: std::process::Child,
+    /// The first line of its stdout.
+    pub info: serde_json::Value,
+}
+
+impl RunningMocks {
+    /// Starts `tbjwt mocks ARGS…` and reads its first line.
+    pub fn start(args: &[&str]) -> RunningMocks {
+        use std::io::BufRead;
+        let mut child = tbjwt()
+            .arg("mocks")
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("tbjwt mocks starts");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let info = serde_json::from_str(&line).unwrap_or_else(|e| panic!("the first line is JSON ({e}): {line}"));
+        RunningMocks { child, info }
+    }
+
+    /// A string field of the start line.
+    pub fn field(&self, key: &str) -> &str {
+        self.info[key].as_str().unwrap_or_else(|| panic!("{key} in {}", self.info))
+    }
+}
+
+impl Drop for RunningMocks {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `command`, panicking with its output when it fails.
+pub fn run_ok(command: &mut Command, what: &str) -> Output {
+    let out = command.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(out.status.success(), "{what} failed: {}", text(&out));
+    out
+}
+
+/// Environments the client tests install once per build folder (a virtual environment, an npm install),
+/// one at a time.
+static INSTALLS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The folder holding test installs: `CARGO_TARGET_TMPDIR/installs`.
+fn installs_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("installs")
+}
+
+/// The Python of a virtual environment named `name` with the pinned `requirements` file installed
+/// (`pip install --no-deps`: every package is pinned there), made once and remade when the file changes.
+pub fn python_env(name: &str, requirements: &Path) -> PathBuf {
+    let _one_at_a_time = INSTALLS.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = installs_dir().join(name);
+    let python = dir.join("bin/python");
+    let wanted = std::fs::read_to_string(requirements).expect("the requirements file");
+    let marker = dir.join(".tbjwt-installed");
+    if std::fs::read_to_string(&marker).ok().as_deref() == Some(wanted.as_str()) && python.exists() {
+        return python;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    run_ok(Command::new("python3").args(["-m", "venv"]).arg(&dir), "python3 -m venv (Debian: python3-venv)");
+    run_ok(
+        Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "-r"])
+            .arg(requirements),
+        "pip install",
+    );
+    std::fs::write(&marker, wanted).unwrap();
+    python
+}
+
+/// A copy of the npm project in `source` (its `package.json`, `package-lock.json` and its other files)
+/// with `npm ci` run in it, made once and remade when the lock file changes.
+pub fn npm_project(name: &str, source: &Path) -> PathBuf {
+    let _one_at_a_time = INSTALLS.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = installs_dir().join(name);
+    let lock = std::fs::read_to_string(source.join("package-lock.json")).expect("a package-lock.json");
+    let marker = dir.join(".tbjwt-installed");
+    let installed = std::fs::read_to_string(&marker).ok().as_deref() == Some(lock.as_str());
+    if !installed {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+    }
+    for entry in std::fs::read_dir(source).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    if !installed {
+        run_ok(Command::new("npm").args(["ci", "--silent", "--no-audit", "--no-fund"]).current_dir(&dir), "npm ci");
+        std::fs::write(&marker, lock).unwrap();
+    }
+    dir
 }

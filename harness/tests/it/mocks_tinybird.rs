@@ -180,3 +180,105 @@ fn rps_limits_apply_per_token_name() {
     c["name"] = json!("another_name");
     assert_eq!(w.get("top_pages", &mint(c, ADMIN), "").0, 200);
 }
+
+impl World {
+    /// `POST /v0/tokens{slash}?{query}` with `body` and, when given, `Authorization: Bearer {bearer}`.
+    fn create_token(&self, slash: &str, query: &str, bearer: Option<&str>, body: &str) -> (u16, Value) {
+        let url = format!("{}/v0/tokens{slash}?{query}", self.mocks.urls(self.scope).tinybird);
+        let mut request = self.agent.post(&url);
+        if let Some(token) = bearer {
+            request = request.header("authorization", &format!("Bearer {token}"));
+        }
+        let mut response = request.send(body).unwrap();
+        let status = response.status().as_u16();
+        assert_eq!(response.headers().get("access-control-allow-origin").unwrap(), "*");
+        (status, serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap())
+    }
+}
+
+#[test]
+fn the_token_api_creates_jwts_as_the_cli_and_the_sdk_ask_for_them() {
+    let w = world();
+    let exp = NOW + 3600;
+    // The CLI's Python client: name and expiry in the query, the admin token as ?token=, the scopes in a body
+    // sent without a content type.
+    let cli_scopes = json!({"scopes": [read("top_pages"), {"type": "PIPES:READ", "resource": "kpis",
+        "fixed_params": {"customer_id": "acme"}}]});
+    let (status, body) =
+        w.create_token("", &format!("name=cli&expiration_time={exp}&token={ADMIN}"), None, &cli_scopes.to_string());
+    assert_eq!(status, 200, "{body}");
+    let token = body["token"].as_str().unwrap().to_owned();
+    let decoded = harness::jwt::DecodedJwt::decode(&token).unwrap();
+    assert_eq!(decoded.header, json!({"alg": "HS256", "typ": "JWT"}));
+    assert_eq!(
+        decoded.claims,
+        json!({"workspace_id": "ws_main", "name": "cli", "exp": exp, "scopes": cli_scopes["scopes"]})
+    );
+    assert_eq!(w.get("top_pages", &token, "").0, 200);
+    let (status, rows) = w.get("kpis", &token, "?customer_id=globex");
+    assert_eq!((status, rows["data"][0]["customer_id"].as_str()), (200, Some("acme")), "fixed params apply");
+    assert_refused(&w, &token, "secret_pipe", 403, "Not enough permissions");
+
+    // The SDK: a trailing slash, Bearer, name and limits in the JSON body.
+    let sdk = json!({"name": "sdk", "scopes": [read("kpis")], "limits": {"rps": 1}});
+    let (status, body) = w.create_token("/", &format!("expiration_time={exp}"), Some(ADMIN), &sdk.to_string());
+    assert_eq!(status, 200, "{body}");
+    let token = body["token"].as_str().unwrap();
+    assert_eq!(w.get("kpis", token, "").0, 200);
+    assert_eq!(w.get("kpis", token, "").0, 429, "its limits apply");
+
+    // Refusals, as Tinybird words them.
+    let scopes = json!({"scopes": [read("kpis")]}).to_string();
+    let refused = |slash: &str, query: &str, bearer: Option<&str>, body: &str, status: u16, needle: &str| {
+        let (got, answer) = w.create_token(slash, query, bearer, body);
+        assert_eq!(got, status, "{query} {body}: {answer}");
+        assert!(answer["error"].as_str().unwrap().contains(needle), "{needle}: {answer}");
+        assert_eq!(answer["documentation"], DOCUMENTATION);
+    };
+    refused("", &format!("name=n&expiration_time={exp}"), None, &scopes, 403, "provide a token");
+    refused("", &format!("name=n&expiration_time={exp}"), Some("p.wrong"), &scopes, 403, "Invalid token");
+    refused("", &format!("name=n&expiration_time={exp}"), Some(token), &scopes, 403, "admin token");
+    refused("", "name=n", Some(ADMIN), &scopes, 400, "expiration_time is required");
+    refused("", &format!("name=n&expiration_time={NOW}"), Some(ADMIN), &scopes, 400, "in the future");
+    refused("", "name=n&expiration_time=tomorrow", Some(ADMIN), &scopes, 400, "Unix timestamp");
+    refused("", &format!("expiration_time={exp}"), Some(ADMIN), &scopes, 400, "name is required");
+    refused("", &format!("name=n&expiration_time={exp}"), Some(ADMIN), "{", 400, "Invalid JSON");
+    refused("", &format!("name=n&expiration_time={exp}"), Some(ADMIN), "{}", 400, "scopes is required");
+    let datasource = json!({"scopes": [{"type": "DATASOURCES:READ", "resource": "events"}]}).to_string();
+    refused("", &format!("name=n&expiration_time={exp}"), Some(ADMIN), &datasource, 400, "PIPES:READ");
+    // Only POST creates tokens.
+    let url = format!("{}/v0/tokens", w.mocks.urls(w.scope).tinybird);
+    let response = w.agent.get(&url).call().unwrap();
+    assert_eq!((response.status().as_u16(), response.headers().get("allow").unwrap().to_str().unwrap()), (405, "POST"));
+}
+
+#[test]
+fn browsers_may_call_every_endpoint_cross_origin() {
+    let w = world();
+    let token = mint(claims(json!([read("top_pages")])), ADMIN);
+    let url = format!("{}/v0/pipes/top_pages.json", w.mocks.urls(w.scope).tinybird);
+    // The preflight a browser sends before a GET with an Authorization header.
+    let response = w
+        .agent
+        .options(&url)
+        .header("origin", "http://localhost:5173")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .call()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 204);
+    let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(header("access-control-allow-origin").as_deref(), Some("*"));
+    assert_eq!(header("access-control-allow-headers").as_deref(), Some("authorization"));
+    assert!(header("access-control-allow-methods").unwrap().contains("GET"));
+    // Answers, refusals included, carry the header the browser needs to read them.
+    for (token, status) in [(token.as_str(), 200), ("", 403)] {
+        let mut request = w.agent.get(&url).header("origin", "http://localhost:5173");
+        if !token.is_empty() {
+            request = request.header("authorization", &format!("Bearer {token}"));
+        }
+        let response = request.call().unwrap();
+        assert_eq!(response.status().as_u16(), status);
+        assert_eq!(response.headers().get("access-control-allow-origin").unwrap(), "*");
+    }
+}

@@ -1,5 +1,8 @@
 //! The Tinybird mock over HTTP: [`super::tinybird`]'s decision behind a wiremock responder, with per-case
-//! scopes, the clock of the case, and a per-token-name requests-per-second budget.
+//! scopes, the clock of the case, and a per-token-name requests-per-second budget; the Token API
+//! ([`crate::mocks::token_api`]) at `/v0/tokens`; CORS as Tinybird serves it to browsers (every answer
+//! carries `Access-Control-Allow-Origin: *`, since tokens, not cookies, authenticate; an `OPTIONS`
+//! preflight on any path is answered 204 with the methods and the requested headers allowed).
 
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -9,6 +12,7 @@ use wiremock::{Request, Respond, ResponseTemplate};
 use super::scope::{split_scope, ScopeId, Scoped};
 use super::Clock;
 use crate::mocks::tinybird::{authenticate, authorize, pipe_body, Credential, Denial, Grant, Workspace, DOCUMENTATION};
+use crate::mocks::token_api::{create_jwt, TokenRequest};
 
 /// The Tinybird world of one scope.
 #[derive(Debug, Clone)]
@@ -90,9 +94,63 @@ impl TinybirdResponder {
     }
 }
 
+/// The answer to a CORS preflight.
+fn preflight(request: &Request) -> ResponseTemplate {
+    let headers = request
+        .headers
+        .get("access-control-request-headers")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("Authorization, Content-Type")
+        .to_owned();
+    ResponseTemplate::new(204)
+        .insert_header("access-control-allow-methods", "GET, POST, OPTIONS")
+        .insert_header("access-control-allow-headers", headers.as_str())
+        .insert_header("access-control-max-age", "86400")
+}
+
+fn query_value(request: &Request, key: &str) -> Option<String> {
+    request.url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
+}
+
 impl Respond for TinybirdResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        let response = if request.method.as_str() == "OPTIONS" { preflight(request) } else { self.answer(request) };
+        response.insert_header("access-control-allow-origin", "*")
+    }
+}
+
+impl TinybirdResponder {
+    fn create_token(&self, scope: ScopeId, request: &Request) -> ResponseTemplate {
+        if request.method.as_str() != "POST" {
+            let body = json!({"error": format!("Method {} not allowed on /v0/tokens: use POST", request.method),
+                "documentation": DOCUMENTATION});
+            return json_response(405, &body).insert_header("allow", "POST");
+        }
+        let token = token_of(request);
+        let (name, expiration) = (query_value(request, "name"), query_value(request, "expiration_time"));
+        let answer = self.scopes.with(scope, |world| {
+            let Some(world) = world else {
+                return Err(Denial { status: 404, error: format!("no such case scope: {}", scope.0) });
+            };
+            let asked = TokenRequest {
+                token: &token,
+                name: name.as_deref(),
+                expiration_time: expiration.as_deref(),
+                body: &request.body,
+            };
+            create_jwt(&world.workspaces, asked, world.clock.now())
+        });
+        match answer {
+            Ok(body) => json_response(200, &body),
+            Err(denial) => json_response(denial.status, &denial.body()),
+        }
+    }
+
+    fn answer(&self, request: &Request) -> ResponseTemplate {
         let (scope, path) = split_scope(request.url.path());
+        if path == "/v0/tokens" || path == "/v0/tokens/" {
+            return self.create_token(scope, request);
+        }
         let Some(encoded) = path.strip_prefix("/v0/pipes/").and_then(|p| p.strip_suffix(".json")) else {
             return json_response(404, &json!({"error": "Not found", "documentation": DOCUMENTATION}));
         };
