@@ -47,7 +47,7 @@ pub struct CheckOptions {
     /// The seed of the generated cases (default: a fresh one, always printed).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// strict (token bytes too) or semantic [default: semantic].
+    /// strict (token bytes too), semantic (decoded tokens) or effect (what the world sees) [default: semantic].
     #[arg(long, value_enum)]
     pub level: Option<Level>,
     /// auth0 (what Auth0 can send), any-json (every JSON type where the action reads) or pipe-names (the

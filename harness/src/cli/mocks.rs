@@ -1,14 +1,21 @@
 //! `tbjwt mocks`: serve the Auth0 and Tinybird mocks until interrupted, for people and real front ends.
-//! The first line printed is JSON with the URLs, the workspace, and a sample token; see the README's
-//! curl session.
+//! The first line printed is JSON with the URLs, the workspace, a sample token, and what a single-page
+//! app needs to log in (the SPA's client id, the callback URLs); with `--action IMPL` the implementation
+//! runs at every browser login and its claims reach the ID token. See the README and `examples/spa/`.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use harness::clock::Now;
 use harness::event::PostLoginEvent;
 use harness::js::JsValue;
+use harness::mocks::oidc::{LoginAction, OidcSettings};
 use harness::mocks::tinybird::Workspace;
 use harness::mocks::{Clock, MockServers, ScopeId, Tenant, TinybirdScope};
-use serde_json::json;
+use harness::outcome::Outcome;
+use harness::runner::protocol::MockUrls;
+use harness::runner::{Implementation, RunRequest, Runner, RunnerSettings};
+use serde_json::{json, Value};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 
 /// Arguments of `tbjwt mocks`.
 #[derive(clap::Args)]
@@ -28,6 +35,49 @@ pub struct Args {
     /// The workspace's pipes, comma-separated.
     #[arg(long, default_value = "top_pages,sessions_by_day,kpis")]
     pipes: String,
+    /// Run this implementation (any runner: `node:…`, `cmd:…`, `http…`, `reference`) as the post-login
+    /// Action of every browser login, with this workspace, admin token and pipes as its configuration.
+    #[arg(long, value_name = "IMPL")]
+    action: Option<Implementation>,
+    /// An allowed callback (and logout) URL of the single-page app; its origin is an allowed web origin.
+    /// Repeatable.
+    #[arg(long = "callback-url", value_name = "URL", default_values_t = [String::from("http://localhost:3000/"), String::from("http://127.0.0.1:3000/")])]
+    callback_urls: Vec<String>,
+}
+
+/// The audience a front end may ask for (accepted; the access tokens stay opaque).
+pub const AUDIENCE: &str = "https://tbjwt-mock-api/";
+
+/// The Action run at each browser login: the implementation, on a post-login event made of the user as
+/// stored and this workspace's configuration.
+struct ActionAtLogin {
+    runner: Mutex<Box<dyn Runner>>,
+    admin_token: String,
+    workspace_id: String,
+    pipes: String,
+    urls: MockUrls,
+}
+
+impl LoginAction for ActionAtLogin {
+    fn run(&self, user: &Value, client_id: &str, now: Now) -> std::result::Result<Outcome, String> {
+        let user_id = user.get("user_id").and_then(Value::as_str).unwrap_or(DEMO_USER);
+        let mut event = PostLoginEvent::login(
+            user_id,
+            Some(self.admin_token.clone().into()),
+            Some(self.workspace_id.clone().into()),
+            Some(self.pipes.clone().into()),
+            Some(vec![]),
+        )
+        .to_json();
+        if let (Some(target), Some(stored)) = (event["user"].as_object_mut(), user.as_object()) {
+            target.extend(stored.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        if let Some(client) = event.get_mut("client").and_then(Value::as_object_mut) {
+            client.insert("client_id".into(), client_id.into());
+        }
+        let mut runner = self.runner.lock().unwrap_or_else(|p| p.into_inner());
+        runner.run(&RunRequest { now, event: &event, mocks: Some(&self.urls) }).map_err(|e| e.message)
+    }
 }
 
 /// The demo user of the default scope.
@@ -49,6 +99,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if pipes.is_empty() {
         anyhow::bail!("--pipes `{}` names no pipe: give the workspace's pipes, comma-separated", args.pipes);
     }
+    for url in &args.callback_urls {
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < "http://x".len() {
+            anyhow::bail!("--callback-url `{url}` is not an http(s) URL");
+        }
+    }
+    let runner = match &args.action {
+        Some(implementation) => {
+            let mut runner = implementation
+                .runner(RunnerSettings::default())
+                .with_context(|| format!("--action {implementation}: cannot start it"))?;
+            runner.prepare().map_err(|e| anyhow::anyhow!("--action {implementation}: {}", e.message))?;
+            Some(runner)
+        }
+        None => None,
+    };
     let mocks = MockServers::start_on(args.auth0_port, args.tinybird_port)?;
     let event = PostLoginEvent::login(
         DEMO_USER,
@@ -67,6 +132,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
             clock: Clock::Wall,
         },
     );
+    let login_action = runner.map(|runner| {
+        Arc::new(ActionAtLogin {
+            runner: Mutex::new(runner),
+            admin_token: admin_token.clone(),
+            workspace_id: args.workspace_id.clone(),
+            pipes: pipes.join(","),
+            urls: mocks.urls(ScopeId::DEFAULT),
+        }) as Arc<dyn LoginAction>
+    });
+    mocks.auth0.configure_browser_logins(OidcSettings {
+        callbacks: args.callback_urls.clone(),
+        default_user: Some(DEMO_USER.to_owned()),
+        login_action,
+    });
     let sample = harness::spec::outcome(&JsValue::from_json(&event), Clock::Wall.now());
     let sample_jwt = sample.string_args_of("user.setAppMetadata").nth(1).unwrap_or_default().to_owned();
     let line = json!({
@@ -76,6 +155,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         "admin_token": if generated { json!(admin_token) } else { json!("(the one given with --admin-token)") },
         "pipes": pipes,
         "user_id": DEMO_USER,
+        "spa_client_id": harness::mocks::auth0::SPA_CLIENT_ID,
+        "callback_urls": args.callback_urls,
+        "audience": AUDIENCE,
+        "action": args.action.as_ref().map(ToString::to_string),
         "m2m_client_id": harness::mocks::auth0::M2M_CLIENT_ID,
         "m2m_client_secret": harness::mocks::auth0::M2M_CLIENT_SECRET,
         "sample_jwt": sample_jwt,

@@ -16,10 +16,12 @@ use serde_json::{json, Map, Value};
 use std::time::Duration;
 
 use crate::jwt::{hs256_verify, DecodedJwt};
-use crate::mocks::auth0::{M2M_CLIENT_ID, M2M_CLIENT_SECRET, SPA_CLIENT_ID, WEB_APP_CLIENT_ID, WEB_APP_CLIENT_SECRET};
+use crate::mocks::auth0::{
+    Commits, M2M_CLIENT_ID, M2M_CLIENT_SECRET, SPA_CLIENT_ID, WEB_APP_CLIENT_ID, WEB_APP_CLIENT_SECRET,
+};
 use crate::mocks::tinybird::Workspace;
 use crate::mocks::{Clock, MockServers, ScopeId, Tenant, TinybirdScope};
-use crate::outcome::{Outcome, Status};
+use crate::outcome::Outcome;
 use crate::review::looks_like_jwt;
 use crate::runner::protocol::MockUrls;
 use crate::runner::{RunRequest, RunResult, Runner};
@@ -82,41 +84,6 @@ pub struct PreparedCase {
     direct: MockUrls,
     now: Now,
     world: CaseWorld,
-}
-
-/// What Auth0 commits of an outcome at the end of a flow: the metadata patches, the ID token's custom
-/// claims, and why the login fails, if it does (the Action threw, or called `access.deny`).
-struct Commits {
-    app_metadata: Map<String, Value>,
-    user_metadata: Map<String, Value>,
-    claims: Vec<(String, Value)>,
-    failure: Option<(String, String)>,
-}
-
-impl Commits {
-    fn of(outcome: &Outcome) -> Commits {
-        let mut commits =
-            Commits { app_metadata: Map::new(), user_metadata: Map::new(), claims: Vec::new(), failure: None };
-        let mut denied: Option<String> = None;
-        for call in &outcome.calls {
-            let key = call.args.first().map(|k| k.as_str().map_or_else(|| k.to_string(), str::to_owned));
-            let value = call.args.get(1).cloned().unwrap_or(Value::Null);
-            match (call.api.as_str(), key) {
-                ("user.setAppMetadata", Some(k)) => drop(commits.app_metadata.insert(k, value)),
-                ("user.setUserMetadata", Some(k)) => drop(commits.user_metadata.insert(k, value)),
-                ("idToken.setCustomClaim", Some(k)) => commits.claims.push((k, value)),
-                ("access.deny", reason) => denied = Some(reason.unwrap_or_default()),
-                _ => {}
-            }
-        }
-        commits.failure = if outcome.status == Status::Threw {
-            let name = outcome.error.as_ref().map_or("Error", |e| e.name.as_str());
-            Some(("server_error".to_owned(), format!("the Action threw a {name}")))
-        } else {
-            denied.map(|reason| ("access_denied".to_owned(), reason))
-        };
-        commits
-    }
 }
 
 /// The ID token's claims that are neither standard nor profile claims.

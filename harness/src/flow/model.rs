@@ -10,11 +10,11 @@ use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
 use super::{
-    found_token, security_findings, sendable_in_a_header, token_and_access, CaseWorld, Commits, IdTokenObservation,
-    Login, Observation, STANDARD_CLAIMS,
+    found_token, security_findings, sendable_in_a_header, token_and_access, CaseWorld, IdTokenObservation, Login,
+    Observation, STANDARD_CLAIMS,
 };
 use crate::clock::Now;
-use crate::mocks::auth0::{merge_metadata, platform_claims, ID_TOKEN_LIFETIME};
+use crate::mocks::auth0::{merge_metadata, platform_claims, Commits, ID_TOKEN_LIFETIME};
 use crate::mocks::tinybird::{authenticate, authorize, Credential, Denial};
 use crate::outcome::Outcome;
 use crate::runner::protocol::MockUrls;

@@ -91,8 +91,13 @@ fn the_mocks_answer_like_servers_to_every_method_size_and_pace() {
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let url = format!("{tinybird}/v0/pipes/top_pages.json");
     let auth = format!("Bearer {jwt}");
-    // A pipe endpoint is read with GET or POST; any other method gets Tinybird's error, not data.
-    for method in ["PUT", "DELETE", "PATCH", "OPTIONS"] {
+    // A pipe endpoint is read with GET or POST; any other method gets Tinybird's error, not data (OPTIONS
+    // is a browser's CORS preflight: 204, no data).
+    let preflight = ureq::http::Request::builder().method("OPTIONS").uri(&url).body(()).unwrap();
+    let response = agent.run(preflight).unwrap();
+    assert_eq!(response.status().as_u16(), 204);
+    assert_eq!(response.headers().get("access-control-allow-origin").unwrap(), "*");
+    for method in ["PUT", "DELETE", "PATCH"] {
         let request =
             ureq::http::Request::builder().method(method).uri(&url).header("authorization", &auth).body(()).unwrap();
         let mut response = agent.run(request).unwrap();

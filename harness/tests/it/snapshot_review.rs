@@ -205,11 +205,16 @@ fn snapshots_review_accepts_and_rejects_in_a_terminal() {
     tmux.press("q");
     let screen = tmux.wait_for("Accepted 1, rejected 1, skipped 3.", 1);
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !exit_file.exists() {
+    // The shell creates the file before `echo` writes the code into it.
+    let exit_code = loop {
+        let written = std::fs::read_to_string(&exit_file).unwrap_or_default();
+        if written.ends_with('\n') {
+            break written.trim().to_owned();
+        }
         assert!(Instant::now() < deadline, "review did not exit:\n{screen}");
         std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(std::fs::read_to_string(&exit_file).unwrap().trim(), "0");
+    };
+    assert_eq!(exit_code, "0");
 
     assert!(!first.exists() && std::fs::read_to_string(first.with_extension("")).unwrap() == first_new, "accepted");
     assert!(!second.exists(), "rejected: the pending file is gone");

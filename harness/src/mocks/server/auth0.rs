@@ -8,6 +8,7 @@
 //! | `GET /.well-known/openid-configuration` | discovery document |
 //! | `GET`/`PATCH /api/v2/users/{id}` | Bearer Management token required (401); `app_metadata` and `user_metadata` merged at the first level, `null` deletes a key |
 //! | `GET /userinfo` | Bearer access token from a code exchange: profile and custom claims |
+//! | `GET /authorize`, `GET /v2/logout`, refresh tokens, CORS | the browser side, for real single-page apps: [`super::oidc`] |
 //!
 //! Platform rules the flow goes through ([`Auth0Responder::authorize`]): custom claims with reserved
 //! names are dropped silently, and custom claims over 100 KB in total fail the login with
@@ -16,12 +17,14 @@
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use wiremock::{Request, Respond, ResponseTemplate};
 
+use super::oidc::{BrowserGrant, OidcSettings, RefreshGrant};
 use super::scope::{split_scope, ScopeId, Scoped};
 use super::signing_key::{SigningKey, KEY_ID};
 use super::Clock;
+use crate::outcome::{Outcome, Status};
 
 /// The single-page application's client id (the `aud` of ID tokens).
 pub const SPA_CLIENT_ID: &str = "tbjwt-spa-client";
@@ -77,11 +80,13 @@ pub fn is_reserved_claim(name: &str) -> bool {
 
 /// A login waiting for its code to be exchanged.
 #[derive(Debug, Clone)]
-struct PendingLogin {
-    user_id: String,
-    claims: Map<String, Value>,
-    nonce: String,
-    failure: Option<String>,
+pub(super) struct PendingLogin {
+    pub(super) user_id: String,
+    pub(super) claims: Map<String, Value>,
+    pub(super) nonce: String,
+    pub(super) failure: Option<String>,
+    /// What the exchange must prove, for a code `/authorize` issued to a browser.
+    pub(super) browser: Option<BrowserGrant>,
 }
 
 /// One scope's tenant: users, pending logins and issued access tokens.
@@ -91,8 +96,11 @@ pub struct Tenant {
     pub users: HashMap<String, Value>,
     /// The clock of `iat`/`exp`.
     pub clock: Clock,
-    pending: HashMap<String, PendingLogin>,
+    pub(super) pending: HashMap<String, PendingLogin>,
     sessions: HashMap<String, (String, Map<String, Value>)>,
+    /// Browser sessions (the session cookie) → user id.
+    pub(super) browser_sessions: HashMap<String, String>,
+    pub(super) refresh_tokens: HashMap<String, RefreshGrant>,
 }
 
 impl Tenant {
@@ -102,7 +110,14 @@ impl Tenant {
             .into_iter()
             .filter_map(|u| u.get("user_id").and_then(Value::as_str).map(str::to_owned).map(|id| (id, u.clone())))
             .collect();
-        Tenant { users, clock, pending: HashMap::new(), sessions: HashMap::new() }
+        Tenant {
+            users,
+            clock,
+            pending: HashMap::new(),
+            sessions: HashMap::new(),
+            browser_sessions: HashMap::new(),
+            refresh_tokens: HashMap::new(),
+        }
     }
 }
 
@@ -114,6 +129,7 @@ pub struct Auth0Responder {
     base_url: Arc<OnceLock<String>>,
     management_tokens: Arc<Mutex<HashSet<String>>>,
     counter: Arc<AtomicU64>,
+    pub(super) oidc: Arc<RwLock<OidcSettings>>,
 }
 
 /// An ID token for `client`: RS256 with the tenant's key for the SPA, HS256 with the client secret for the
@@ -130,11 +146,11 @@ fn sign_id_token(client: &str, claims: &str) -> String {
     SigningKey::get().sign(&header, claims)
 }
 
-fn json_response(status: u16, body: &Value) -> ResponseTemplate {
+pub(super) fn json_response(status: u16, body: &Value) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_raw(body.to_string().into_bytes(), "application/json")
 }
 
-fn oauth_error(status: u16, error: &str, description: &str) -> ResponseTemplate {
+pub(super) fn oauth_error(status: u16, error: &str, description: &str) -> ResponseTemplate {
     json_response(status, &json!({"error": error, "error_description": description}))
 }
 
@@ -198,7 +214,7 @@ impl Auth0Responder {
         format!("{}{}/", self.base_url.get().map_or("", String::as_str), scope.prefix())
     }
 
-    fn next_id(&self, prefix: &str) -> String {
+    pub(super) fn next_id(&self, prefix: &str) -> String {
         format!("{prefix}{:016x}", self.counter.fetch_add(1, Ordering::Relaxed) + 1)
     }
 
@@ -207,7 +223,8 @@ impl Auth0Responder {
     pub fn authorize(&self, scope: ScopeId, user_id: &str, custom_claims: &[(String, Value)], nonce: &str) -> String {
         let (claims, failure) = platform_claims(custom_claims);
         let code = self.next_id("code_");
-        let login = PendingLogin { user_id: user_id.to_owned(), claims, nonce: nonce.to_owned(), failure };
+        let login =
+            PendingLogin { user_id: user_id.to_owned(), claims, nonce: nonce.to_owned(), failure, browser: None };
         self.scopes.with_mut(scope, |tenant| {
             if let Some(tenant) = tenant {
                 tenant.pending.insert(code.clone(), login);
@@ -241,44 +258,71 @@ impl Auth0Responder {
                 if !known {
                     return oauth_error(401, "access_denied", "Unauthorized");
                 }
-                let code = field("code").to_owned();
-                let issuer = self.issuer();
-                let access_token = self.next_id("at_");
-                self.scopes.with_mut(scope, |tenant| {
-                    let Some(tenant) = tenant else {
-                        return oauth_error(403, "invalid_grant", "Invalid authorization code");
-                    };
-                    let Some(login) = tenant.pending.remove(&code) else {
-                        return oauth_error(403, "invalid_grant", "Invalid authorization code");
-                    };
-                    if let Some(failure) = login.failure {
-                        return oauth_error(403, "access_denied", &failure);
+                // A code is used once, whatever the attempt proves.
+                let login = self.scopes.with_mut(scope, |t| t.and_then(|t| t.pending.remove(field("code"))));
+                let Some(login) = login else {
+                    return oauth_error(403, "invalid_grant", "Invalid authorization code");
+                };
+                let mut granted = "openid profile email".to_owned();
+                if let Some(grant) = &login.browser {
+                    if let Err((error, description)) =
+                        grant.check(&client, field("redirect_uri"), field("code_verifier"))
+                    {
+                        return oauth_error(403, error, &description);
                     }
-                    let now = tenant.clock.now().seconds();
-                    let user = tenant.users.get(&login.user_id).cloned().unwrap_or(Value::Null);
-                    let mut claims = Map::new();
-                    claims.insert("iss".into(), issuer.into());
-                    claims.insert("sub".into(), login.user_id.clone().into());
-                    claims.insert("aud".into(), client.clone().into());
-                    claims.insert("iat".into(), now.into());
-                    claims.insert("exp".into(), (now + ID_TOKEN_LIFETIME).into());
-                    claims.insert("nonce".into(), login.nonce.into());
-                    for profile in ["name", "email", "email_verified", "nickname", "picture"] {
-                        if let Some(v) = user.get(profile) {
-                            claims.insert(profile.into(), v.clone());
+                    granted = grant.scope.clone();
+                }
+                if let Some(failure) = &login.failure {
+                    return oauth_error(403, "access_denied", failure);
+                }
+                let browser = login.browser.is_some();
+                let (user_id, claims) = (login.user_id.clone(), login.claims.clone());
+                let mut answer = self.issue_tokens(scope, &client, login, &granted);
+                if browser && granted.split(' ').any(|s| s == "offline_access") {
+                    let refresh_token = self.next_id("rt_");
+                    let grant = RefreshGrant { client_id: client.clone(), user_id, claims, scope: granted };
+                    self.scopes.with_mut(scope, |t| {
+                        if let Some(t) = t {
+                            t.refresh_tokens.insert(refresh_token.clone(), grant);
                         }
-                    }
-                    claims.extend(login.claims.clone());
-                    let id_token = sign_id_token(&client, &Value::Object(claims).to_string());
-                    tenant.sessions.insert(access_token.clone(), (login.user_id, login.claims));
-                    json_response(
-                        200,
-                        &json!({"access_token": access_token, "id_token": id_token, "token_type": "Bearer", "expires_in": 86400, "scope": "openid profile email"}),
-                    )
-                })
+                    });
+                    answer["refresh_token"] = json!(refresh_token);
+                }
+                json_response(200, &answer)
             }
+            "refresh_token" => self.refresh(scope, field("client_id"), field("refresh_token")),
             other => oauth_error(400, "unsupported_grant_type", &format!("Unsupported grant type: {other}")),
         }
+    }
+
+    /// The token response of a login: an access token, and the ID token for `client` with the profile, the
+    /// login's nonce and its custom claims.
+    pub(super) fn issue_tokens(&self, scope: ScopeId, client: &str, login: PendingLogin, granted: &str) -> Value {
+        let issuer = self.issuer();
+        let access_token = self.next_id("at_");
+        self.scopes.with_mut(scope, |tenant| {
+            let Some(tenant) = tenant else { return json!({}) };
+            let now = tenant.clock.now().seconds();
+            let user = tenant.users.get(&login.user_id).cloned().unwrap_or(Value::Null);
+            let mut claims = Map::new();
+            claims.insert("iss".into(), issuer.into());
+            claims.insert("sub".into(), login.user_id.clone().into());
+            claims.insert("aud".into(), client.into());
+            claims.insert("iat".into(), now.into());
+            claims.insert("exp".into(), (now + ID_TOKEN_LIFETIME).into());
+            if !login.nonce.is_empty() {
+                claims.insert("nonce".into(), login.nonce.into());
+            }
+            for profile in ["name", "email", "email_verified", "nickname", "picture"] {
+                if let Some(v) = user.get(profile) {
+                    claims.insert(profile.into(), v.clone());
+                }
+            }
+            claims.extend(login.claims.clone());
+            let id_token = sign_id_token(client, &Value::Object(claims).to_string());
+            tenant.sessions.insert(access_token.clone(), (login.user_id, login.claims));
+            json!({"access_token": access_token, "id_token": id_token, "token_type": "Bearer", "expires_in": 86400, "scope": granted})
+        })
     }
 
     fn users_endpoint(&self, scope: ScopeId, request: &Request, encoded_id: &str) -> ResponseTemplate {
@@ -348,10 +392,20 @@ impl Auth0Responder {
 
 impl Respond for Auth0Responder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        let response = self.answer(request);
+        self.with_cors(request, response)
+    }
+}
+
+impl Auth0Responder {
+    fn answer(&self, request: &Request) -> ResponseTemplate {
         let (scope, path) = split_scope(request.url.path());
         let method = request.method.as_str();
         match (method, path) {
+            ("OPTIONS", _) => self.preflight(request),
             ("POST", "/oauth/token") => self.token_endpoint(scope, request),
+            ("GET", "/authorize") => self.authorize_endpoint(scope, request),
+            ("GET", "/v2/logout") => self.logout(scope, request),
             ("GET", "/.well-known/jwks.json") => json_response(200, &json!({"keys": [SigningKey::get().jwk()]})),
             ("GET", "/.well-known/openid-configuration") => {
                 let issuer = self.issuer();
@@ -363,11 +417,14 @@ impl Respond for Auth0Responder {
                         "authorization_endpoint": format!("{base}authorize"),
                         "token_endpoint": format!("{base}oauth/token"),
                         "userinfo_endpoint": format!("{base}userinfo"),
+                        "end_session_endpoint": format!("{base}v2/logout"),
                         "jwks_uri": format!("{base}.well-known/jwks.json"),
                         "response_types_supported": ["code"],
+                        "response_modes_supported": ["query", "fragment", "web_message"],
+                        "code_challenge_methods_supported": ["S256"],
                         "subject_types_supported": ["public"],
-                        "id_token_signing_alg_values_supported": ["RS256"],
-                        "grant_types_supported": ["authorization_code", "client_credentials"]
+                        "id_token_signing_alg_values_supported": ["RS256", "HS256"],
+                        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"]
                     }),
                 )
             }
@@ -383,6 +440,46 @@ impl Respond for Auth0Responder {
                 "not_found",
             ),
         }
+    }
+}
+
+/// What Auth0 commits of an outcome at the end of a flow: the metadata patches, the ID token's custom
+/// claims, and why the login fails, if it does (the Action threw, or called `access.deny`).
+pub struct Commits {
+    /// `user.setAppMetadata` calls, key → value (a later call replacing an earlier one).
+    pub app_metadata: Map<String, Value>,
+    /// `user.setUserMetadata` calls.
+    pub user_metadata: Map<String, Value>,
+    /// `idToken.setCustomClaim` calls, in order.
+    pub claims: Vec<(String, Value)>,
+    /// Auth0's `error` and `error_description` when the login fails.
+    pub failure: Option<(String, String)>,
+}
+
+impl Commits {
+    /// What Auth0 commits of `outcome`.
+    pub fn of(outcome: &Outcome) -> Commits {
+        let mut commits =
+            Commits { app_metadata: Map::new(), user_metadata: Map::new(), claims: Vec::new(), failure: None };
+        let mut denied: Option<String> = None;
+        for call in &outcome.calls {
+            let key = call.args.first().map(|k| k.as_str().map_or_else(|| k.to_string(), str::to_owned));
+            let value = call.args.get(1).cloned().unwrap_or(Value::Null);
+            match (call.api.as_str(), key) {
+                ("user.setAppMetadata", Some(k)) => drop(commits.app_metadata.insert(k, value)),
+                ("user.setUserMetadata", Some(k)) => drop(commits.user_metadata.insert(k, value)),
+                ("idToken.setCustomClaim", Some(k)) => commits.claims.push((k, value)),
+                ("access.deny", reason) => denied = Some(reason.unwrap_or_default()),
+                _ => {}
+            }
+        }
+        commits.failure = if outcome.status == Status::Threw {
+            let name = outcome.error.as_ref().map_or("Error", |e| e.name.as_str());
+            Some(("server_error".to_owned(), format!("the Action threw a {name}")))
+        } else {
+            denied.map(|reason| ("access_denied".to_owned(), reason))
+        };
+        commits
     }
 }
 

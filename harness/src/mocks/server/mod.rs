@@ -2,6 +2,7 @@
 
 pub mod auth0;
 pub mod front;
+pub mod oidc;
 pub mod scope;
 mod signing_key;
 mod tinybird_http;
@@ -115,7 +116,7 @@ impl MockServers {
             });
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(4)
             .thread_name("tbjwt-mocks")
             .enable_all()
             .build()

@@ -1,0 +1,450 @@
+//! The browser side of the Auth0 tenant mock: enough OpenID Connect for a real single-page app
+//! (`@auth0/auth0-spa-js`) to log in, with the post-login Action run at each login.
+//!
+//! | endpoint | behaviour |
+//! |----------|-----------|
+//! | `GET /authorize` | authorization code with PKCE (`code_challenge_method=S256`, required of the SPA), `state`, `nonce`, `scope`, `audience`; `redirect_uri` must be one of the registered callback URLs (else Auth0's error page, 400); `response_mode` `query` (default), `fragment` or `web_message` (the page auth0-spa-js reads in its hidden iframe); `prompt=none` answers from the browser's session cookie or `login_required`. There is no login form: the configured demo user logs in at once, or the user `login_hint` names (by email or user id; a new one is created for an unknown hint). The post-login Action runs then, and its calls are committed as Auth0 does: metadata merged into the user, custom claims kept for the ID token, a throw or `access.deny` sent back as `error=access_denied` (or `server_error`). |
+//! | `POST /oauth/token` | besides the harness's own grants: a code from `/authorize` is exchanged once, by the client it was issued to, with the same `redirect_uri` and the `code_verifier` whose S256 is the challenge (`invalid_grant` otherwise, 403); `offline_access` in the scope adds a refresh token; `grant_type=refresh_token` gives new tokens with the login's claims |
+//! | `GET /v2/logout` | ends the browser's session; `returnTo` must be a registered URL (400 otherwise) |
+//! | `OPTIONS` any path | CORS preflight: allowed for the registered callbacks' origins |
+//!
+//! Answers to a registered origin carry `Access-Control-Allow-Origin` with that origin, as Auth0's
+//! "Allowed Web Origins" do. Errors are Auth0's: `{"error", "error_description"}` on the token endpoint,
+//! `error`/`error_description`/`state` on the redirect.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use wiremock::{Request, ResponseTemplate};
+
+use super::auth0::{
+    oauth_error, platform_claims, Auth0Responder, Commits, PendingLogin, SPA_CLIENT_ID, WEB_APP_CLIENT_ID,
+};
+use super::scope::ScopeId;
+use crate::clock::Now;
+use crate::outcome::Outcome;
+
+/// The name of the browser's session cookie on the tenant.
+pub const SESSION_COOKIE: &str = "tbjwt_auth0_session";
+
+/// Runs the post-login Action of a browser login.
+pub trait LoginAction: Send + Sync {
+    /// The Action's outcome for `user` (the tenant's user object, metadata as stored) logging in at `now`
+    /// to `client_id`; `Err` with a message when the implementation could not run.
+    fn run(&self, user: &Value, client_id: &str, now: Now) -> Result<Outcome, String>;
+}
+
+/// What the tenant knows about its browser clients.
+#[derive(Clone, Default)]
+pub struct OidcSettings {
+    /// The allowed callback URLs (also the allowed logout URLs; their origins are the allowed web origins).
+    pub callbacks: Vec<String>,
+    /// The user who logs in when no `login_hint` names another.
+    pub default_user: Option<String>,
+    /// The Action to run at each login, if any.
+    pub login_action: Option<Arc<dyn LoginAction>>,
+}
+
+impl OidcSettings {
+    /// The origin of `url` (`scheme://host:port`), if it has one.
+    fn origin_of(url: &str) -> Option<String> {
+        let (scheme, rest) = url.split_once("://")?;
+        let host = rest.split(['/', '?', '#']).next()?;
+        (!host.is_empty()).then(|| format!("{scheme}://{host}"))
+    }
+
+    /// Whether `origin` is one of the allowed web origins.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.callbacks.iter().filter_map(|c| Self::origin_of(c)).any(|o| o == origin)
+    }
+
+    fn allows_url(&self, url: &str) -> bool {
+        self.callbacks.iter().any(|c| c == url)
+    }
+}
+
+/// A code issued by `/authorize`, with what its exchange must prove.
+#[derive(Debug, Clone)]
+pub struct BrowserGrant {
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The `redirect_uri` it was sent to.
+    pub redirect_uri: String,
+    /// The PKCE challenge (S256), if one was given.
+    pub code_challenge: Option<String>,
+    /// The granted scope.
+    pub scope: String,
+}
+
+impl BrowserGrant {
+    /// Checks an exchange's `client_id`, `redirect_uri` and `code_verifier`.
+    pub fn check(&self, client_id: &str, redirect_uri: &str, verifier: &str) -> Result<(), (&'static str, String)> {
+        if client_id != self.client_id {
+            return Err(("invalid_grant", "The authorization code was issued to another client".into()));
+        }
+        if redirect_uri != self.redirect_uri {
+            return Err(("invalid_grant", "Invalid redirect URI: it must be the one the code was sent to".into()));
+        }
+        if let Some(challenge) = &self.code_challenge {
+            let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+            if verifier.is_empty() || computed != *challenge {
+                return Err(("invalid_grant", "Failed PKCE verification".into()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A refresh token's grant.
+#[derive(Debug, Clone)]
+pub struct RefreshGrant {
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The user.
+    pub user_id: String,
+    /// The custom claims of the login.
+    pub claims: Map<String, Value>,
+    /// The granted scope.
+    pub scope: String,
+}
+
+fn query(request: &Request) -> Map<String, Value> {
+    request.url.query_pairs().map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))).collect()
+}
+
+fn html_page(status: u16, title: &str, body: &str) -> ResponseTemplate {
+    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let page = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title></head><body><h1>{}</h1><p>{}</p></body></html>",
+        escape(title),
+        escape(title),
+        escape(body)
+    );
+    ResponseTemplate::new(status).set_body_raw(page.into_bytes(), "text/html; charset=utf-8")
+}
+
+/// Where and how `/authorize` answers once the client and the redirect URI are trusted.
+struct Reply {
+    redirect_uri: String,
+    response_mode: String,
+    state: Option<String>,
+}
+
+impl Reply {
+    /// The answer carrying `fields` (a code, or an error) back to the app.
+    fn send(&self, mut fields: Vec<(String, String)>, cookie: Option<String>) -> ResponseTemplate {
+        if let Some(state) = &self.state {
+            fields.push(("state".into(), state.clone()));
+        }
+        let response = if self.response_mode == "web_message" {
+            // What auth0-spa-js's hidden iframe waits for: a message to its parent, from the tenant's origin.
+            let response: Map<String, Value> = fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+            let message = json!({"type": "authorization_response", "response": response}).to_string();
+            let target = OidcSettings::origin_of(&self.redirect_uri).unwrap_or_else(|| "*".into());
+            let script = format!(
+                "(window.opener || window.parent).postMessage({}, {});",
+                message.replace('<', "\\u003c"),
+                Value::String(target)
+            );
+            let page = format!("<!doctype html><html><head><title>Authorization Response</title></head><body><script>{script}</script></body></html>");
+            ResponseTemplate::new(200).set_body_raw(page.into_bytes(), "text/html; charset=utf-8")
+        } else {
+            let encoded: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(&fields).finish();
+            let separator = match (self.response_mode.as_str(), self.redirect_uri.contains('?')) {
+                ("fragment", _) => '#',
+                (_, true) => '&',
+                (_, false) => '?',
+            };
+            ResponseTemplate::new(302).insert_header("location", format!("{}{separator}{encoded}", self.redirect_uri))
+        };
+        match cookie {
+            Some(cookie) => response.insert_header("set-cookie", cookie),
+            None => response,
+        }
+    }
+
+    fn error(&self, error: &str, description: &str) -> ResponseTemplate {
+        self.send(vec![("error".into(), error.into()), ("error_description".into(), description.into())], None)
+    }
+}
+
+fn session_of(request: &Request) -> Option<String> {
+    let cookies = request.headers.get("cookie")?.to_str().ok()?;
+    cookies.split(';').find_map(|c| c.trim().strip_prefix(&format!("{SESSION_COOKIE}=")).map(str::to_owned))
+}
+
+impl Auth0Responder {
+    /// Sets what the tenant knows about its browser clients (callbacks, the default user, the Action).
+    pub fn configure_browser_logins(&self, settings: OidcSettings) {
+        *self.oidc.write().unwrap_or_else(|p| p.into_inner()) = settings;
+    }
+
+    fn oidc_settings(&self) -> OidcSettings {
+        self.oidc.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// `response` with the CORS header for the request's origin, when that origin is allowed.
+    pub(super) fn with_cors(&self, request: &Request, response: ResponseTemplate) -> ResponseTemplate {
+        let Some(origin) = request.headers.get("origin").and_then(|o| o.to_str().ok()) else { return response };
+        if !self.oidc_settings().allows_origin(origin) {
+            return response;
+        }
+        response
+            .insert_header("access-control-allow-origin", origin)
+            .insert_header("access-control-allow-credentials", "true")
+            .insert_header("vary", "Origin")
+    }
+
+    /// A CORS preflight.
+    pub(super) fn preflight(&self, request: &Request) -> ResponseTemplate {
+        let headers = request
+            .headers
+            .get("access-control-request-headers")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("Content-Type, Authorization")
+            .to_owned();
+        let response = ResponseTemplate::new(204)
+            .insert_header("access-control-allow-methods", "GET, POST, PATCH, OPTIONS")
+            .insert_header("access-control-allow-headers", headers.as_str())
+            .insert_header("access-control-max-age", "86400");
+        self.with_cors(request, response)
+    }
+
+    /// `GET /authorize`.
+    pub(super) fn authorize_endpoint(&self, scope: ScopeId, request: &Request) -> ResponseTemplate {
+        let params = query(request);
+        let param = |k: &str| params.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+        let settings = self.oidc_settings();
+        let client_id = param("client_id");
+        if client_id != SPA_CLIENT_ID && client_id != WEB_APP_CLIENT_ID {
+            return html_page(400, "invalid_request", &format!("Unknown client: {client_id}"));
+        }
+        let redirect_uri = param("redirect_uri");
+        if !settings.allows_url(&redirect_uri) {
+            return html_page(
+                400,
+                "Callback URL mismatch",
+                &format!(
+                    "The provided redirect_uri is not in the list of allowed callback URLs: {redirect_uri}. Allowed: {}",
+                    settings.callbacks.join(", ")
+                ),
+            );
+        }
+        let reply = Reply {
+            redirect_uri,
+            response_mode: if param("response_mode").is_empty() { "query".into() } else { param("response_mode") },
+            state: params.get("state").and_then(Value::as_str).map(str::to_owned),
+        };
+        if !["query", "fragment", "web_message"].contains(&reply.response_mode.as_str()) {
+            return reply.error("invalid_request", &format!("Unsupported response_mode: {}", reply.response_mode));
+        }
+        if param("response_type") != "code" {
+            return reply.error("unsupported_response_type", "Unsupported response type: only code is served");
+        }
+        let challenge = params.get("code_challenge").and_then(Value::as_str).map(str::to_owned);
+        match (challenge.as_deref(), param("code_challenge_method").as_str()) {
+            (Some(_), "S256") => {}
+            (Some(_), method) => {
+                return reply.error("invalid_request", &format!("Unsupported code_challenge_method: {method}"))
+            }
+            (None, _) if client_id == SPA_CLIENT_ID => {
+                return reply.error("invalid_request", "code_challenge is required: a single-page app must use PKCE")
+            }
+            (None, _) => {}
+        }
+        let session = session_of(request);
+        let now = self.scopes.with(scope, |t| t.map(|t| t.clock.now())).unwrap_or_else(|| super::Clock::Wall.now());
+        let user_id = if param("prompt") == "none" {
+            let known = session
+                .as_ref()
+                .and_then(|s| self.scopes.with(scope, |t| t.and_then(|t| t.browser_sessions.get(s).cloned())));
+            match known {
+                Some(user) => user,
+                None => return reply.error("login_required", "Login required"),
+            }
+        } else {
+            match self.login_user(scope, &param("login_hint"), settings.default_user.as_deref()) {
+                Some(user) => user,
+                None => return reply.error("access_denied", "No user to log in: give a login_hint"),
+            }
+        };
+        let (claims, failure) = match self.run_login_action(scope, &settings, &user_id, &client_id, now) {
+            Ok(done) => done,
+            Err((error, description)) => return reply.error(&error, &description),
+        };
+        if let Some(failure) = failure {
+            return reply.error("access_denied", &failure);
+        }
+        let code = self.next_id("code_");
+        let session = session.unwrap_or_else(|| self.next_id("session_"));
+        let mut scope_granted = param("scope");
+        if scope_granted.is_empty() {
+            scope_granted = "openid".into();
+        }
+        let login = PendingLogin {
+            user_id: user_id.clone(),
+            claims,
+            nonce: param("nonce"),
+            failure: None,
+            browser: Some(BrowserGrant {
+                client_id,
+                redirect_uri: reply.redirect_uri.clone(),
+                code_challenge: challenge,
+                scope: scope_granted,
+            }),
+        };
+        self.scopes.with_mut(scope, |tenant| {
+            if let Some(tenant) = tenant {
+                tenant.pending.insert(code.clone(), login);
+                tenant.browser_sessions.insert(session.clone(), user_id);
+            }
+        });
+        let cookie = format!("{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Lax");
+        reply.send(vec![("code".into(), code)], Some(cookie))
+    }
+
+    /// The user a login is for: the one `hint` names by email or id (created when unknown), else the default.
+    fn login_user(&self, scope: ScopeId, hint: &str, default_user: Option<&str>) -> Option<String> {
+        let hint = hint.trim();
+        self.scopes.with_mut(scope, |tenant| {
+            let tenant = tenant?;
+            if hint.is_empty() {
+                return default_user.filter(|u| tenant.users.contains_key(*u)).map(str::to_owned);
+            }
+            let found = tenant
+                .users
+                .iter()
+                .find(|(id, user)| id.as_str() == hint || user.get("email").and_then(Value::as_str) == Some(hint));
+            if let Some((id, _)) = found {
+                return Some(id.clone());
+            }
+            let local: String =
+                hint.chars().map(|c| if c.is_ascii_alphanumeric() || "._-@".contains(c) { c } else { '_' }).collect();
+            let id = format!("auth0|{local}");
+            let mut user =
+                json!({"user_id": id, "app_metadata": {}, "user_metadata": {}, "name": hint, "nickname": hint});
+            if hint.contains('@') {
+                user["email"] = json!(hint);
+                user["email_verified"] = json!(true);
+            }
+            tenant.users.insert(id.clone(), user);
+            Some(id)
+        })
+    }
+
+    /// Runs the configured Action for `user_id` and commits its calls: metadata merged into the user, the
+    /// custom claims Auth0 keeps, and the login's failure if any. `Err` when the Action could not run.
+    #[allow(clippy::type_complexity)]
+    fn run_login_action(
+        &self,
+        scope: ScopeId,
+        settings: &OidcSettings,
+        user_id: &str,
+        client_id: &str,
+        now: Now,
+    ) -> Result<(Map<String, Value>, Option<String>), (String, String)> {
+        let Some(action) = &settings.login_action else { return Ok((Map::new(), None)) };
+        let user = self.scopes.with(scope, |t| t.and_then(|t| t.users.get(user_id).cloned())).unwrap_or(Value::Null);
+        let outcome = action
+            .run(&user, client_id, now)
+            .map_err(|message| ("server_error".to_owned(), format!("the Action could not run: {message}")))?;
+        let commits = Commits::of(&outcome);
+        if let Some((error, description)) = commits.failure {
+            return Err((error, description));
+        }
+        self.scopes.with_mut(scope, |tenant| {
+            let Some(user) = tenant.and_then(|t| t.users.get_mut(user_id)).and_then(Value::as_object_mut) else {
+                return;
+            };
+            for (field, patch) in [("app_metadata", &commits.app_metadata), ("user_metadata", &commits.user_metadata)] {
+                if patch.is_empty() {
+                    continue;
+                }
+                let entry = user.entry(field.to_owned()).or_insert_with(|| json!({}));
+                if !entry.is_object() {
+                    *entry = json!({});
+                }
+                super::auth0::merge_metadata(entry.as_object_mut().expect("just made an object"), patch);
+            }
+        });
+        Ok(platform_claims(&commits.claims))
+    }
+
+    /// `grant_type=refresh_token`.
+    pub(super) fn refresh(&self, scope: ScopeId, client_id: &str, refresh_token: &str) -> ResponseTemplate {
+        let grant = self.scopes.with(scope, |t| t.and_then(|t| t.refresh_tokens.get(refresh_token).cloned()));
+        let Some(grant) = grant.filter(|g| g.client_id == client_id) else {
+            return oauth_error(403, "invalid_grant", "Unknown or invalid refresh token.");
+        };
+        let login = PendingLogin {
+            user_id: grant.user_id.clone(),
+            claims: grant.claims.clone(),
+            nonce: String::new(),
+            failure: None,
+            browser: None,
+        };
+        let mut answer = self.issue_tokens(scope, client_id, login, &grant.scope);
+        answer["refresh_token"] = json!(refresh_token);
+        super::auth0::json_response(200, &answer)
+    }
+
+    /// `GET /v2/logout`: the session ends; back to `returnTo` when it is allowed.
+    pub(super) fn logout(&self, scope: ScopeId, request: &Request) -> ResponseTemplate {
+        if let Some(session) = session_of(request) {
+            self.scopes.with_mut(scope, |t| {
+                if let Some(t) = t {
+                    t.browser_sessions.remove(&session);
+                }
+            });
+        }
+        let cleared = format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+        let params = query(request);
+        match params.get("returnTo").and_then(Value::as_str) {
+            None => html_page(200, "Logged out", "You are logged out of the tenant.").insert_header("set-cookie", cleared),
+            Some(url) if self.oidc_settings().allows_url(url) => {
+                ResponseTemplate::new(302).insert_header("location", url).insert_header("set-cookie", cleared)
+            }
+            Some(url) => html_page(
+                400,
+                "invalid_request",
+                &format!("The \"returnTo\" querystring parameter \"{url}\" is not defined as a valid URL in \"Allowed Logout URLs\"."),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_s256_is_base64url_of_the_verifiers_sha256() {
+        // The challenge computed independently (Python: urlsafe_b64encode(sha256(verifier)) without padding).
+        let grant = BrowserGrant {
+            client_id: SPA_CLIENT_ID.into(),
+            redirect_uri: "http://127.0.0.1:3000/".into(),
+            code_challenge: Some("JCVgc4gcOKYuuO3hgKBXNYtGwUbADeE8X_cFUxbeH8o".into()),
+            scope: "openid".into(),
+        };
+        let verifier = "dBjftJeZ4CVP-mJ92aXtaxkL-xCW3xfhoL-wKU_NXow";
+        assert_eq!(grant.check(SPA_CLIENT_ID, "http://127.0.0.1:3000/", verifier), Ok(()));
+        assert_eq!(
+            grant.check(SPA_CLIENT_ID, "http://127.0.0.1:3000/", "other").unwrap_err().1,
+            "Failed PKCE verification"
+        );
+        assert!(grant.check(SPA_CLIENT_ID, "http://evil.example/", verifier).is_err());
+        assert!(grant.check(WEB_APP_CLIENT_ID, "http://127.0.0.1:3000/", verifier).is_err());
+    }
+
+    #[test]
+    fn web_origins_are_the_callbacks_origins() {
+        let settings =
+            OidcSettings { callbacks: vec!["http://127.0.0.1:5173/callback?x=1".into()], ..OidcSettings::default() };
+        assert!(settings.allows_origin("http://127.0.0.1:5173"));
+        assert!(!settings.allows_origin("http://127.0.0.1:5174"));
+        assert!(settings.allows_url("http://127.0.0.1:5173/callback?x=1"));
+        assert!(!settings.allows_url("http://127.0.0.1:5173/"));
+    }
+}
