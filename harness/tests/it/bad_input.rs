@@ -50,6 +50,8 @@ fn every_subcommand_refuses_bad_values_with_a_message_and_exit_2() {
         (vec!["check", "reference", "--snapshots", "/proc/x"], "snapshots where nothing can be written"),
         (vec!["check", "reference", "--fixtures", "/nonexistent"], "missing fixtures folder"),
         (vec!["snapshots", "review", "/nonexistent"], "missing snapshot folder"),
+        (vec!["mocks", "--action", "node:/nonexistent.js"], "a login action that does not exist"),
+        (vec!["mocks", "--callback-url", "ftp://x"], "a callback that is not http"),
         (vec!["snapshots", "accept", "/dev/null"], "snapshot folder that is a file"),
         (vec!["snapshots", "reject", "/nonexistent", "x"], "rejecting in a missing folder"),
         (vec!["check", "reference", "--replay", "/nonexistent"], "missing replay file"),
