@@ -6,7 +6,7 @@
 //! `tests/it/flow.rs` proves the two equal on every fixture and 2,000 generated cases, at every
 //! level.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 use super::{
@@ -14,7 +14,7 @@ use super::{
     Observation, STANDARD_CLAIMS,
 };
 use crate::clock::Now;
-use crate::mocks::auth0::{merge_metadata, platform_claims, Commits, ID_TOKEN_LIFETIME};
+use crate::mocks::auth0::{merge_user_field, platform_claims, Commits, ID_TOKEN_LIFETIME};
 use crate::mocks::tinybird::{authenticate, authorize, Credential, Denial};
 use crate::outcome::Outcome;
 use crate::runner::protocol::MockUrls;
@@ -32,14 +32,9 @@ pub fn observe(world: &CaseWorld, now: Now, urls: &MockUrls, outcome: Outcome) -
             // PATCH /api/v2/users/{id}: each non-empty patch merged into its field (made an object).
             for (field, changes) in [("app_metadata", &commits.app_metadata), ("user_metadata", &commits.user_metadata)]
             {
-                if changes.is_empty() {
-                    continue;
+                if !changes.is_empty() {
+                    merge_user_field(&mut user, field, changes);
                 }
-                let entry = user.entry(field.to_owned()).or_insert_with(|| json!({}));
-                if !entry.is_object() {
-                    *entry = json!({});
-                }
-                merge_metadata(entry.as_object_mut().expect("just made an object"), changes);
             }
             // The code exchange: the ID token carries the kept custom claims, or the login fails.
             let (claims, failure) = platform_claims(&commits.claims);

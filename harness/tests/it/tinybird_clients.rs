@@ -89,24 +89,17 @@ console.log(JSON.stringify({ token, rows: result.data.length, refused }));
     assert_eq!(claims["limits"], serde_json::json!({"rps": 50}));
 }
 
+/// `check PORT --level effect` over the pipe-name domain (300 generated cases, seed 1) conforms.
+fn conforms_at_effect_on_every_pipe_name_class(port: &str) {
+    let args = ["--level", "effect", "--domain", "pipe-names", "--no-suite", "--cases", "300", "--seed", "1"];
+    let out = run_tbjwt(&[&["check", port, "--no-save"][..], &args[..]].concat());
+    assert_eq!(code(&out), 0, "every pipe-name class: {}", text(&out));
+}
+
 #[test]
 fn a_token_service_on_the_cli_client_conforms_at_effect() {
     let port = cli_port();
-    let out = run_tbjwt(&[
-        "check",
-        &port,
-        "--level",
-        "effect",
-        "--domain",
-        "pipe-names",
-        "--no-suite",
-        "--cases",
-        "300",
-        "--seed",
-        "1",
-        "--no-save",
-    ]);
-    assert_eq!(code(&out), 0, "every pipe-name class: {}", text(&out));
+    conforms_at_effect_on_every_pipe_name_class(&port);
     // The whole default run, with the seven cases no Token API port can do like the reference declared.
     let expectations = ports().join("tinybird_cli/expectations.toml");
     let out = run_tbjwt(&[
@@ -133,21 +126,7 @@ fn a_token_service_on_the_cli_client_conforms_at_effect() {
 #[test]
 fn a_token_service_on_the_sdk_conforms_at_effect() {
     let port = format!("cmd:node {}", sdk_port().join("port.mjs").display());
-    let out = run_tbjwt(&[
-        "check",
-        &port,
-        "--level",
-        "effect",
-        "--domain",
-        "pipe-names",
-        "--no-suite",
-        "--cases",
-        "300",
-        "--seed",
-        "1",
-        "--no-save",
-    ]);
-    assert_eq!(code(&out), 0, "every pipe-name class: {}", text(&out));
+    conforms_at_effect_on_every_pipe_name_class(&port);
     let out = run_tbjwt(&[
         "check",
         &port,

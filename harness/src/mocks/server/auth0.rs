@@ -198,6 +198,16 @@ pub fn merge_metadata(target: &mut Map<String, Value>, patch: &Map<String, Value
     }
 }
 
+/// Merges `patch` into the user's `field` (`app_metadata` or `user_metadata`), made an object first when it
+/// is not one: what `PATCH /api/v2/users/{id}` does with each field of its body.
+pub fn merge_user_field(user: &mut Map<String, Value>, field: &str, patch: &Map<String, Value>) {
+    let entry = user.entry(field.to_owned()).or_insert_with(|| json!({}));
+    if !entry.is_object() {
+        *entry = json!({});
+    }
+    merge_metadata(entry.as_object_mut().expect("just made an object"), patch);
+}
+
 impl Auth0Responder {
     /// Records the server's base URL (the issuer) once it is listening.
     pub fn set_base_url(&self, url: &str) {
@@ -275,12 +285,17 @@ impl Auth0Responder {
                 if let Some(failure) = &login.failure {
                     return oauth_error(403, "access_denied", failure);
                 }
-                let browser = login.browser.is_some();
-                let (user_id, claims) = (login.user_id.clone(), login.claims.clone());
+                // A browser login that asked for offline_access also gets a refresh token.
+                let offline = login.browser.is_some() && granted.split(' ').any(|s| s == "offline_access");
+                let refresh = offline.then(|| RefreshGrant {
+                    client_id: client.clone(),
+                    user_id: login.user_id.clone(),
+                    claims: login.claims.clone(),
+                    scope: granted.clone(),
+                });
                 let mut answer = self.issue_tokens(scope, &client, login, &granted);
-                if browser && granted.split(' ').any(|s| s == "offline_access") {
+                if let Some(grant) = refresh {
                     let refresh_token = self.next_id("rt_");
-                    let grant = RefreshGrant { client_id: client.clone(), user_id, claims, scope: granted };
                     self.scopes.with_mut(scope, |t| {
                         if let Some(t) = t {
                             t.refresh_tokens.insert(refresh_token.clone(), grant);
@@ -355,12 +370,7 @@ impl Auth0Responder {
             if let Some(patch) = patch {
                 for field in ["app_metadata", "user_metadata"] {
                     if let Some(Value::Object(changes)) = patch.get(field) {
-                        let target = user.as_object_mut().expect("users are objects");
-                        let entry = target.entry(field.to_owned()).or_insert_with(|| json!({}));
-                        if !entry.is_object() {
-                            *entry = json!({});
-                        }
-                        merge_metadata(entry.as_object_mut().expect("just made an object"), changes);
+                        merge_user_field(user.as_object_mut().expect("users are objects"), field, changes);
                     }
                 }
             }
@@ -402,7 +412,7 @@ impl Auth0Responder {
         let (scope, path) = split_scope(request.url.path());
         let method = request.method.as_str();
         match (method, path) {
-            ("OPTIONS", _) => self.preflight(request),
+            ("OPTIONS", _) => super::cors_preflight(request, "GET, POST, PATCH, OPTIONS"),
             ("POST", "/oauth/token") => self.token_endpoint(scope, request),
             ("GET", "/authorize") => self.authorize_endpoint(scope, request),
             ("GET", "/v2/logout") => self.logout(scope, request),

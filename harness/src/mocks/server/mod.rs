@@ -22,6 +22,21 @@ use wiremock::{Mock, MockServer};
 
 use crate::runner::protocol::MockUrls;
 
+/// The answer to a CORS preflight: 204, `methods` allowed, the headers the browser asked for (or
+/// `Authorization` and `Content-Type`), cached for a day. Who may ask is each responder's to add.
+pub(crate) fn cors_preflight(request: &wiremock::Request, methods: &str) -> wiremock::ResponseTemplate {
+    let headers = request
+        .headers
+        .get("access-control-request-headers")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("Authorization, Content-Type")
+        .to_owned();
+    wiremock::ResponseTemplate::new(204)
+        .insert_header("access-control-allow-methods", methods)
+        .insert_header("access-control-allow-headers", headers.as_str())
+        .insert_header("access-control-max-age", "86400")
+}
+
 /// The clock a scope judges time by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Clock {

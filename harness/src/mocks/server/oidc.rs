@@ -16,11 +16,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::sync::Arc;
 use wiremock::{Request, ResponseTemplate};
 
 use super::auth0::{
-    oauth_error, platform_claims, Auth0Responder, Commits, PendingLogin, SPA_CLIENT_ID, WEB_APP_CLIENT_ID,
+    merge_user_field, oauth_error, platform_claims, Auth0Responder, Commits, PendingLogin, SPA_CLIENT_ID,
+    WEB_APP_CLIENT_ID,
 };
 use super::scope::ScopeId;
 use crate::clock::Now;
@@ -110,8 +112,8 @@ pub struct RefreshGrant {
     pub scope: String,
 }
 
-fn query(request: &Request) -> Map<String, Value> {
-    request.url.query_pairs().map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))).collect()
+fn query(request: &Request) -> HashMap<String, String> {
+    request.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
 }
 
 fn html_page(status: u16, title: &str, body: &str) -> ResponseTemplate {
@@ -181,11 +183,12 @@ impl Auth0Responder {
         *self.oidc.write().unwrap_or_else(|p| p.into_inner()) = settings;
     }
 
-    fn oidc_settings(&self) -> OidcSettings {
-        self.oidc.read().unwrap_or_else(|p| p.into_inner()).clone()
+    fn oidc_settings(&self) -> std::sync::RwLockReadGuard<'_, OidcSettings> {
+        self.oidc.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// `response` with the CORS header for the request's origin, when that origin is allowed.
+    /// `response` with the CORS header for the request's origin, when that origin is allowed (every answer of
+    /// the tenant goes through here, preflights included).
     pub(super) fn with_cors(&self, request: &Request, response: ResponseTemplate) -> ResponseTemplate {
         let Some(origin) = request.headers.get("origin").and_then(|o| o.to_str().ok()) else { return response };
         if !self.oidc_settings().allows_origin(origin) {
@@ -197,26 +200,12 @@ impl Auth0Responder {
             .insert_header("vary", "Origin")
     }
 
-    /// A CORS preflight.
-    pub(super) fn preflight(&self, request: &Request) -> ResponseTemplate {
-        let headers = request
-            .headers
-            .get("access-control-request-headers")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("Content-Type, Authorization")
-            .to_owned();
-        let response = ResponseTemplate::new(204)
-            .insert_header("access-control-allow-methods", "GET, POST, PATCH, OPTIONS")
-            .insert_header("access-control-allow-headers", headers.as_str())
-            .insert_header("access-control-max-age", "86400");
-        self.with_cors(request, response)
-    }
-
     /// `GET /authorize`.
     pub(super) fn authorize_endpoint(&self, scope: ScopeId, request: &Request) -> ResponseTemplate {
         let params = query(request);
-        let param = |k: &str| params.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-        let settings = self.oidc_settings();
+        let param = |k: &str| params.get(k).cloned().unwrap_or_default();
+        // A copy: the Action may run for seconds, and configuring must not wait for it.
+        let settings = self.oidc_settings().clone();
         let client_id = param("client_id");
         if client_id != SPA_CLIENT_ID && client_id != WEB_APP_CLIENT_ID {
             return html_page(400, "invalid_request", &format!("Unknown client: {client_id}"));
@@ -235,7 +224,7 @@ impl Auth0Responder {
         let reply = Reply {
             redirect_uri,
             response_mode: if param("response_mode").is_empty() { "query".into() } else { param("response_mode") },
-            state: params.get("state").and_then(Value::as_str).map(str::to_owned),
+            state: params.get("state").cloned(),
         };
         if !["query", "fragment", "web_message"].contains(&reply.response_mode.as_str()) {
             return reply.error("invalid_request", &format!("Unsupported response_mode: {}", reply.response_mode));
@@ -243,7 +232,7 @@ impl Auth0Responder {
         if param("response_type") != "code" {
             return reply.error("unsupported_response_type", "Unsupported response type: only code is served");
         }
-        let challenge = params.get("code_challenge").and_then(Value::as_str).map(str::to_owned);
+        let challenge = params.get("code_challenge").cloned();
         match (challenge.as_deref(), param("code_challenge_method").as_str()) {
             (Some(_), "S256") => {}
             (Some(_), method) => {
@@ -359,14 +348,9 @@ impl Auth0Responder {
                 return;
             };
             for (field, patch) in [("app_metadata", &commits.app_metadata), ("user_metadata", &commits.user_metadata)] {
-                if patch.is_empty() {
-                    continue;
+                if !patch.is_empty() {
+                    merge_user_field(user, field, patch);
                 }
-                let entry = user.entry(field.to_owned()).or_insert_with(|| json!({}));
-                if !entry.is_object() {
-                    *entry = json!({});
-                }
-                super::auth0::merge_metadata(entry.as_object_mut().expect("just made an object"), patch);
             }
         });
         Ok(platform_claims(&commits.claims))
@@ -401,7 +385,7 @@ impl Auth0Responder {
         }
         let cleared = format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
         let params = query(request);
-        match params.get("returnTo").and_then(Value::as_str) {
+        match params.get("returnTo").map(String::as_str) {
             None => html_page(200, "Logged out", "You are logged out of the tenant.").insert_header("set-cookie", cleared),
             Some(url) if self.oidc_settings().allows_url(url) => {
                 ResponseTemplate::new(302).insert_header("location", url).insert_header("set-cookie", cleared)

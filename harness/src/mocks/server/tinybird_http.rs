@@ -46,11 +46,22 @@ fn token_of(request: &Request) -> String {
             return token.trim().to_owned();
         }
     }
-    request.url.query_pairs().find(|(k, _)| k == "token").map(|(_, v)| v.into_owned()).unwrap_or_default()
+    query_value(request, "token").unwrap_or_default()
+}
+
+fn query_value(request: &Request, key: &str) -> Option<String> {
+    request.url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
 }
 
 fn json_response(status: u16, body: &Value) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_raw(body.to_string().into_bytes(), "application/json")
+}
+
+/// Tinybird's 405 for `request`'s method on `what`, with the methods it takes.
+fn method_not_allowed(request: &Request, what: &str, allow: &str, use_instead: &str) -> ResponseTemplate {
+    let body = json!({"error": format!("Method {} not allowed on {what}: use {use_instead}", request.method),
+        "documentation": DOCUMENTATION});
+    json_response(405, &body).insert_header("allow", allow)
 }
 
 impl TinybirdResponder {
@@ -94,44 +105,42 @@ impl TinybirdResponder {
     }
 }
 
-/// The answer to a CORS preflight.
-fn preflight(request: &Request) -> ResponseTemplate {
-    let headers = request
-        .headers
-        .get("access-control-request-headers")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("Authorization, Content-Type")
-        .to_owned();
-    ResponseTemplate::new(204)
-        .insert_header("access-control-allow-methods", "GET, POST, OPTIONS")
-        .insert_header("access-control-allow-headers", headers.as_str())
-        .insert_header("access-control-max-age", "86400")
-}
-
-fn query_value(request: &Request, key: &str) -> Option<String> {
-    request.url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
-}
-
 impl Respond for TinybirdResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let response = if request.method.as_str() == "OPTIONS" { preflight(request) } else { self.answer(request) };
+        let response = if request.method.as_str() == "OPTIONS" {
+            super::cors_preflight(request, "GET, POST, OPTIONS")
+        } else {
+            self.answer(request)
+        };
         response.insert_header("access-control-allow-origin", "*")
     }
 }
 
 impl TinybirdResponder {
+    /// The answer `judge` gives in the world of `scope` (404 when no case has that scope): its body with 200,
+    /// or Tinybird's refusal.
+    fn in_world(
+        &self,
+        scope: ScopeId,
+        judge: impl FnOnce(&TinybirdScope) -> Result<Value, Denial>,
+    ) -> ResponseTemplate {
+        let answer = self.scopes.with(scope, |world| match world {
+            Some(world) => judge(world),
+            None => Err(Denial { status: 404, error: format!("no such case scope: {}", scope.0) }),
+        });
+        match answer {
+            Ok(body) => json_response(200, &body),
+            Err(denial) => json_response(denial.status, &denial.body()),
+        }
+    }
+
     fn create_token(&self, scope: ScopeId, request: &Request) -> ResponseTemplate {
         if request.method.as_str() != "POST" {
-            let body = json!({"error": format!("Method {} not allowed on /v0/tokens: use POST", request.method),
-                "documentation": DOCUMENTATION});
-            return json_response(405, &body).insert_header("allow", "POST");
+            return method_not_allowed(request, "/v0/tokens", "POST", "POST");
         }
         let token = token_of(request);
         let (name, expiration) = (query_value(request, "name"), query_value(request, "expiration_time"));
-        let answer = self.scopes.with(scope, |world| {
-            let Some(world) = world else {
-                return Err(Denial { status: 404, error: format!("no such case scope: {}", scope.0) });
-            };
+        self.in_world(scope, |world| {
             let asked = TokenRequest {
                 token: &token,
                 name: name.as_deref(),
@@ -139,11 +148,7 @@ impl TinybirdResponder {
                 body: &request.body,
             };
             create_jwt(&world.workspaces, asked, world.clock.now())
-        });
-        match answer {
-            Ok(body) => json_response(200, &body),
-            Err(denial) => json_response(denial.status, &denial.body()),
-        }
+        })
     }
 
     fn answer(&self, request: &Request) -> ResponseTemplate {
@@ -156,16 +161,11 @@ impl TinybirdResponder {
         };
         // A pipe's endpoint is read with GET (or POST, parameters in the body's place); nothing else.
         if !matches!(request.method.as_str(), "GET" | "POST") {
-            let body = json!({"error": format!("Method {} not allowed on a pipe endpoint: use GET", request.method),
-                "documentation": DOCUMENTATION});
-            return json_response(405, &body).insert_header("allow", "GET, POST");
+            return method_not_allowed(request, "a pipe endpoint", "GET, POST", "GET");
         }
         let pipe = percent_encoding::percent_decode_str(encoded).decode_utf8_lossy().into_owned();
         let token = token_of(request);
-        let answer = self.scopes.with(scope, |world| {
-            let Some(world) = world else {
-                return Err(Denial { status: 404, error: format!("no such case scope: {}", scope.0) });
-            };
+        self.in_world(scope, |world| {
             let now = world.clock.now();
             let grant = authorize(&world.workspaces, &self.credential(scope, world, &token, now)?, &pipe)?;
             let workspace = &world.workspaces[grant.workspace];
@@ -187,10 +187,6 @@ impl TinybirdResponder {
                 .collect();
             params.extend(grant.fixed_params.clone());
             Ok(pipe_body(workspace.pipe(&pipe).expect("decide checked the pipe exists"), &params))
-        });
-        match answer {
-            Ok(body) => json_response(200, &body),
-            Err(denial) => json_response(denial.status, &denial.body()),
-        }
+        })
     }
 }
