@@ -59,7 +59,7 @@ struct ActionAtLogin {
 }
 
 impl LoginAction for ActionAtLogin {
-    fn run(&self, user: &Value, client_id: &str, now: Now) -> std::result::Result<Outcome, String> {
+    fn run(&self, user: &Value, client_id: &str, now: Now) -> Option<Outcome> {
         let user_id = user.get("user_id").and_then(Value::as_str).unwrap_or(DEMO_USER);
         let mut event = PostLoginEvent::login(
             user_id,
@@ -76,7 +76,15 @@ impl LoginAction for ActionAtLogin {
             client.insert("client_id".into(), client_id.into());
         }
         let mut runner = self.runner.lock().unwrap_or_else(|p| p.into_inner());
-        runner.run(&RunRequest { now, event: &event, mocks: Some(&self.urls) }).map_err(|e| e.message)
+        match runner.run(&RunRequest { now, event: &event, mocks: Some(&self.urls) }) {
+            Ok(outcome) => Some(outcome),
+            Err(errored) => {
+                // The program's output may hold the event's secrets: the admin token is never printed.
+                let message = errored.message.replace(&self.admin_token, "<TINYBIRD_ADMIN_TOKEN>");
+                eprintln!("tbjwt: the Action could not run at {user_id}'s login: {message}");
+                None
+            }
+        }
     }
 }
 

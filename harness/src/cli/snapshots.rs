@@ -18,7 +18,8 @@ pub enum Action {
     Accept(Chosen),
     /// Reject (delete) the pending snapshots (all, or the NAMEs given).
     Reject(Chosen),
-    /// List the pending snapshots with their diffs; exits 1 if there is any (a CI step after check).
+    /// List the pending snapshots with their diffs; exits 1 if there is any (a CI step after check), 2 if
+    /// the folder holds no snapshot at all.
     Pending(Folder),
 }
 
@@ -61,9 +62,19 @@ fn chosen(dir: &Path, names: &[String]) -> Result<Vec<Pending>> {
         .collect()
 }
 
+/// Whether `dir` holds no snapshot at all, accepted or pending (a wrong folder, or a run without fixtures).
+fn holds_none(dir: &Path, pending: &[Pending]) -> Result<bool> {
+    let accepted =
+        files::accepted_count(dir).with_context(|| format!("{}: cannot read the snapshot folder", dir.display()))?;
+    Ok(pending.is_empty() && accepted == 0)
+}
+
 /// The line `check --snapshots DIR` prints after its run: how many snapshots await review, and how.
 pub fn pending_line(dir: &Path) -> Result<String> {
     let pending = pending_in(dir)?;
+    if holds_none(dir, &pending)? {
+        return Ok(format!("Snapshots in {}: none (no fixture ran).\n", dir.display()));
+    }
     if pending.is_empty() {
         return Ok(format!("Snapshots in {}: all unchanged.\n", dir.display()));
     }
@@ -114,6 +125,10 @@ pub fn run(action: Action) -> Result<ExitCode> {
         Action::Reject(Chosen { dir, names }) => decide(&dir, &names, false),
         Action::Pending(Folder { dir }) => {
             let pending = pending_in(&dir)?;
+            // An empty folder is no proof that nothing changed: the gate fails rather than pass by accident.
+            if holds_none(&dir, &pending)? {
+                bail!("{}: no snapshot here; give the folder `check --snapshots` wrote", dir.display());
+            }
             print_diffs(&pending)?;
             super::print_all(&pending_line(&dir)?)?;
             Ok(if pending.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })

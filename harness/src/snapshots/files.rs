@@ -101,6 +101,15 @@ impl Pending {
     }
 }
 
+/// How many accepted snapshots (`.snap` files) `dir` holds (not its subfolders).
+pub fn accepted_count(dir: &Path) -> io::Result<usize> {
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir)? {
+        count += usize::from(entry?.path().extension().is_some_and(|e| e == "snap"));
+    }
+    Ok(count)
+}
+
 /// The snapshots awaiting review in `dir` (not its subfolders), by name.
 pub fn pending(dir: &Path) -> io::Result<Vec<Pending>> {
     let mut found = Vec::new();

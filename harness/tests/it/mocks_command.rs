@@ -142,6 +142,43 @@ fn a_given_admin_token_is_never_printed() {
 }
 
 #[test]
+fn an_action_that_crashes_printing_the_admin_token_never_shows_it() {
+    const SECRET: &str = "p.my-very-own-secret-token";
+    let program = common::repo_root().join("fixtures/implementations/misbehaving/crashes_printing_the_secret.py");
+    let action = format!("cmd:python3 {}", program.display());
+    let mut child = Child(
+        common::tbjwt()
+            .args(["mocks", "--admin-token", SECRET, "--action", &action, "--callback-url", "http://127.0.0.1:5173/"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    std::io::BufReader::new(child.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let info: Value = serde_json::from_str(&line).unwrap();
+    let auth0 = info["auth0_url"].as_str().unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let url = format!(
+        "{auth0}/authorize?client_id=tbjwt-spa-client&redirect_uri=http%3A%2F%2F127.0.0.1%3A5173%2F&response_type=code\
+         &state=s&code_challenge=JCVgc4gcOKYuuO3hgKBXNYtGwUbADeE8X_cFUxbeH8o&code_challenge_method=S256"
+    );
+    let response = agent.get(&url).call().unwrap();
+    let location = response.headers().get("location").unwrap().to_str().unwrap().to_owned();
+    // The browser learns that the login failed, not what the program printed.
+    assert!(location.contains("error=server_error&error_description=the+Action+could+not+run&state=s"), "{location}");
+    assert!(!location.contains("my-very-own-secret-token"), "{location}");
+    // tbjwt reports the crash with the program's output, the admin token masked.
+    let _ = child.0.kill();
+    let _ = child.0.wait();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("the Action could not run at auth0|tbjwt-demo-user's login"), "{stderr}");
+    assert!(stderr.contains("debug: signing with <TINYBIRD_ADMIN_TOKEN>"), "{stderr}");
+    assert!(!stderr.contains("my-very-own-secret-token"), "{stderr}");
+}
+
+#[test]
 fn observe_prints_the_whole_observation() {
     let out =
         common::run_tbjwt(&["observe", "reference", "fixtures/events/pipes_with_spaces.json", "--now", "1764000000"]);

@@ -85,6 +85,22 @@ fn snapshots_are_readable_stable_and_accepted_without_rust() {
     let out = tbjwt(&["check", "reference", "--snapshots", "/proc/x"]);
     assert_eq!(code(&out), 2, "{}", text(&out));
     assert!(text(&out).contains("--snapshots /proc/x") && !text(&out).contains("panicked"), "{}", text(&out));
+    // A folder with no snapshot at all never passes the `pending` gate, and a check that wrote none says so.
+    let empty = tmp.path("empty");
+    let out = tbjwt(&[
+        "check",
+        "reference",
+        "--no-suite",
+        "--cases",
+        "3",
+        "--no-save",
+        "--snapshots",
+        &empty.display().to_string(),
+    ]);
+    assert!(text(&out).contains("none (no fixture ran)"), "{}", text(&out));
+    let out = tbjwt(&["snapshots", "pending", &empty.display().to_string()]);
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(text(&out).contains("no snapshot here"), "{}", text(&out));
     let out = tbjwt(&["snapshots", "accept", &dir, "no_such_case"]);
     assert_eq!(code(&out), 2, "{}", text(&out));
     assert!(text(&out).contains("no pending snapshot named `no_such_case`"), "{}", text(&out));

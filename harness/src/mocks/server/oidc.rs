@@ -3,7 +3,7 @@
 //!
 //! | endpoint | behaviour |
 //! |----------|-----------|
-//! | `GET /authorize` | authorization code with PKCE (`code_challenge_method=S256`, required of the SPA), `state`, `nonce`, `scope`, `audience`; `redirect_uri` must be one of the registered callback URLs (else Auth0's error page, 400); `response_mode` `query` (default), `fragment` or `web_message` (the page auth0-spa-js reads in its hidden iframe); `prompt=none` answers from the browser's session cookie or `login_required`. There is no login form: the configured demo user logs in at once, or the user `login_hint` names (by email or user id; a new one is created for an unknown hint). The post-login Action runs then, and its calls are committed as Auth0 does: metadata merged into the user, custom claims kept for the ID token, a throw or `access.deny` sent back as `error=access_denied` (or `server_error`). |
+//! | `GET /authorize` | authorization code with PKCE (`code_challenge_method=S256`, required of the SPA), `state`, `nonce`, `scope`, `audience`; `redirect_uri` must be one of the registered callback URLs (else Auth0's error page, 400); `response_mode` `query` (default), `fragment` or `web_message` (the page auth0-spa-js reads in its hidden iframe); `prompt=none` answers from the browser's session cookie or `login_required`. There is no login form: the configured demo user logs in at once, or the user `login_hint` names (by email or user id; a new one is created for an unknown hint). The post-login Action runs then, and its calls are committed as Auth0 does: metadata merged into the user, custom claims kept for the ID token, a throw sent back as `error=server_error`, `access.deny` as `access_denied`, an implementation that could not run as `server_error` "the Action could not run" (its output, which may hold secrets, never goes to the browser). |
 //! | `POST /oauth/token` | besides the harness's own grants: a code from `/authorize` is exchanged once, by the client it was issued to, with the same `redirect_uri` and the `code_verifier` whose S256 is the challenge (`invalid_grant` otherwise, 403); `offline_access` in the scope adds a refresh token; `grant_type=refresh_token` gives new tokens with the login's claims |
 //! | `GET /v2/logout` | ends the browser's session; `returnTo` must be a registered URL (400 otherwise) |
 //! | `OPTIONS` any path | CORS preflight: allowed for the registered callbacks' origins |
@@ -28,14 +28,19 @@ use super::scope::ScopeId;
 use crate::clock::Now;
 use crate::outcome::Outcome;
 
+/// The `error_description` of a login whose Action could not run (crashed, hung, broke the protocol).
+pub const ACTION_DID_NOT_RUN: &str = "the Action could not run";
+
 /// The name of the browser's session cookie on the tenant.
 pub const SESSION_COOKIE: &str = "tbjwt_auth0_session";
 
 /// Runs the post-login Action of a browser login.
 pub trait LoginAction: Send + Sync {
     /// The Action's outcome for `user` (the tenant's user object, metadata as stored) logging in at `now`
-    /// to `client_id`; `Err` with a message when the implementation could not run.
-    fn run(&self, user: &Value, client_id: &str, now: Now) -> Result<Outcome, String>;
+    /// to `client_id`; `None` when the implementation could not run. Why is the implementation's to report
+    /// to whoever runs the mocks: it may hold the program's output, and with it the event's secrets, so the
+    /// tenant never sends it to the browser.
+    fn run(&self, user: &Value, client_id: &str, now: Now) -> Option<Outcome>;
 }
 
 /// What the tenant knows about its browser clients.
@@ -338,7 +343,7 @@ impl Auth0Responder {
         let user = self.scopes.with(scope, |t| t.and_then(|t| t.users.get(user_id).cloned())).unwrap_or(Value::Null);
         let outcome = action
             .run(&user, client_id, now)
-            .map_err(|message| ("server_error".to_owned(), format!("the Action could not run: {message}")))?;
+            .ok_or_else(|| ("server_error".to_owned(), ACTION_DID_NOT_RUN.to_owned()))?;
         let commits = Commits::of(&outcome);
         if let Some((error, description)) = commits.failure {
             return Err((error, description));
