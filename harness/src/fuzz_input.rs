@@ -257,7 +257,6 @@ pub fn compare_outcomes(
     let context = NormalizeContext {
         admin_token: event.pointer(crate::spec::keys::ADMIN_TOKEN_POINTER).and_then(Value::as_str).map(str::to_owned),
         wall_clock: None,
-        is_reference: false,
     };
     let options = CompareOptions { level, ..CompareOptions::default() };
     compare(&bare(reference), &evaluation, &bare(implementation), &context, &options)

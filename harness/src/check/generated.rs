@@ -60,12 +60,9 @@ pub fn case_tree(domain: Domain, seed: u64, index: u64) -> CaseTree {
         Ok(tree) => tree,
         // The case strategies have no filters that can reject every value; fall back to an empty event.
         Err(_) => Box::new(
-            proptest::strategy::Just(Generated {
-                event: Value::Object(Default::default()),
-                now: crate::clock::Now::DEFAULT,
-            })
-            .new_tree(&mut runner)
-            .expect("Just never fails"),
+            proptest::strategy::Just(Generated::single(Value::Object(Default::default()), crate::clock::Now::DEFAULT))
+                .new_tree(&mut runner)
+                .expect("Just never fails"),
         ),
     }
 }
@@ -79,6 +76,11 @@ pub fn fresh_seed() -> u64 {
 /// The size of an event as its compact JSON text, the measure shrinking minimises.
 pub fn event_size(event: &Value) -> usize {
     event.to_string().len()
+}
+
+/// The size of a case: its first event's, and each later login's as its case file writes it.
+pub fn case_size(case: &Generated) -> usize {
+    event_size(&case.event) + case.logins.iter().map(|l| serde_json::to_string(l).map_or(0, |t| t.len())).sum::<usize>()
 }
 
 /// Shrinks `tree` while `fails` holds, within `max_steps` candidate evaluations; returns the smallest
@@ -145,5 +147,27 @@ mod tests {
         assert!(event_size(&shrunk.event) <= event_size(&original.event));
         let pipes = shrunk.event.pointer(crate::spec::keys::PIPE_NAMES_POINTER).and_then(Value::as_str).unwrap();
         assert!(pipes.len() <= 3, "shrunk pipe names: {pipes:?}");
+    }
+}
+
+#[cfg(test)]
+mod session_tests {
+    use super::*;
+    use crate::event::Grant;
+
+    #[test]
+    fn shrinking_removes_the_logins_a_failure_does_not_need() {
+        let fails = |c: &Generated| c.logins.iter().any(|l| l.grant == Grant::RefreshToken);
+        let mut shrunk_any = 0;
+        for index in 100..2000 {
+            let case = case_tree(Domain::Auth0, 5, index).current();
+            if !(fails(&case) && case.logins.len() >= 2) {
+                continue;
+            }
+            let (shrunk, _) = shrink(&mut *case_tree(Domain::Auth0, 5, index), 400, fails);
+            assert_eq!(shrunk.logins.len(), 1, "case {index}: {:?} from {:?}", shrunk.logins, case.logins);
+            shrunk_any += 1;
+        }
+        assert!(shrunk_any > 5);
     }
 }

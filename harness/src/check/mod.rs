@@ -154,6 +154,8 @@ pub(crate) struct CaseInput {
     replay_target: Option<String>,
     event: serde_json::Value,
     now: crate::clock::Now,
+    /// The same user's later logins (a session).
+    logins: Vec<crate::event::LaterLogin>,
 }
 
 /// The default number of jobs: three per CPU (at most 48). A job's implementation process waits while
@@ -289,6 +291,7 @@ pub fn run_check(
     let cursor = AtomicU64::new(0);
     let shrinking = worker::ShrinkQueue::default();
     let timing = worker::Timing::default();
+    let on_wall_clock = AtomicBool::new(false);
     let mut shrinkable = Shrinkable::new(settings.shrink_failures);
     let mut jobs_done = 0;
     let (sender, receiver) = mpsc::channel::<worker::Message>();
@@ -317,6 +320,7 @@ pub fn run_check(
                 deadline,
                 mocks: &mocks,
                 timing: &timing,
+                on_wall_clock: &on_wall_clock,
             };
             scope.spawn(move || worker::work(context, make_runner, sender));
         }
@@ -406,6 +410,7 @@ pub fn run_check(
             counts,
             coverage: (settings.replay.is_none()).then_some(&coverage),
             timing: timing.totals(),
+            on_wall_clock: on_wall_clock.load(Ordering::Relaxed),
             fixtures_run,
             generated_run,
             used: &used,
@@ -545,6 +550,7 @@ struct Finished<'a> {
     counts: Counts,
     coverage: Option<&'a crate::classes::Coverage>,
     timing: crate::report::RunTiming,
+    on_wall_clock: bool,
     fixtures_run: u64,
     generated_run: u64,
     used: &'a [bool],
@@ -584,6 +590,7 @@ fn footer(run: Finished<'_>) -> RunFooter {
         integrity: run.integrity,
         timing: run.timing,
         class_coverage: run.coverage.map(|c| crate::report::ClassCoverage::new(settings.domain, c)),
+        on_wall_clock: run.on_wall_clock,
         conclusion,
         exit_code: conclusion.exit_code(),
     }

@@ -8,16 +8,18 @@ use std::sync::mpsc::Sender;
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
-use super::generated::{case_tree, event_size, shrink};
+use super::generated::{case_size, case_tree, shrink};
 use super::{replay_command, CaseInput, CheckSettings, FixtureCase, Interrupt, RunnerFactory};
 use crate::clock::Now;
 use crate::compare::{compare, normalize, CompareOptions, Difference, NormalizeContext};
+use crate::event::session::{self, LaterLogin};
 use crate::event::{regressions, Case};
 use crate::flow::{FlowClient, Observation};
 use crate::js::JsValue;
 use crate::mocks::MockServers;
 use crate::report::{CaseReport, CaseSource, Sides, Verdict};
 use crate::runner::{RunRequest, RunResult, Runner};
+use crate::strategies::Generated;
 
 /// Cases a job takes at a time.
 const BATCH: u64 = 16;
@@ -35,6 +37,8 @@ pub(super) struct Context<'a> {
     pub deadline: Option<Instant>,
     pub mocks: &'a MockServers,
     pub timing: &'a Timing,
+    /// Set when the implementation says it cannot take `now` (its cases then run at the wall clock).
+    pub on_wall_clock: &'a AtomicBool,
 }
 
 /// Job time, summed over jobs (nanoseconds), and the implementation runs made while shrinking.
@@ -71,8 +75,12 @@ impl Context<'_> {
 }
 
 /// The name of a generated case: what it is (its content), not where it fell in this seed's sequence.
-fn generated_name(event: &Value, now: Now) -> String {
-    format!("generated-{}", &crate::event::content_id(Some(now), event)[..12])
+fn generated_name(case: &Generated) -> String {
+    format!("generated-{}", &content_id(case)[..12])
+}
+
+fn content_id(case: &Generated) -> String {
+    crate::event::session_content_id(Some(case.now), &case.event, &case.logins)
 }
 
 struct Job<'a> {
@@ -84,12 +92,26 @@ struct Job<'a> {
     reference_urls: crate::runner::protocol::MockUrls,
 }
 
-/// A case judged: its differences, the reference's evaluation, and, when they differ, both sides as
-/// compared (for the reports that show them).
+/// One login judged: its differences, the reference's observation and evaluation, and, when they differ,
+/// both sides as compared (for the reports that show them).
 struct Judged {
     differences: Vec<Difference>,
+    reference: Observation,
     evaluation: crate::spec::Evaluation,
     sides: Option<Box<Sides>>,
+}
+
+/// A session judged login by login, up to the first login that differs or errors (what follows a
+/// divergence plays in another world, and says nothing new).
+struct SessionJudged {
+    /// The last login judged (0 for the first): the one that differs or errored, or the session's last.
+    login: usize,
+    /// Its judgement; `None` when the implementation errored there.
+    judged: Option<Judged>,
+    /// The implementation's error at that login.
+    errored: Option<String>,
+    /// The classes every judged login reached.
+    classes: crate::classes::ClassSet,
 }
 
 /// What a job tells the collector.
@@ -164,6 +186,9 @@ pub(super) fn work(context: Context<'_>, make_runner: &RunnerFactory<'_>, sender
     if let Err(e) = runner.prepare() {
         // The implementation cannot even start: every case is `error`, which the reports show.
         eprintln!("tbjwt: {e}");
+    }
+    if !runner.honours_now() {
+        context.on_wall_clock.store(true, Ordering::Relaxed);
     }
     let options = CompareOptions {
         level: context.settings.level,
@@ -249,6 +274,7 @@ impl Job<'_> {
                 ),
                 event: case.event.clone(),
                 now: case.now_or(Now::DEFAULT),
+                logins: case.logins.clone(),
             };
         }
         let index = ordinal - fixtures.len() as u64;
@@ -256,27 +282,45 @@ impl Job<'_> {
         let case = case_tree(settings.domain, settings.seed, index).current();
         CaseInput {
             ordinal,
-            name: generated_name(&case.event, case.now),
+            name: generated_name(&case),
             source: CaseSource::Generated,
             generated_index: Some(index),
             replay_target: None,
             event: case.event,
             now: case.now,
+            logins: case.logins,
+        }
+    }
+
+    /// The clock a login drawn at `drawn` runs at: `drawn`, or for an implementation that does not honour
+    /// `now`, the wall clock, read as the login starts (docs/protocol.md: its whole world then lives on
+    /// the wall clock, the mocks' judgement of its token included).
+    fn clock_for(&self, drawn: Now) -> Now {
+        if self.runner.honours_now() {
+            drawn
+        } else {
+            Now::wall()
         }
     }
 
     fn run_batch(&mut self, inputs: &[CaseInput]) -> Result<Vec<CaseReport>, JobError> {
         let started = Instant::now();
+        let narrowed: Vec<CaseInput>;
+        let inputs = if self.runner.honours_now() {
+            inputs
+        } else {
+            narrowed = inputs.iter().map(|i| CaseInput { now: self.clock_for(i.now), ..i.clone() }).collect();
+            &narrowed
+        };
         let prepared: Vec<_> = inputs.iter().map(|i| self.flow.prepare(&i.event, i.now)).collect();
         let requests: Vec<RunRequest> = inputs
             .iter()
             .zip(&prepared)
             .map(|(i, p)| RunRequest { now: i.now, event: &i.event, mocks: Some(&p.urls) })
             .collect();
-        let wall = crate::event::wall_clock_now();
         let implementation_started = Instant::now();
         let results = self.runner.run_batch(&requests);
-        let implementation_time = implementation_started.elapsed();
+        let mut implementation_time = implementation_started.elapsed();
         if let Some(Err(fatal)) = results.iter().find(|r| matches!(r, Err(e) if e.fatal)) {
             self.context.gave_up.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| fatal.message.clone());
             self.context.stop.store(true, Ordering::Relaxed);
@@ -286,7 +330,11 @@ impl Job<'_> {
         for ((input, prepared), result) in inputs.iter().zip(prepared).zip(results) {
             let case_started = Instant::now();
             let implementation = self.flow.observe(prepared, result)?;
-            let mut report = self.judge(input, &implementation, wall)?;
+            self.snapshot(input, &implementation)?;
+            let case = Generated { event: input.event.clone(), now: input.now, logins: input.logins.clone() };
+            let (session, later_time) = self.judge_session(&case, implementation)?;
+            implementation_time += later_time;
+            let mut report = self.report(input, session)?;
             report.millis += run_millis + case_started.elapsed().as_secs_f64() * 1000.0;
             reports.push(report);
         }
@@ -304,52 +352,119 @@ impl Job<'_> {
         Ok((observation, evaluation))
     }
 
-    /// The differences, the reference's evaluation, and, when they differ, both sides as compared.
-    fn judged(&mut self, event: &Value, now: Now, implementation: &Observation, wall: i64) -> Result<Judged, JobError> {
+    /// One login's differences, the reference's observation and evaluation, and, when they differ, both
+    /// sides as compared.
+    fn judged(&mut self, event: &Value, now: Now, implementation: &Observation) -> Result<Judged, JobError> {
         let (reference, evaluation) = self.reference(event, now)?;
+        let wall = now.seconds();
         let context = NormalizeContext {
             admin_token: event
                 .pointer(crate::spec::keys::ADMIN_TOKEN_POINTER)
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             wall_clock: (!self.runner.honours_now()).then_some(wall),
-            is_reference: false,
         };
         let differences = compare(&reference, &evaluation, implementation, &context, &self.options);
         let sides = (!differences.is_empty()).then(|| {
-            let side = |observation: &Observation, is_reference: bool| {
-                normalize(observation, &NormalizeContext { is_reference, ..context.clone() }, &self.options)
-            };
-            Box::new(Sides { reference: side(&reference, true), implementation: side(implementation, false) })
+            let side = |observation: &Observation| normalize(observation, &context, &self.options);
+            Box::new(Sides { reference: side(&reference), implementation: side(implementation) })
         });
-        Ok(Judged { differences, evaluation, sides })
+        Ok(Judged { differences, reference, evaluation, sides })
     }
 
-    /// Uncovered differences with both sides as compared, or `None` when the case passes, the expectations
-    /// cover it, or the implementation errored on the event.
-    fn failing_differences(&mut self, name: &str, event: &Value, now: Now) -> Result<Option<Judged>, JobError> {
-        let started = Instant::now();
-        let prepared = self.flow.prepare(event, now);
-        let wall = crate::event::wall_clock_now();
-        let implementation_started = Instant::now();
-        let result: RunResult = self.runner.run(&RunRequest { now, event, mocks: Some(&prepared.urls) });
-        let implementation_time = implementation_started.elapsed();
-        self.context.timing.shrink_runs.fetch_add(1, Ordering::Relaxed);
-        let judged = self.flow.observe(prepared, result).map_err(JobError::from).and_then(|implementation| {
-            if implementation.errored.is_some() {
-                return Ok(None);
+    /// Judges a case's session login by login: the first login's observation is `first`; each later
+    /// login's event is made from what the login before it committed on the same side (the reference's
+    /// world for the reference, the implementation's for the implementation), and runs at its clock through
+    /// the whole flow. Returns the judgement and the time the later logins spent in the implementation.
+    fn judge_session(
+        &mut self,
+        case: &Generated,
+        first: Observation,
+    ) -> Result<(SessionJudged, std::time::Duration), JobError> {
+        let clocks = session::clocks(case.now, &case.logins);
+        let (mut reference_event, mut implementation_event) = (case.event.clone(), case.event.clone());
+        let mut implementation = first;
+        let mut classes = crate::classes::ClassSet::default();
+        let mut reference: Option<Observation> = None;
+        let mut implementation_time = std::time::Duration::ZERO;
+        for (login, &drawn) in clocks.iter().enumerate() {
+            let mut now = drawn;
+            if login > 0 {
+                let later: &LaterLogin = &case.logins[login - 1];
+                let stored = reference.as_ref().map_or(&Value::Null, |r| &r.app_metadata);
+                reference_event = session::next_event(&reference_event, stored, later);
+                implementation_event = session::next_event(&implementation_event, &implementation.app_metadata, later);
+                now = self.clock_for(now);
+                let prepared = self.flow.prepare(&implementation_event, now);
+                let started = Instant::now();
+                let result =
+                    self.runner.run(&RunRequest { now, event: &implementation_event, mocks: Some(&prepared.urls) });
+                implementation_time += started.elapsed();
+                implementation = self.flow.observe(prepared, result)?;
             }
-            self.judged(event, now, &implementation, wall).map(Some)
+            if let Some(message) = &implementation.errored {
+                let evaluation = crate::spec::evaluate(&JsValue::from_json(&reference_event), now);
+                classes = classes.union(crate::classes::classify(&reference_event, now, &evaluation));
+                let errored = Some(message.clone());
+                return Ok((SessionJudged { login, judged: None, errored, classes }, implementation_time));
+            }
+            let judged = self.judged(&reference_event, now, &implementation)?;
+            classes = classes.union(crate::classes::classify(&reference_event, now, &judged.evaluation));
+            if login == 0 {
+                classes = classes.union(crate::classes::classify_session(&case.logins, &judged.evaluation));
+            }
+            if !judged.differences.is_empty() || login == case.logins.len() {
+                return Ok((
+                    SessionJudged { login, judged: Some(judged), errored: None, classes },
+                    implementation_time,
+                ));
+            }
+            reference = Some(judged.reference);
+        }
+        unreachable!("the loop returns at the session's last login")
+    }
+
+    /// Uncovered differences with both sides as compared (and the login they are of), or `None` when the
+    /// case passes, the expectations cover it, or the implementation errored on it.
+    fn failing_differences(&mut self, name: &str, case: &Generated) -> Result<Option<(usize, Judged)>, JobError> {
+        let started = Instant::now();
+        let now = self.clock_for(case.now);
+        let prepared = self.flow.prepare(&case.event, now);
+        let implementation_started = Instant::now();
+        let result: RunResult = self.runner.run(&RunRequest { now, event: &case.event, mocks: Some(&prepared.urls) });
+        let mut implementation_time = implementation_started.elapsed();
+        self.context.timing.shrink_runs.fetch_add(1, Ordering::Relaxed);
+        let session = self.flow.observe(prepared, result).map_err(JobError::from).and_then(|first| {
+            let case = Generated { now, ..case.clone() };
+            self.judge_session(&case, first)
+        });
+        let session = session.map(|(session, later)| {
+            implementation_time += later;
+            session
         });
         self.context.timing.add(implementation_time, started.elapsed());
-        let Some(judged) = judged? else { return Ok(None) };
+        let SessionJudged { login, judged, .. } = session?;
+        let Some(judged) = judged else { return Ok(None) };
         let covered =
             self.context.settings.expectations.as_ref().is_some_and(|e| e.cover(name, &judged.differences).is_some());
-        Ok((!covered && !judged.differences.is_empty()).then_some(judged))
+        Ok((!covered && !judged.differences.is_empty()).then_some((login, judged)))
     }
 
-    fn judge(&mut self, input: &CaseInput, implementation: &Observation, wall: i64) -> Result<CaseReport, JobError> {
+    /// Writes a fixture's first login as a snapshot, under `--snapshots`.
+    fn snapshot(&self, input: &CaseInput, implementation: &Observation) -> Result<(), JobError> {
         let settings = self.context.settings;
+        let (Some(dir), CaseSource::Fixture) = (&settings.snapshots, input.source) else { return Ok(()) };
+        let case = &self.context.fixtures[input.ordinal as usize].case;
+        let description = format!("{} (now = {})", case.description, input.now);
+        crate::snapshots::write_observation(dir, &input.name, &description, implementation, &input.event)
+            .map(|_| ())
+            .map_err(|e| JobError::Snapshot(format!("{}: {e}", dir.join(&input.name).display())))
+    }
+
+    /// The report of a case whose session was judged.
+    fn report(&mut self, input: &CaseInput, session: SessionJudged) -> Result<CaseReport, JobError> {
+        let settings = self.context.settings;
+        let at_login = (!input.logins.is_empty()).then_some(session.login + 1);
         let mut report = CaseReport {
             ordinal: input.ordinal,
             name: input.name.clone(),
@@ -361,6 +476,8 @@ impl Job<'_> {
             error: None,
             event: None,
             now: input.now,
+            logins: input.logins.clone(),
+            at_login: None,
             original_size: None,
             shrunk_size: None,
             shrink_steps: None,
@@ -369,28 +486,21 @@ impl Job<'_> {
             same_as: None,
             replay: None,
             expectations: Vec::new(),
-            classes: Default::default(),
+            classes: session.classes,
             millis: 0.0,
             sides: None,
         };
         report.replay = input.replay_target.as_deref().map(|target| replay_command(settings, target));
-        if let Some(message) = &implementation.errored {
+        if let Some(message) = session.errored {
             report.verdict = Verdict::Error;
-            report.error = Some(message.clone());
-            let evaluation = crate::spec::evaluate(&JsValue::from_json(&input.event), input.now);
-            report.classes = crate::classes::classify(&input.event, input.now, &evaluation);
+            report.at_login = at_login;
+            report.error = Some(match at_login {
+                Some(n) if n > 1 => format!("at login {n} of {}: {message}", input.logins.len() + 1),
+                _ => message,
+            });
             return Ok(report);
         }
-        if input.source == CaseSource::Fixture {
-            if let Some(dir) = &settings.snapshots {
-                let case = &self.context.fixtures[input.ordinal as usize].case;
-                let description = format!("{} (now = {})", case.description, input.now);
-                crate::snapshots::write_observation(dir, &input.name, &description, implementation, &input.event)
-                    .map_err(|e| JobError::Snapshot(format!("{}: {e}", dir.join(&input.name).display())))?;
-            }
-        }
-        let Judged { differences, evaluation, sides } = self.judged(&input.event, input.now, implementation, wall)?;
-        report.classes = crate::classes::classify(&input.event, input.now, &evaluation);
+        let Judged { differences, sides, .. } = session.judged.expect("judged when not errored");
         let expectations = settings.expectations.as_ref();
         if differences.is_empty() {
             let naming = expectations.map(|e| e.naming(&input.name)).unwrap_or_default();
@@ -400,6 +510,7 @@ impl Job<'_> {
             }
             return Ok(report);
         }
+        report.at_login = at_login;
         if let Some(used) = expectations.and_then(|e| e.cover(&input.name, &differences)) {
             report.verdict = Verdict::Expected;
             report.expectations = used;
@@ -417,23 +528,27 @@ impl Job<'_> {
 
     fn shrink_into(&mut self, report: &mut CaseReport, index: u64) -> Result<(), JobError> {
         let settings = self.context.settings;
-        let original = report.event.clone().unwrap_or(Value::Null);
+        let original = Generated {
+            event: report.event.clone().unwrap_or(Value::Null),
+            now: report.now,
+            logins: report.logins.clone(),
+        };
         let name = report.name.clone();
         let mut error = None;
         // Shrinking proposes the same candidate again now and then: judge each one once.
         let mut judged: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
         // The drawn case is known to fail (a wrapped value's way back to it is then free).
-        judged.insert(crate::event::content_id(Some(report.now), &original), true);
+        judged.insert(content_id(&original), true);
         let (shrunk, steps) =
             shrink(&mut *case_tree(settings.domain, settings.seed, index), settings.shrink_steps, |candidate| {
                 if error.is_some() || self.context.interrupt.requested() {
                     return false;
                 }
-                let id = crate::event::content_id(Some(candidate.now), &candidate.event);
+                let id = content_id(candidate);
                 if let Some(&fails) = judged.get(&id) {
                     return fails;
                 }
-                match self.failing_differences(&name, &candidate.event, candidate.now) {
+                match self.failing_differences(&name, candidate) {
                     Ok(found) => *judged.entry(id).or_insert(found.is_some()),
                     Err(e) => {
                         error = Some(e);
@@ -444,14 +559,19 @@ impl Job<'_> {
         if let Some(e) = error {
             return Err(e);
         }
-        if let Some(judged) = self.failing_differences(&name, &shrunk.event, shrunk.now)? {
+        // Shrinking follows the strategies' order of simplicity, which is not always size (a stored token
+        // grows with the pipes it names): a "simpler" case larger than the drawn one is not reported.
+        let shrunk = if case_size(&shrunk) > case_size(&original) { original.clone() } else { shrunk };
+        if let Some((login, judged)) = self.failing_differences(&name, &shrunk)? {
             report.set_differences(judged.differences);
             report.sides = judged.sides;
-            report.original_size = Some(event_size(&original));
-            report.shrunk_size = Some(event_size(&shrunk.event));
+            report.original_size = Some(case_size(&original));
+            report.shrunk_size = Some(case_size(&shrunk));
             report.shrink_steps = Some(steps);
-            report.name = generated_name(&shrunk.event, shrunk.now);
+            report.name = generated_name(&shrunk);
             report.now = shrunk.now;
+            report.at_login = (!shrunk.logins.is_empty()).then_some(login + 1);
+            report.logins = shrunk.logins;
             report.event = Some(shrunk.event);
         }
         if let Some(dir) = &settings.save_failures {
@@ -484,5 +604,6 @@ fn regression(settings: &CheckSettings, index: u64, report: &CaseReport) -> Case
         rules,
         now: Some(report.now),
         event: report.event.clone().unwrap_or(Value::Null),
+        logins: report.logins.clone(),
     }
 }

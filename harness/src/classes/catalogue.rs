@@ -70,10 +70,21 @@ const fn class(
 }
 
 use Input::{
-    AdminToken as Tok, Authorization as Auth, Clock as Clk, PipeNames as Pipes, User as Usr, UserId as Uid,
-    WorkspaceId as Ws,
+    AdminToken as Tok, Authorization as Auth, Clock as Clk, LoginsCount as Count, PipeNames as Pipes,
+    Protocol as Proto, Session as Sess, StoredToken as Stored, User as Usr, UserId as Uid, WorkspaceId as Ws,
 };
 use Rule::{R10, R11, R2, R4, R5, R8, R9};
+
+/// Milliseconds of the Tinybird JWT's life.
+const TOKEN_LIFE_MS: i64 = crate::spec::token::EXPIRES_IN_SECONDS * 1000;
+
+/// The gaps (`after_ms`) of a session's later logins, from [`super::session_value`].
+fn gaps(value: Option<&Value>) -> Vec<i64> {
+    value
+        .and_then(Value::as_array)
+        .map(|logins| logins.iter().filter_map(|l| l.get("after_ms").and_then(Value::as_i64)).collect())
+        .unwrap_or_default()
+}
 
 /// Seconds of 2^31: where a signed 32-bit `iat` or `exp` overflows (2038-01-19T03:14:08Z).
 const I32_OVERFLOW: i64 = 1 << 31;
@@ -309,4 +320,39 @@ pub static CLASSES: &[Class] = &[
     class("clock/before-epoch", Clk, R10, J, "before 1970, within a second",
         "truncating towards zero (`Math.trunc`, integer division) where jsonwebtoken floors",
         |_, now| now.millis() < 0 && !now.is_whole_second()),
+    // ---- the grant (transaction.protocol): every grant that runs the post-login trigger
+    class("protocol/authorization-code", Proto, R11, AUTH0, "`oidc-basic-profile`: the browser's login",
+        "none: the everyday case", |v, _| v.is_none() || text(v) == Some("oidc-basic-profile")),
+    class("protocol/refresh-token", Proto, R11, AUTH0, "`oauth2-refresh-token`: a refresh-token exchange",
+        "skipping the token (or keeping the old one) when the app only refreshes",
+        |v, _| text(v) == Some("oauth2-refresh-token")),
+    class("protocol/password", Proto, R11, AUTH0, "`oauth2-password`: the resource-owner password grant",
+        "testing for a browser login (`event.request.query`, the protocol) before minting",
+        |v, _| text(v) == Some("oauth2-password")),
+    // ---- what an earlier login stored (user.app_metadata.tinybirdJWT), as `classes::stored_token_kind` tells
+    class("stored-token/absent", Stored, R11, AUTH0, "nothing stored: the user's first login with the action",
+        "none: the everyday case", |v, _| text(v) == Some("absent")),
+    class("stored-token/valid", Stored, R11, AUTH0, "a token for these settings, unexpired",
+        "reusing the stored token instead of minting a new one (its `iat` and `exp` are the old login's)",
+        |v, _| text(v) == Some("valid")),
+    class("stored-token/expired", Stored, R11, AUTH0, "a token for these settings, past its `exp`",
+        "keeping a token until Tinybird refuses it", |v, _| text(v) == Some("expired")),
+    class("stored-token/other-key", Stored, R11, AUTH0, "a token signed with another admin token",
+        "reusing a stored token without verifying it under today's key", |v, _| text(v) == Some("other-key")),
+    class("stored-token/other-pipes", Stored, R11, AUTH0, "a token for pipes the configuration no longer names",
+        "reusing a stored token after the pipes changed", |v, _| text(v) == Some("other-pipes")),
+    class("stored-token/not-a-string", Stored, R11, AUTH0, "an object where a token was expected",
+        "reading the stored value as a token (`.split('.')`) before minting", |v, _| text(v) == Some("not-a-string")),
+    // ---- event.stats.logins_count
+    class("logins-count/first", Count, R11, AUTH0, "1, or absent", "none: the everyday case",
+        |v, _| v.and_then(Value::as_u64).is_none_or(|n| n <= 1)),
+    class("logins-count/many", Count, R11, AUTH0, "2 or more",
+        "minting only on the first login (`logins_count === 1`)", |v, _| v.and_then(Value::as_u64).is_some_and(|n| n > 1)),
+    // ---- the session: the same user's later logins (a case's `logins`)
+    class("session/single-login", Sess, R11, AUTH0, "one login", "none: the everyday case",
+        |v, _| gaps(v).is_empty()),
+    class("session/repeat-within-token-life", Sess, R11, AUTH0, "a later login within the token's 7 days",
+        "keeping the stored token while it is valid", |v, _| gaps(v).iter().any(|g| *g < TOKEN_LIFE_MS)),
+    class("session/repeat-after-token-expiry", Sess, R11, AUTH0, "a later login 7 days or more after the one before",
+        "a token cache keyed by user that outlives the token", |v, _| gaps(v).iter().any(|g| *g >= TOKEN_LIFE_MS)),
 ];

@@ -6,7 +6,8 @@ use proptest::strategy::BoxedStrategy;
 use serde_json::{json, Value};
 
 use crate::clock::{Now, DEFAULT_NOW};
-use crate::strategies::{pipe_identifier, re};
+use crate::event::session::{Grant, LaterLogin};
+use crate::strategies::{pipe_identifier, re, StoredState};
 
 /// What a class's example sets: a value at the class's input (`None`: leave it out) or the clock.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +16,31 @@ pub enum Example {
     Value(Option<Value>),
     /// The clock.
     Clock(Now),
+    /// The first login's grant.
+    Grant(Grant),
+    /// What an earlier login stored.
+    Stored(StoredState),
+    /// The later logins of a session.
+    Session(Vec<LaterLogin>),
+}
+
+/// A token some other tenant's action stored long ago (made up; signed with no key anyone uses): what a
+/// stored state holds where the case's settings cannot mint one.
+pub const FOREIGN_STORED_TOKEN: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ3b3Jrc3BhY2VfaWQiOiJvbGQiLCJuYW1lIjoib2xkIiwic2NvcGVzIjpbXSwiaWF0IjowLCJleHAiOjYwNDgwMH0.bWFkZS11cC1zaWduYXR1cmUtb2YtYS1mb3JlaWduLXRva2Vu";
+
+fn session(logins: impl Strategy<Value = Vec<LaterLogin>> + 'static) -> BoxedStrategy<Example> {
+    logins.prop_map(Example::Session).boxed()
+}
+
+fn any_grant() -> impl Strategy<Value = Grant> {
+    prop::sample::select(Grant::ALL.to_vec())
+}
+
+fn later(
+    grant: impl Strategy<Value = Grant> + 'static,
+    after_ms: impl Strategy<Value = i64> + 'static,
+) -> impl Strategy<Value = LaterLogin> {
+    (grant, after_ms).prop_map(|(grant, after_ms)| LaterLogin { after_ms, grant })
 }
 
 /// A made-up EC private key (P-256, never used anywhere): what `admin-token/pem-private-key` holds.
@@ -95,6 +121,7 @@ pub fn example(id: &str) -> Option<BoxedStrategy<Example>> {
     // The whole value, so that a port testing the setting against "null" meets it.
     let absence_text = || string(one_of(ABSENCE_TEXT.map(str::to_owned).to_vec()));
     let two_to_31 = 1i64 << 31;
+    let week_s = crate::spec::token::EXPIRES_IN_SECONDS;
     Some(match (input, class) {
         ("admin-token", "absent") => none(),
         ("admin-token", "empty") => empty(),
@@ -263,6 +290,33 @@ pub fn example(id: &str) -> Option<BoxedStrategy<Example>> {
         ("clock", "2038-exp") => clock(two_to_31 - 604_800..two_to_31, 0..1000),
         ("clock", "2038-iat") => clock(two_to_31..two_to_31 + 100_000_000, 0..1000),
         ("clock", "before-epoch") => clock(-2_000_000_000i64..0, 1..1000),
+
+        ("protocol", "authorization-code") => Just(Example::Grant(Grant::AuthorizationCode)).boxed(),
+        ("protocol", "refresh-token") => Just(Example::Grant(Grant::RefreshToken)).boxed(),
+        ("protocol", "password") => Just(Example::Grant(Grant::Password)).boxed(),
+
+        ("stored-token", "absent") => Just(Example::Stored(StoredState::Nothing)).boxed(),
+        ("stored-token", "valid") => {
+            (1..week_s).prop_map(|s| Example::Stored(StoredState::Minted { age_ms: s * 1000 })).boxed()
+        }
+        ("stored-token", "expired") => {
+            (week_s..4 * week_s).prop_map(|s| Example::Stored(StoredState::Minted { age_ms: s * 1000 })).boxed()
+        }
+        ("stored-token", "other-key") => Just(Example::Stored(StoredState::OtherKey)).boxed(),
+        ("stored-token", "other-pipes") => Just(Example::Stored(StoredState::OtherPipes)).boxed(),
+        ("stored-token", "not-a-string") => Just(Example::Stored(StoredState::NotAString)).boxed(),
+
+        ("logins-count", "first") => json_values(vec![json!(1)]),
+        ("logins-count", "many") => some((2..5000u64).prop_map(Value::from)),
+
+        ("session", "single-login") => Just(Example::Session(Vec::new())).boxed(),
+        // Every later login in the class, so that shrinking can remove any of them but the last.
+        ("session", "repeat-within-token-life") => {
+            session(prop::collection::vec(later(any_grant(), (1..week_s).prop_map(|s| s * 1000)), 1..=3))
+        }
+        ("session", "repeat-after-token-expiry") => {
+            session(prop::collection::vec(later(any_grant(), (week_s..4 * week_s).prop_map(|s| s * 1000)), 1..=3))
+        }
         _ => return None,
     })
 }

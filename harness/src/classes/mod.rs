@@ -45,6 +45,15 @@ pub enum Input {
     Authorization,
     /// `Date.now()`.
     Clock,
+    /// `event.transaction.protocol`: which grant logs the user in.
+    Protocol,
+    /// `event.user.app_metadata.tinybirdJWT`: what an earlier login stored, classified by
+    /// [`stored_token_kind`].
+    StoredToken,
+    /// `event.stats.logins_count`.
+    LoginsCount,
+    /// The case's later logins (its session), as [`session_value`] writes them.
+    Session,
 }
 
 impl Input {
@@ -58,9 +67,46 @@ impl Input {
             Input::User => Some("/user"),
             Input::UserId => Some("/user/id"),
             Input::Authorization => Some("/authorization"),
-            Input::Clock => None,
+            Input::Protocol => Some("/transaction/protocol"),
+            Input::StoredToken => Some("/user/app_metadata/tinybirdJWT"),
+            Input::LoginsCount => Some("/stats/logins_count"),
+            Input::Clock | Input::Session => None,
         }
     }
+}
+
+/// What an earlier login stored in `event.user.app_metadata.tinybirdJWT`, as the reference's world sees
+/// it at `now`: `absent`, `not-a-string`, `other-key` (not signed with today's admin token, or not a JWT),
+/// `other-pipes` (scopes for other pipes than the configuration names), `expired`, or `valid`.
+pub fn stored_token_kind(event: &Value, now: Now) -> &'static str {
+    let Some(stored) = Input::StoredToken.pointer().and_then(|p| event.pointer(p)) else { return "absent" };
+    let Some(token) = stored.as_str() else { return "not-a-string" };
+    let key = event.pointer(crate::spec::keys::ADMIN_TOKEN_POINTER).and_then(Value::as_str).unwrap_or_default();
+    let Ok(decoded) = crate::jwt::DecodedJwt::decode(token) else { return "other-key" };
+    if key.is_empty() || !crate::jwt::hs256_verify(token, key.as_bytes()) {
+        return "other-key";
+    }
+    let configured = event.pointer(crate::spec::keys::PIPE_NAMES_POINTER).and_then(Value::as_str).unwrap_or_default();
+    let scoped: Vec<&str> = decoded
+        .claims
+        .get("scopes")
+        .and_then(Value::as_array)
+        .map(|s| s.iter().filter_map(|s| s.get("resource").and_then(Value::as_str)).collect())
+        .unwrap_or_default();
+    if scoped != configured.split(',').collect::<Vec<_>>() {
+        return "other-pipes";
+    }
+    match decoded.claims.get("exp").and_then(Value::as_f64) {
+        Some(exp) if exp * 1000.0 > now.millis() as f64 => "valid",
+        _ => "expired",
+    }
+}
+
+/// A session's later logins as the value the session classes judge: `[{"grant", "after_ms"}, …]`.
+pub fn session_value(logins: &[crate::event::LaterLogin]) -> Value {
+    Value::Array(
+        logins.iter().map(|l| serde_json::json!({"grant": l.grant.grant_type(), "after_ms": l.after_ms})).collect(),
+    )
 }
 
 /// One equivalence class.
@@ -126,6 +172,11 @@ impl ClassSet {
         self.0 & (1 << index) != 0
     }
 
+    /// Both sets' classes.
+    pub fn union(self, other: ClassSet) -> ClassSet {
+        ClassSet(self.0 | other.0)
+    }
+
     /// The indices in the set.
     pub fn iter(self) -> impl Iterator<Item = usize> {
         (0..CLASSES.len()).filter(move |&i| self.contains(i))
@@ -142,6 +193,16 @@ pub fn classify(event: &Value, now: Now, evaluation: &Evaluation) -> ClassSet {
         if !evaluation.involves(class.reached_at) || (class.input == Input::UserId && !user_is_object) {
             continue;
         }
+        if class.input == Input::Session {
+            continue; // a session's, not a login's: see `classify_session`
+        }
+        if class.input == Input::StoredToken {
+            let kind = Value::String(stored_token_kind(event, now).to_owned());
+            if class.contains(Some(&kind), now) {
+                set.insert(i);
+            }
+            continue;
+        }
         let value = match values.iter().find(|(input, _)| *input == class.input) {
             Some((_, value)) => *value,
             None => {
@@ -151,6 +212,23 @@ pub fn classify(event: &Value, now: Now, evaluation: &Evaluation) -> ClassSet {
             }
         };
         if class.contains(value, now) {
+            set.insert(i);
+        }
+    }
+    set
+}
+
+/// The session classes a case with later logins `logins` reaches, when its first login minted a token
+/// (`first`, the reference's evaluation of that login). Each login's own event is classified with
+/// [`classify`] besides.
+pub fn classify_session(logins: &[crate::event::LaterLogin], first: &Evaluation) -> ClassSet {
+    let mut set = ClassSet::default();
+    let value = session_value(logins);
+    for (i, class) in CLASSES.iter().enumerate() {
+        if class.input == Input::Session
+            && first.involves(class.reached_at)
+            && class.contains(Some(&value), Now::DEFAULT)
+        {
             set.insert(i);
         }
     }
@@ -236,7 +314,8 @@ mod tests {
                 for _ in 0..48 {
                     let case = strategy.new_tree(&mut runner).unwrap().current();
                     let evaluation = crate::spec::evaluate(&crate::js::JsValue::from_json(&case.event), case.now);
-                    let set = classify(&case.event, case.now, &evaluation);
+                    let set =
+                        classify(&case.event, case.now, &evaluation).union(classify_session(&case.logins, &evaluation));
                     assert!(set.contains(index), "{} in {domain:?}: {} at {}", class.id, case.event, case.now);
                 }
             }

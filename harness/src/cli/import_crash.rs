@@ -37,6 +37,7 @@ pub fn import(artifact: &Path, target: FuzzTarget, out: &Path) -> Result<PathBuf
         rules: Vec::new(),
         now: Some(harness::clock::Now::DEFAULT),
         event,
+        logins: Vec::new(),
     };
     let saved = harness::event::regressions::save(out, &format!("fuzz-{}", target.replace('_', "-")), &case)?;
     if !saved.new {

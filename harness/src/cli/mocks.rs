@@ -4,10 +4,9 @@
 //! runs at every browser login and its claims reach the ID token. See the README and `examples/spa/`.
 
 use anyhow::{Context, Result};
-use harness::clock::Now;
 use harness::event::PostLoginEvent;
 use harness::js::JsValue;
-use harness::mocks::oidc::{LoginAction, OidcSettings};
+use harness::mocks::oidc::{ActionLogin, LoginAction, OidcSettings};
 use harness::mocks::tinybird::Workspace;
 use harness::mocks::{Clock, MockServers, ScopeId, Tenant, TinybirdScope};
 use harness::outcome::Outcome;
@@ -59,7 +58,8 @@ struct ActionAtLogin {
 }
 
 impl LoginAction for ActionAtLogin {
-    fn run(&self, user: &Value, client_id: &str, now: Now) -> Option<Outcome> {
+    fn run(&self, login: &ActionLogin<'_>) -> Option<Outcome> {
+        let (user, client_id, now) = (login.user, login.client_id, login.now);
         let user_id = user.get("user_id").and_then(Value::as_str).unwrap_or(DEMO_USER);
         let mut event = PostLoginEvent::login(
             user_id,
@@ -75,6 +75,8 @@ impl LoginAction for ActionAtLogin {
         if let Some(client) = event.get_mut("client").and_then(Value::as_object_mut) {
             client.insert("client_id".into(), client_id.into());
         }
+        // The grant's protocol, request and refresh token (its id, never its value), as Auth0 gives them.
+        harness::event::session::set_grant(&mut event, login.grant);
         let mut runner = self.runner.lock().unwrap_or_else(|p| p.into_inner());
         match runner.run(&RunRequest { now, event: &event, mocks: Some(&self.urls) }) {
             Ok(outcome) => Some(outcome),

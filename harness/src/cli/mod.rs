@@ -143,12 +143,25 @@ pub struct CaseArgs {
     pub timeout: f64,
 }
 
+/// Says on stderr that only the first login of a session case runs here.
+pub fn warn_of_session(case: &harness::event::Case, path: &std::path::Path) {
+    if !case.logins.is_empty() {
+        eprintln!(
+            "tbjwt: {} is a session of {} logins: this runs its first login only; `tbjwt check IMPL --replay {}` plays them all",
+            path.display(),
+            case.logins.len() + 1,
+            path.display()
+        );
+    }
+}
+
 impl CaseArgs {
     /// The case, its clock, and a runner for the implementation.
     pub fn prepare(
         &self,
     ) -> anyhow::Result<(harness::event::Case, harness::clock::Now, Box<dyn harness::runner::Runner>)> {
         let case = harness::event::Case::load(&self.event)?;
+        warn_of_session(&case, &self.event);
         let now = self.now.or(case.now).unwrap_or_else(harness::clock::Now::wall);
         let settings =
             harness::runner::RunnerSettings::with_case_timeout(std::time::Duration::from_secs_f64(self.timeout));

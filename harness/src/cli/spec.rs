@@ -22,6 +22,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let case = Case::load(&args.event)?;
+    super::warn_of_session(&case, &args.event);
     let now = args.now.or(case.now).unwrap_or_else(harness::clock::Now::wall);
     let evaluation = harness::spec::evaluate(&JsValue::from_json(&case.event), now);
     let text = if args.explain {

@@ -12,11 +12,11 @@ use crate::review::looks_like_jwt;
 pub struct NormalizeContext {
     /// The admin token of the case (a string), to check token signatures.
     pub admin_token: Option<String>,
-    /// `Some(wall_now)` when the implementation does not honour the case's `now`: `iat` is then checked
-    /// against this wall-clock time within the tolerance, and `exp` as `exp - iat`.
+    /// `Some(wall_now)` when the implementation does not honour the case's `now`: the case then runs at
+    /// the wall clock (`wall_now`, read as the login started), and every token's `iat` on either side is
+    /// checked against it within the tolerance, and `exp` as `exp - iat`. A token an earlier login minted
+    /// (stored in `app_metadata`) is off the clock on both sides alike, and shows as it is.
     pub wall_clock: Option<i64>,
-    /// Whether this is the reference's observation (its `iat` is the case's `now` by construction).
-    pub is_reference: bool,
 }
 
 /// The api calls whose effect the observation holds on its own (the stored `app_metadata`, the ID token's
@@ -99,8 +99,7 @@ impl Tokens<'_> {
             let iat = map.get("iat").and_then(Value::as_f64);
             let exp = map.get("exp").and_then(Value::as_f64);
             if let Some(iat) = iat {
-                let on_time =
-                    self.context.is_reference || (iat - wall_now as f64).abs() <= self.options.clock_tolerance as f64;
+                let on_time = (iat - wall_now as f64).abs() <= self.options.clock_tolerance as f64;
                 if on_time {
                     map.insert("iat".into(), IAT_ON_TIME.into());
                 }

@@ -7,11 +7,14 @@
 //! ```
 //! Any other JSON object is read as a bare event. `description`, `rules` and the clock are optional; the
 //! clock is `now` (whole seconds since the epoch) or `now_ms` (milliseconds, for a login within a second),
-//! not both.
+//! not both. `logins` makes the case a session: the same user's later logins, each
+//! `{"grant": "authorization_code" | "refresh_token" | "password", "after": SECONDS}` (or `after_ms`) after
+//! the one before ([`super::session`]).
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+use super::session::{LaterLogin, MAX_LATER_LOGINS};
 use crate::clock::{Now, MAX_NOW};
 use crate::spec::Rule;
 
@@ -35,6 +38,9 @@ pub struct Case {
     pub now: Option<Now>,
     /// The post-login event (any JSON value).
     pub event: serde_json::Value,
+    /// The same user's logins after this one (none: a single login).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logins: Vec<LaterLogin>,
 }
 
 /// Why a file is not a usable case.
@@ -73,6 +79,11 @@ pub enum CaseError {
 /// The content id of a case with clock `now` and `event` (see [`Case::content_id`]). A clock on a whole
 /// second hashes as its seconds, so ids of cases written before clocks had milliseconds are unchanged.
 pub fn content_id(now: Option<Now>, event: &serde_json::Value) -> String {
+    session_content_id(now, event, &[])
+}
+
+/// The content id of a session: [`content_id`] for a single login, the later logins hashed in otherwise.
+pub fn session_content_id(now: Option<Now>, event: &serde_json::Value, logins: &[LaterLogin]) -> String {
     use sha2::Digest as _;
     let mut hasher = sha2::Sha256::new();
     let clock = match now {
@@ -83,6 +94,10 @@ pub fn content_id(now: Option<Now>, event: &serde_json::Value) -> String {
     hasher.update(clock.as_bytes());
     hasher.update(b"\n");
     hasher.update(event.to_string().as_bytes());
+    if !logins.is_empty() {
+        hasher.update(b"\n");
+        hasher.update(serde_json::to_string(logins).expect("logins serialise").as_bytes());
+    }
     hex::encode(hasher.finalize())
 }
 
@@ -92,7 +107,7 @@ pub const MAX_EVENT_FILE_BYTES: u64 = 16 * 1024 * 1024;
 impl Case {
     /// A case around an event.
     pub fn new(name: impl Into<String>, event: serde_json::Value) -> Case {
-        Case { name: name.into(), description: String::new(), rules: Vec::new(), now: None, event }
+        Case { name: name.into(), description: String::new(), rules: Vec::new(), now: None, event, logins: Vec::new() }
     }
 
     /// The clock to use: the case's own, else `fallback`.
@@ -130,9 +145,9 @@ impl Case {
         let mut map = map;
         map.shift_remove(CASE_MARKER.0);
         for key in map.keys() {
-            if !["description", "rules", "now", "now_ms", "event"].contains(&key.as_str()) {
+            if !["description", "rules", "now", "now_ms", "event", "logins"].contains(&key.as_str()) {
                 return Err(shape(format!(
-                    "unknown field `{key}` in a case file (fields: description, rules, now, now_ms, event)"
+                    "unknown field `{key}` in a case file (fields: description, rules, now, now_ms, event, logins)"
                 )));
             }
         }
@@ -140,6 +155,15 @@ impl Case {
             return Err(shape("a case file needs an `event` field".into()));
         }
         let now = clock_field(&mut map).map_err(shape)?;
+        if let Some(logins) = map.get("logins") {
+            let count = logins.as_array().map_or(0, Vec::len);
+            if count > MAX_LATER_LOGINS {
+                return Err(shape(format!("`logins` holds {count} logins; a case holds at most {MAX_LATER_LOGINS}")));
+            }
+            if let Err(e) = serde_json::from_value::<Vec<LaterLogin>>(logins.clone()) {
+                return Err(shape(format!("`logins`: {e}")));
+            }
+        }
         let mut case: Case =
             serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| shape(e.to_string()))?;
         case.now = now;
@@ -171,7 +195,7 @@ impl Case {
     /// A digest of what the case runs (its clock and event, not its name or description): two case files
     /// with the same content id are the same case. Hex, 64 digits.
     pub fn content_id(&self) -> String {
-        content_id(self.now, &self.event)
+        session_content_id(self.now, &self.event, &self.logins)
     }
 
     /// Every case file (`*.json`) in a folder, sorted by name; a folder that does not exist is an error.
@@ -255,6 +279,22 @@ mod tests {
         assert!(parse(r#"{"$tbjwt":"case","now":1.5,"event":{}}"#).unwrap_err().to_string().contains("`now`"));
         let both = parse(r#"{"$tbjwt":"case","now":1,"now_ms":1000,"event":{}}"#).unwrap_err().to_string();
         assert!(both.contains("not both"), "{both}");
+    }
+
+    #[test]
+    fn sessions_round_trip_and_bad_logins_name_the_field() {
+        let text = r#"{"$tbjwt":"case","now":5,"event":{"a":1},"logins":[{"grant":"refresh_token","after":60}]}"#;
+        let case = parse(text).unwrap();
+        assert_eq!(case.logins.len(), 1);
+        assert_ne!(case.content_id(), content_id(case.now, &case.event), "the logins are part of the case");
+        let again = parse(&Case { name: "t".into(), ..case.clone() }.to_file_text()).unwrap();
+        assert_eq!(again.logins, case.logins);
+        let bad = parse(r#"{"$tbjwt":"case","event":{},"logins":[{"grant":"client_credentials"}]}"#);
+        let message = bad.unwrap_err().to_string();
+        assert!(message.contains("`logins`") && message.contains("client_credentials"), "{message}");
+        let many =
+            format!(r#"{{"$tbjwt":"case","event":{{}},"logins":[{}]}}"#, vec![r#"{"grant":"password"}"#; 17].join(","));
+        assert!(parse(&many).unwrap_err().to_string().contains("at most 16"));
     }
 
     #[test]

@@ -4,8 +4,10 @@
 mod case;
 mod model;
 pub mod regressions;
+pub mod session;
 pub mod suite;
 
 pub use crate::clock::{wall_clock_now, Now, DEFAULT_NOW, MAX_NOW};
-pub use case::{content_id, Case, CaseError, CASE_MARKER, MAX_EVENT_FILE_BYTES};
+pub use case::{content_id, session_content_id, Case, CaseError, CASE_MARKER, MAX_EVENT_FILE_BYTES};
 pub use model::{Authorization, Client, Connection, PostLoginEvent, Request, Transaction, User};
+pub use session::{Grant, LaterLogin};

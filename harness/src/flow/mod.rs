@@ -12,6 +12,7 @@ pub use crate::observation::{
 };
 
 use crate::clock::Now;
+use crate::event::Grant;
 use serde_json::{json, Map, Value};
 use std::time::Duration;
 
@@ -39,6 +40,8 @@ pub const MAX_PIPES_CALLED: usize = 16;
 /// configured pipes and a decoy), the pipes the browser calls, and the secrets to follow.
 #[derive(Debug, Clone)]
 pub struct CaseWorld {
+    /// How the user logs in (the event's `transaction.protocol`; the code login when it names no other).
+    grant: Grant,
     user_id: String,
     user: Map<String, Value>,
     admin_token: Option<String>,
@@ -69,7 +72,12 @@ impl CaseWorld {
             names.push(DECOY_PIPE);
             workspaces.push(Workspace::new(id, admin_token.as_deref().unwrap_or(""), &names));
         }
-        CaseWorld { user_id, user, admin_token, secrets: secrets::secrets_of(event), pipes, workspaces }
+        let grant = event
+            .pointer("/transaction/protocol")
+            .and_then(Value::as_str)
+            .and_then(Grant::of_protocol)
+            .unwrap_or(Grant::AuthorizationCode);
+        CaseWorld { grant, user_id, user, admin_token, secrets: secrets::secrets_of(event), pipes, workspaces }
     }
 }
 
@@ -271,21 +279,43 @@ impl<'m> FlowClient<'m> {
                 }
                 stored = Some(self.management("PATCH", case, Some(Value::Object(body)))?);
             }
-            let code = self.mocks.auth0.authorize(case.scope, &case.world.user_id, &claims, "tbjwt-nonce");
-            let mut fields = vec![("grant_type", "authorization_code"), ("code", code.as_str())];
-            fields.extend(match self.login_client {
-                LoginClient::WebApp => {
-                    [("client_id", WEB_APP_CLIENT_ID), ("client_secret", WEB_APP_CLIENT_SECRET)].to_vec()
+            let (client_id, client_secret) = match self.login_client {
+                LoginClient::WebApp => (WEB_APP_CLIENT_ID, Some(WEB_APP_CLIENT_SECRET)),
+                LoginClient::Spa => (SPA_CLIENT_ID, None),
+            };
+            // The token request of the login's grant, the Action's claims set up for it as Auth0 holds them.
+            let auth0 = &self.mocks.auth0;
+            let (scope, user_id) = (case.scope, case.world.user_id.as_str());
+            let mut fields: Vec<(&str, String)> = match case.world.grant {
+                Grant::AuthorizationCode => {
+                    let code = auth0.authorize(scope, user_id, &claims, "tbjwt-nonce");
+                    vec![("grant_type", "authorization_code".into()), ("code", code)]
                 }
-                LoginClient::Spa => [("client_id", SPA_CLIENT_ID)].to_vec(),
-            });
-            let (status, body) = self.post_form(&format!("{}/oauth/token", case.direct.auth0), &fields)?;
-            if status == 200 {
-                let token = body.get("id_token").and_then(Value::as_str).unwrap_or_default().to_owned();
-                id_token = Some(self.verify_id_token(case, &token)?);
-            } else {
-                let text = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
-                login = Login::Failed { error: text("error"), error_description: text("error_description") };
+                Grant::RefreshToken => match auth0.authorize_refresh(scope, client_id, user_id, &claims) {
+                    Ok(token) => vec![("grant_type", "refresh_token".into()), ("refresh_token", token)],
+                    Err(description) => {
+                        login = Login::Failed { error: "access_denied".into(), error_description: description };
+                        Vec::new()
+                    }
+                },
+                Grant::Password => {
+                    auth0.authorize_password(scope, user_id, &claims);
+                    let password = "a-made-up-password".to_owned();
+                    vec![("grant_type", "password".into()), ("username", user_id.to_owned()), ("password", password)]
+                }
+            };
+            if !fields.is_empty() {
+                fields.push(("client_id", client_id.into()));
+                fields.extend(client_secret.map(|secret| ("client_secret", secret.to_owned())));
+                let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let (status, body) = self.post_form(&format!("{}/oauth/token", case.direct.auth0), &fields)?;
+                if status == 200 {
+                    let token = body.get("id_token").and_then(Value::as_str).unwrap_or_default().to_owned();
+                    id_token = Some(self.verify_id_token(case, &token)?);
+                } else {
+                    let text = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+                    login = Login::Failed { error: text("error"), error_description: text("error_description") };
+                }
             }
         }
         let stored = match stored {

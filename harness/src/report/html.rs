@@ -155,6 +155,9 @@ fn case_section(html: &mut String, case: &CaseReport) {
     if let Some(event) = &case.event {
         let _ = write!(html, "<p>event (now = {}):</p><pre>{}</pre>", case.now, pretty(event));
     }
+    if let Some(session) = case.session_line() {
+        let _ = write!(html, "<p>{}</p>", escape(&session));
+    }
     let causes = &case.root_causes;
     if !causes.is_empty() {
         html.push_str("<table><tr><th>root cause</th><th>rule</th><th>reference</th><th>implementation</th></tr>");

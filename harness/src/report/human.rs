@@ -127,6 +127,9 @@ fn print_case(out: &mut impl Write, case: &CaseReport) -> std::io::Result<()> {
             writeln!(out, "    event: {} bytes, not shrunk (the JSON report holds it)", text.len())?;
         }
     }
+    if let Some(session) = case.session_line() {
+        writeln!(out, "    {session}")?;
+    }
     let causes = &case.root_causes;
     for cause in causes.iter().take(CAUSES_SHOWN) {
         let tag = if cause.security { format!("{} ", style("[security]").red().bold()) } else { String::new() };
@@ -296,6 +299,9 @@ impl Reporter for Human {
         }
         if let Some(why) = &footer.stopped_early {
             writeln!(out, "{}", style(format!("stopped early: {why}")).yellow())?;
+        }
+        if footer.on_wall_clock {
+            writeln!(out, "{}", style(super::ON_WALL_CLOCK).yellow())?;
         }
         if let Some(coverage) = &footer.class_coverage {
             if self.coverage_table {

@@ -148,6 +148,12 @@ pub struct CaseReport {
     /// The case's clock: `now` (whole seconds, floored) and `now_ms` in the JSON report.
     #[serde(flatten, serialize_with = "clock_fields")]
     pub now: Now,
+    /// The same user's logins after the first one (a session; the first is `event` at `now`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub logins: Vec<crate::event::LaterLogin>,
+    /// For a session that failed or errored: the login (1 for the first) its differences or error are of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_login: Option<usize>,
     /// Size in bytes of the event before shrinking (compact JSON), when shrunk.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub original_size: Option<usize>,
@@ -184,6 +190,21 @@ pub struct CaseReport {
 }
 
 impl CaseReport {
+    /// For a session, what people read of it: `session of 3 logins: then refresh_token 8 d later, password
+    /// 1 h later; shown: login 2`.
+    pub fn session_line(&self) -> Option<String> {
+        if self.logins.is_empty() {
+            return None;
+        }
+        let shown = self.at_login.map(|n| format!("; shown: login {n}")).unwrap_or_default();
+        Some(format!(
+            "session of {} logins: the event at now = {}, then {}{shown}",
+            self.logins.len() + 1,
+            self.now,
+            crate::event::session::describe(&self.logins)
+        ))
+    }
+
     /// Sets the case's differences and their root causes.
     pub fn set_differences(&mut self, differences: Vec<Difference>) {
         self.root_causes = crate::compare::root_causes(&differences);
@@ -343,6 +364,10 @@ pub struct RunFooter {
     /// Which equivalence classes of inputs the run reached (absent for `--replay`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub class_coverage: Option<ClassCoverage>,
+    /// Whether the implementation said it cannot take `now` (`honours_now: false`): every login then ran
+    /// at the wall clock, read as it started, instead of the case's clock.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub on_wall_clock: bool,
     /// How the run ended.
     pub conclusion: Conclusion,
     /// The exit code: 0 conforms, 1 diverged, 2 harness error or no case ran, 3 the implementation errored,
@@ -364,6 +389,9 @@ pub struct ClassCoverage {
     /// Every class (of any domain) with the number of cases that reached it.
     pub counts: Vec<crate::classes::ClassCount>,
 }
+
+/// What the footer says of a run on the wall clock.
+pub const ON_WALL_CLOCK: &str = "clock: the implementation does not honour `now` (honours_now: false): every login ran at the wall clock, with no time between a session's logins, so the clock classes of the domain cannot be reached";
 
 impl ClassCoverage {
     /// The coverage of `domain` from per-class counts.

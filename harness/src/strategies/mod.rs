@@ -29,15 +29,26 @@ use serde_json::{json, Map, Value};
 use crate::classes::examples::{example, realistic_seconds, Example};
 use crate::classes::{Input, CLASSES};
 use crate::clock::Now;
+use crate::event::session::{Grant, LaterLogin};
 use crate::event::PostLoginEvent;
 
-/// A generated case: an event and the instant it happens at.
+/// A generated case: an event, the instant it happens at, and the same user's later logins (a session;
+/// none for most cases).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Generated {
-    /// The post-login event.
+    /// The post-login event of the first login.
     pub event: Value,
-    /// The clock.
+    /// The clock of the first login.
     pub now: Now,
+    /// The logins after the first one.
+    pub logins: Vec<LaterLogin>,
+}
+
+impl Generated {
+    /// A single login.
+    pub fn single(event: Value, now: Now) -> Generated {
+        Generated { event, now, logins: Vec::new() }
+    }
 }
 
 /// Which events to generate.
@@ -77,9 +88,119 @@ pub fn events(domain: Domain) -> BoxedStrategy<Value> {
 /// clock, as the fuzz inputs it mirrors do).
 pub fn cases(domain: Domain) -> BoxedStrategy<Generated> {
     match domain {
-        Domain::PipeNames => events(domain).prop_map(|event| Generated { event, now: Now::DEFAULT }).boxed(),
-        _ => (events(domain), clock(domain)).prop_map(|(event, now)| Generated { event, now }).boxed(),
+        Domain::PipeNames => events(domain).prop_map(|event| Generated::single(event, Now::DEFAULT)).boxed(),
+        Domain::AnyJson => {
+            (events(domain), clock(domain)).prop_map(|(event, now)| Generated::single(event, now)).boxed()
+        }
+        // Realistic logins: now and then with a state stored by an earlier login, and a session of later
+        // logins. The session comes first: tuples shrink element by element, and removing a whole login
+        // is the biggest simplification, so later logins are removed (then shrunk) before the first
+        // login's event is.
+        Domain::Auth0 => (sessions(), events(domain), clock(domain), stored_state())
+            .prop_map(|(logins, mut event, now, stored)| {
+                stored.apply(&mut event, now);
+                Generated { event, now, logins }
+            })
+            .boxed(),
     }
+}
+
+/// Milliseconds of the Tinybird JWT's life (7 days).
+const TOKEN_LIFE_MS: i64 = crate::spec::token::EXPIRES_IN_SECONDS * 1000;
+
+/// The time between two logins: within the same second, within an hour, within the token's 7 days, or
+/// after it expired; shrinking towards a second.
+pub fn gap() -> BoxedStrategy<i64> {
+    prop_oneof![
+        4 => (1..3_600i64).prop_map(|s| s * 1000),
+        3 => (3_600..TOKEN_LIFE_MS / 1000).prop_map(|s| s * 1000),
+        2 => (TOKEN_LIFE_MS / 1000..4 * TOKEN_LIFE_MS / 1000).prop_map(|s| s * 1000),
+        1 => 0..1000i64,
+    ]
+    .boxed()
+}
+
+/// One later login: any grant that runs the trigger, after a [`gap`].
+pub fn later_login() -> BoxedStrategy<LaterLogin> {
+    (prop::sample::select(Grant::ALL.to_vec()), gap())
+        .prop_map(|(grant, after_ms)| LaterLogin { after_ms, grant })
+        .boxed()
+}
+
+/// The later logins of a realistic case: none for most (shrinking goes there first), else one to three.
+pub fn sessions() -> BoxedStrategy<Vec<LaterLogin>> {
+    prop_oneof![7 => Just(Vec::new()), 1 => prop::collection::vec(later_login(), 1..=3)].boxed()
+}
+
+/// What an earlier login left in `app_metadata.tinybirdJWT` (the stored state of a first login).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredState {
+    /// Nothing: the user's first login with the action.
+    Nothing,
+    /// The token the reference minted for these settings `age_ms` ago (still valid when under 7 days).
+    Minted {
+        /// How long ago it was minted.
+        age_ms: i64,
+    },
+    /// A token for these settings signed with another key.
+    OtherKey,
+    /// A token for other pipes.
+    OtherPipes,
+    /// Not a string.
+    NotAString,
+}
+
+impl StoredState {
+    /// Stores this state in `event.user.app_metadata` (nothing when the event has no user object), with
+    /// `logins_count` at least 2 where an earlier login left something.
+    pub fn apply(self, event: &mut Value, now: Now) {
+        let minted = |event: &Value, at: Now| {
+            let outcome = crate::spec::outcome(&crate::js::JsValue::from_json(event), at);
+            let token = outcome.string_args_of("user.setAppMetadata").nth(1).map(str::to_owned);
+            token
+        };
+        let earlier = |ms: i64| Now::from_millis(now.millis().saturating_sub(ms)).unwrap_or(now);
+        let stored = match self {
+            StoredState::Nothing => return,
+            StoredState::Minted { age_ms } => minted(event, earlier(age_ms)).map(Value::String),
+            StoredState::OtherKey => {
+                let mut other = event.clone();
+                set_pointer(&mut other, crate::spec::keys::ADMIN_TOKEN_POINTER, Some(json!("p.another-workspace-key")));
+                minted(&other, earlier(3_600_000)).map(Value::String)
+            }
+            StoredState::OtherPipes => {
+                let mut other = event.clone();
+                set_pointer(&mut other, crate::spec::keys::PIPE_NAMES_POINTER, Some(json!("a_retired_pipe")));
+                minted(&other, earlier(3_600_000)).map(Value::String)
+            }
+            StoredState::NotAString => Some(json!({"token": "not a JWT", "v": 1})),
+        };
+        // Without a minted token (the settings are incomplete) an old token of another tenant stands in.
+        let stored = stored.unwrap_or_else(|| json!(crate::classes::examples::FOREIGN_STORED_TOKEN));
+        let Some(Value::Object(user)) = event.get_mut("user") else { return };
+        let metadata = user.entry("app_metadata").or_insert_with(|| json!({}));
+        if !metadata.is_object() {
+            *metadata = json!({});
+        }
+        metadata.as_object_mut().expect("an object").insert(crate::spec::METADATA_KEY.into(), stored);
+        if let Some(map) = event.as_object_mut() {
+            let count = map.get("stats").and_then(|s| s.get("logins_count")).and_then(Value::as_u64).unwrap_or(0);
+            map.insert("stats".into(), json!({"logins_count": count.max(2)}));
+        }
+    }
+}
+
+/// The stored state of a realistic first login: mostly nothing, else one of [`StoredState`]'s kinds.
+pub fn stored_state() -> BoxedStrategy<StoredState> {
+    prop_oneof![
+        12 => Just(StoredState::Nothing),
+        2 => (1..TOKEN_LIFE_MS / 1000).prop_map(|s| StoredState::Minted { age_ms: s * 1000 }),
+        1 => (TOKEN_LIFE_MS / 1000..4 * TOKEN_LIFE_MS / 1000).prop_map(|s| StoredState::Minted { age_ms: s * 1000 }),
+        1 => Just(StoredState::OtherKey),
+        1 => Just(StoredState::OtherPipes),
+        1 => Just(StoredState::NotAString),
+    ]
+    .boxed()
 }
 
 /// The clock of generated cases: a realistic instant at any millisecond (shrinking towards the default
@@ -91,7 +212,7 @@ pub fn clock(domain: Domain) -> BoxedStrategy<Now> {
     match class_examples(domain, Input::Clock) {
         Some(classes) => simplest_first(prop_oneof![
             9 => realistic,
-            1 => classes.prop_map(|e| match e { Example::Clock(now) => now, Example::Value(_) => Now::DEFAULT }),
+            1 => classes.prop_map(|e| match e { Example::Clock(now) => now, _ => Now::DEFAULT }),
         ])
         .boxed(),
         None => simplest_first(realistic).boxed(),
@@ -113,7 +234,7 @@ fn class_value(domain: Domain, input: Input) -> BoxedStrategy<Option<Value>> {
         .expect("every input has classes in the auth0 and any-json domains")
         .prop_map(|e| match e {
             Example::Value(v) => v,
-            Example::Clock(_) => None,
+            _ => None,
         })
         .boxed()
 }
@@ -129,12 +250,21 @@ pub fn directed(domain: Domain, class_index: usize) -> BoxedStrategy<Generated> 
     }
     (complete_login(), clock(domain), example)
         .prop_map(move |(mut event, now, example)| match example {
-            Example::Clock(now) => Generated { event, now },
+            Example::Clock(now) => Generated::single(event, now),
             Example::Value(value) => {
                 if let Some(pointer) = class.input.pointer() {
                     set_pointer(&mut event, pointer, value);
                 }
-                Generated { event, now }
+                Generated::single(event, now)
+            }
+            Example::Session(logins) => Generated { event, now, logins },
+            Example::Stored(stored) => {
+                stored.apply(&mut event, now);
+                Generated::single(event, now)
+            }
+            Example::Grant(grant) => {
+                crate::event::session::set_grant(&mut event, grant);
+                Generated::single(event, now)
             }
         })
         .boxed()
@@ -165,7 +295,7 @@ fn pipe_names_directed(
                 _ => {}
             }
             let event = crate::fuzz_input::pipe_names_event(&crate::fuzz_input::pipe_names_input(flags, &pipes));
-            Generated { event, now: Now::DEFAULT }
+            Generated::single(event, Now::DEFAULT)
         })
         .boxed()
 }
@@ -196,12 +326,18 @@ fn set_pointer(event: &mut Value, pointer: &str, value: Option<Value>) {
 }
 
 /// Keeps only what the action reads: the event's `secrets`, `configuration`, `user` (its `user_id` and
-/// `id`) and `authorization`.
+/// `id`) and `authorization`; and what a port might read to tell one login from another: the stored
+/// `app_metadata` when it holds something, and `transaction.protocol` when it is not the code login's.
 fn strip_noise(event: &mut Value) {
+    let protocol = event.pointer("/transaction/protocol").and_then(Value::as_str).map(str::to_owned);
     if let Some(map) = event.as_object_mut() {
         map.retain(|k, _| ["secrets", "configuration", "user", "authorization"].contains(&k.as_str()));
         if let Some(Value::Object(user)) = map.get_mut("user") {
-            user.retain(|k, _| k == "user_id" || k == "id");
+            let stored = user.get("app_metadata").is_some_and(|m| m.as_object().is_some_and(|m| !m.is_empty()));
+            user.retain(|k, _| k == "user_id" || k == "id" || (stored && k == "app_metadata"));
+        }
+        if let Some(protocol) = protocol.filter(|p| p != Grant::AuthorizationCode.protocol()) {
+            map.insert("transaction".into(), json!({"protocol": protocol}));
         }
     }
 }
@@ -384,6 +520,7 @@ pub fn auth0_event() -> impl Strategy<Value = Value> {
             prop::option::weighted(0.1, class_value(Domain::Auth0, Input::Authorization)),
         ),
         (user, prop::option::weighted(0.1, class_value(Domain::Auth0, Input::UserId))),
+        first_grant(),
     )
         .prop_map(
             |(
@@ -393,6 +530,7 @@ pub fn auth0_event() -> impl Strategy<Value = Value> {
                 pipes,
                 (roles, odd_authorization),
                 ((user_id, id), odd_id),
+                grant,
             )| {
                 let mut event = PostLoginEvent::login(&user_id, token, ws, pipes, roles);
                 if let Some(user) = event.user.as_mut() {
@@ -410,12 +548,23 @@ pub fn auth0_event() -> impl Strategy<Value = Value> {
                 if let Some(odd) = odd_authorization {
                     set_pointer(&mut json, "/authorization", odd);
                 }
+                crate::event::session::set_grant(&mut json, grant);
                 if !realistic {
                     strip_noise(&mut json);
                 }
                 json
             },
         )
+}
+
+/// The grant of a case's first login: mostly the browser's code login.
+fn first_grant() -> BoxedStrategy<Grant> {
+    prop_oneof![
+        8 => Just(Grant::AuthorizationCode),
+        1 => Just(Grant::Password),
+        1 => Just(Grant::RefreshToken),
+    ]
+    .boxed()
 }
 
 /// A JSON number as JavaScript sees numbers: integers, awkward doubles, and the printing edge cases.

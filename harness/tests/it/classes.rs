@@ -5,7 +5,7 @@
 use crate::common::{self, code, text, TempDir};
 
 use harness::check::generated::case_tree;
-use harness::classes::{classify, of_domain, Coverage, Input, CLASSES};
+use harness::classes::{classify, classify_session, of_domain, Coverage, Input, CLASSES};
 use harness::js::JsValue;
 use harness::strategies::Domain;
 
@@ -22,7 +22,9 @@ fn the_default_run_reaches_every_class_of_its_domain_for_ten_seeds() {
             for index in 0..1000 {
                 let case = case_tree(domain, seed, index).current();
                 let evaluation = harness::spec::evaluate(&JsValue::from_json(&case.event), case.now);
-                coverage.add(classify(&case.event, case.now, &evaluation));
+                coverage.add(
+                    classify(&case.event, case.now, &evaluation).union(classify_session(&case.logins, &evaluation)),
+                );
             }
             let unreached = coverage.unreached(domain);
             assert!(unreached.is_empty(), "{} domain, seed {seed}: never reached {unreached:?}", domain.name());

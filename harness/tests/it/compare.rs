@@ -51,15 +51,13 @@ fn differences(
     let mocks = MockServers::start().unwrap();
     let mut flow = FlowClient::new(&mocks);
     let event = event();
-    let reference = flow.run(&mut ReferenceRunner, &event, Now::DEFAULT).unwrap();
-    let implementation = flow.run(&mut from_fn("port", port), &event, Now::DEFAULT).unwrap();
-    let evaluation = harness::spec::evaluate(&JsValue::from_json(&event), Now::DEFAULT);
-    let context = NormalizeContext {
-        admin_token: Some(ADMIN.into()),
-        wall_clock: (!honours_now)
-            .then(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64),
-        is_reference: false,
-    };
+    // A port that cannot take `now` plays its whole case at the wall clock, as `check` runs it.
+    let now = if honours_now { Now::DEFAULT } else { Now::wall() };
+    let reference = flow.run(&mut ReferenceRunner, &event, now).unwrap();
+    let implementation = flow.run(&mut from_fn("port", port), &event, now).unwrap();
+    let evaluation = harness::spec::evaluate(&JsValue::from_json(&event), now);
+    let context =
+        NormalizeContext { admin_token: Some(ADMIN.into()), wall_clock: (!honours_now).then(|| now.seconds()) };
     let options = CompareOptions { level, ignore: ignore.iter().copied().collect(), ..CompareOptions::default() };
     compare(&reference, &evaluation, &implementation, &context, &options)
 }
@@ -150,13 +148,15 @@ fn a_port_on_the_wall_clock_passes_semantic_when_iat_is_current_and_exp_minus_ia
 }
 
 #[test]
-fn an_identical_run_passes_every_level_but_not_when_it_was_judged_on_the_wall_clock() {
+fn an_identical_run_passes_every_level_and_a_wall_clock_port_off_the_clock_fails() {
     let same = |n: Now, e: &Value| harness::spec::outcome(&JsValue::from_json(e), n);
     for level in [Level::Semantic, Level::Strict] {
         assert_eq!(differences(level, &[], true, same), [], "{level:?}");
     }
-    // The same bytes from a runner that cannot take `now`: its iat (the case's `now`, days from the wall
-    // clock) is judged against the wall clock, so equal observations are not enough there.
-    let d = differences(Level::Semantic, &[], false, same);
+    assert_eq!(differences(Level::Semantic, &[], false, same), [], "its case runs at the wall clock");
+    // A runner that cannot take `now` and signs at another instant (here the default clock, a year and
+    // more from any day this runs) is caught on `iat`.
+    let elsewhere = |_n: Now, e: &Value| harness::spec::outcome(&JsValue::from_json(e), Now::DEFAULT);
+    let d = differences(Level::Semantic, &[], false, elsewhere);
     assert!(d.iter().any(|d| d.path.ends_with("/claims/iat")), "{d:#?}");
 }

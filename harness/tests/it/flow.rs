@@ -202,7 +202,6 @@ fn the_flow_model_sees_what_the_http_flow_sees() {
         let context = NormalizeContext {
             admin_token: event.pointer("/secrets/TINYBIRD_ADMIN_TOKEN").and_then(Value::as_str).map(str::to_owned),
             wall_clock: None,
-            is_reference: false,
         };
         for level in [Level::Strict, Level::Semantic] {
             let options = CompareOptions { level, ..CompareOptions::default() };

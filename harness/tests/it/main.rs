@@ -14,6 +14,7 @@ mod flow;
 mod fuzz_command;
 mod hostile;
 mod key_material;
+mod lifecycle;
 mod mocks_auth0;
 mod mocks_command;
 mod mocks_oidc;

@@ -206,6 +206,9 @@ fn custom_claims_over_100_kb_fail_the_login() {
     let (status, b) = t.token(json!({"grant_type": "authorization_code", "client_id": SPA_CLIENT_ID, "code": code}));
     assert_eq!((status, b["error"].as_str()), (403, Some("access_denied")));
     assert!(b["error_description"].as_str().unwrap().contains("over the limit"), "{b}");
-    let (status, b) = t.token(json!({"grant_type": "password"}));
+    let (status, b) = t.token(json!({"grant_type": "urn:ietf:params:oauth:grant-type:device_code"}));
     assert_eq!((status, b["error"].as_str()), (400, Some("unsupported_grant_type")));
+    // The password grant is served, to the tenant's applications only.
+    let (status, b) = t.token(json!({"grant_type": "password", "username": USER, "password": "x"}));
+    assert_eq!((status, b["error"].as_str()), (401, Some("access_denied")));
 }

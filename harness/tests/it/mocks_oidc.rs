@@ -10,7 +10,7 @@ use harness::clock::Now;
 use harness::event::PostLoginEvent;
 use harness::js::JsValue;
 use harness::mocks::auth0::SPA_CLIENT_ID;
-use harness::mocks::oidc::{LoginAction, OidcSettings, SESSION_COOKIE};
+use harness::mocks::oidc::{ActionLogin, LoginAction, OidcSettings, SESSION_COOKIE};
 use harness::mocks::{Clock, MockServers, ScopeId, Tenant, TinybirdScope};
 use harness::outcome::Outcome;
 use serde_json::{json, Value};
@@ -25,7 +25,8 @@ const VERIFIER: &str = "a-made-up-code-verifier-of-enough-length-0123456789";
 struct Reference;
 
 impl LoginAction for Reference {
-    fn run(&self, user: &Value, _client: &str, now: Now) -> Option<Outcome> {
+    fn run(&self, login: &ActionLogin<'_>) -> Option<Outcome> {
+        let (user, now) = (login.user, login.now);
         let id = user["user_id"].as_str().unwrap_or(USER);
         let mut event = PostLoginEvent::login(
             id,
@@ -36,6 +37,7 @@ impl LoginAction for Reference {
         )
         .to_json();
         event["user"]["app_metadata"] = user["app_metadata"].clone();
+        harness::event::session::set_grant(&mut event, login.grant);
         Some(harness::spec::outcome(&JsValue::from_json(&event), now))
     }
 }
@@ -44,7 +46,7 @@ impl LoginAction for Reference {
 struct Throws;
 
 impl LoginAction for Throws {
-    fn run(&self, _user: &Value, _client: &str, _now: Now) -> Option<Outcome> {
+    fn run(&self, _login: &ActionLogin<'_>) -> Option<Outcome> {
         let event = json!({"secrets": null});
         Some(harness::spec::outcome(&JsValue::from_json(&event), Now::DEFAULT))
     }

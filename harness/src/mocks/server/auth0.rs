@@ -101,6 +101,9 @@ pub struct Tenant {
     /// Browser sessions (the session cookie) → user id.
     pub(super) browser_sessions: HashMap<String, String>,
     pub(super) refresh_tokens: HashMap<String, RefreshGrant>,
+    /// Password logins the harness's flow set up (user id → the login's claims), for a tenant without an
+    /// Action of its own.
+    pub(super) password_logins: HashMap<String, PendingLogin>,
 }
 
 impl Tenant {
@@ -117,6 +120,7 @@ impl Tenant {
             sessions: HashMap::new(),
             browser_sessions: HashMap::new(),
             refresh_tokens: HashMap::new(),
+            password_logins: HashMap::new(),
         }
     }
 }
@@ -243,6 +247,62 @@ impl Auth0Responder {
         code
     }
 
+    /// Ends a refresh-token login in `scope` as [`Auth0Responder::authorize`] ends a code login: returns a
+    /// refresh token of `client` for `user_id` whose exchange gives an ID token with these custom claims
+    /// (Auth0's platform rules applied), or why the login fails.
+    pub fn authorize_refresh(
+        &self,
+        scope: ScopeId,
+        client: &str,
+        user_id: &str,
+        custom_claims: &[(String, Value)],
+    ) -> Result<String, String> {
+        let (claims, failure) = platform_claims(custom_claims);
+        if let Some(failure) = failure {
+            return Err(failure);
+        }
+        let grant = RefreshGrant {
+            client_id: client.to_owned(),
+            user_id: user_id.to_owned(),
+            claims,
+            scope: "openid profile email offline_access".into(),
+        };
+        Ok(self.keep_refresh_token(scope, grant))
+    }
+
+    /// Sets up a password login in `scope` for `user_id`, whose `grant_type=password` exchange gives an ID
+    /// token with these custom claims (Auth0's platform rules applied, a failure answered `access_denied`).
+    pub fn authorize_password(&self, scope: ScopeId, user_id: &str, custom_claims: &[(String, Value)]) {
+        let (claims, failure) = platform_claims(custom_claims);
+        let login = PendingLogin { user_id: user_id.to_owned(), claims, nonce: String::new(), failure, browser: None };
+        self.scopes.with_mut(scope, |tenant| {
+            if let Some(tenant) = tenant {
+                tenant.password_logins.insert(user_id.to_owned(), login);
+            }
+        });
+    }
+
+    /// Keeps `grant` under a new refresh token, which it returns.
+    pub(super) fn keep_refresh_token(&self, scope: ScopeId, grant: RefreshGrant) -> String {
+        let refresh_token = self.next_id("rt_");
+        self.scopes.with_mut(scope, |t| {
+            if let Some(t) = t {
+                t.refresh_tokens.insert(refresh_token.clone(), grant);
+            }
+        });
+        refresh_token
+    }
+
+    /// Whether `client_id` (with `client_secret` for the confidential web app) is an application of the
+    /// tenant that logs users in.
+    fn login_client(client_id: &str, client_secret: &str) -> bool {
+        match client_id {
+            SPA_CLIENT_ID => true,
+            WEB_APP_CLIENT_ID => client_secret == WEB_APP_CLIENT_SECRET,
+            _ => false,
+        }
+    }
+
     fn token_endpoint(&self, scope: ScopeId, request: &Request) -> ResponseTemplate {
         let fields = body_fields(request);
         let field = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
@@ -260,12 +320,7 @@ impl Auth0Responder {
             }
             "authorization_code" => {
                 let client = field("client_id").to_owned();
-                let known = match client.as_str() {
-                    SPA_CLIENT_ID => true,
-                    WEB_APP_CLIENT_ID => field("client_secret") == WEB_APP_CLIENT_SECRET,
-                    _ => false,
-                };
-                if !known {
+                if !Self::login_client(&client, field("client_secret")) {
                     return oauth_error(401, "access_denied", "Unauthorized");
                 }
                 // A code is used once, whatever the attempt proves.
@@ -295,17 +350,15 @@ impl Auth0Responder {
                 });
                 let mut answer = self.issue_tokens(scope, &client, login, &granted);
                 if let Some(grant) = refresh {
-                    let refresh_token = self.next_id("rt_");
-                    self.scopes.with_mut(scope, |t| {
-                        if let Some(t) = t {
-                            t.refresh_tokens.insert(refresh_token.clone(), grant);
-                        }
-                    });
-                    answer["refresh_token"] = json!(refresh_token);
+                    answer["refresh_token"] = json!(self.keep_refresh_token(scope, grant));
                 }
                 json_response(200, &answer)
             }
+            "refresh_token" | "password" if !Self::login_client(field("client_id"), field("client_secret")) => {
+                oauth_error(401, "access_denied", "Unauthorized")
+            }
             "refresh_token" => self.refresh(scope, field("client_id"), field("refresh_token")),
+            "password" => self.password(scope, field("client_id"), &fields),
             other => oauth_error(400, "unsupported_grant_type", &format!("Unsupported grant type: {other}")),
         }
     }

@@ -4,7 +4,7 @@
 //! | endpoint | behaviour |
 //! |----------|-----------|
 //! | `GET /authorize` | authorization code with PKCE (`code_challenge_method=S256`, required of the SPA), `state`, `nonce`, `scope`, `audience`; `redirect_uri` must be one of the registered callback URLs (else Auth0's error page, 400); `response_mode` `query` (default), `fragment` or `web_message` (the page auth0-spa-js reads in its hidden iframe); `prompt=none` answers from the browser's session cookie or `login_required`. There is no login form: the configured demo user logs in at once, or the user `login_hint` names (by email or user id; a new one is created for an unknown hint). The post-login Action runs then, and its calls are committed as Auth0 does: metadata merged into the user, custom claims kept for the ID token, a throw sent back as `error=server_error`, `access.deny` as `access_denied`, an implementation that could not run as `server_error` "the Action could not run" (its output, which may hold secrets, never goes to the browser). |
-//! | `POST /oauth/token` | besides the harness's own grants: a code from `/authorize` is exchanged once, by the client it was issued to, with the same `redirect_uri` and the `code_verifier` whose S256 is the challenge (`invalid_grant` otherwise, 403); `offline_access` in the scope adds a refresh token; `grant_type=refresh_token` gives new tokens with the login's claims |
+//! | `POST /oauth/token` | besides the harness's own grants: a code from `/authorize` is exchanged once, by the client it was issued to, with the same `redirect_uri` and the `code_verifier` whose S256 is the challenge (`invalid_grant` otherwise, 403); `offline_access` in the scope adds a refresh token; `grant_type=refresh_token` runs the Action again (`transaction.protocol` `oauth2-refresh-token`) and gives new tokens with the claims it set; `grant_type=password` (`username` an email or user id, any non-empty `password`) runs the Action (`oauth2-password`) and gives tokens, with a refresh token under `offline_access`; an Action's throw or `access.deny` on these grants is a 403 `access_denied` |
 //! | `GET /v2/logout` | ends the browser's session; `returnTo` must be a registered URL (400 otherwise) |
 //! | `OPTIONS` any path | CORS preflight: allowed for the registered callbacks' origins |
 //!
@@ -26,6 +26,7 @@ use super::auth0::{
 };
 use super::scope::ScopeId;
 use crate::clock::Now;
+use crate::event::Grant;
 use crate::outcome::Outcome;
 
 /// The `error_description` of a login whose Action could not run (crashed, hung, broke the protocol).
@@ -34,13 +35,33 @@ pub const ACTION_DID_NOT_RUN: &str = "the Action could not run";
 /// The name of the browser's session cookie on the tenant.
 pub const SESSION_COOKIE: &str = "tbjwt_auth0_session";
 
-/// Runs the post-login Action of a browser login.
+/// A login the post-login Action runs at: who, to which application, by which grant, when.
+#[derive(Debug, Clone, Copy)]
+pub struct ActionLogin<'a> {
+    /// The tenant's user object, metadata as stored.
+    pub user: &'a Value,
+    /// The application the user logs in to.
+    pub client_id: &'a str,
+    /// The grant (`event.transaction.protocol`).
+    pub grant: Grant,
+    /// The tenant's clock.
+    pub now: Now,
+}
+
+/// Runs the post-login Action of a login.
 pub trait LoginAction: Send + Sync {
-    /// The Action's outcome for `user` (the tenant's user object, metadata as stored) logging in at `now`
-    /// to `client_id`; `None` when the implementation could not run. Why is the implementation's to report
-    /// to whoever runs the mocks: it may hold the program's output, and with it the event's secrets, so the
-    /// tenant never sends it to the browser.
-    fn run(&self, user: &Value, client_id: &str, now: Now) -> Option<Outcome>;
+    /// The Action's outcome at `login`; `None` when the implementation could not run. Why is the
+    /// implementation's to report to whoever runs the mocks: it may hold the program's output, and with it
+    /// the event's secrets, so the tenant never sends it to the browser.
+    fn run(&self, login: &ActionLogin<'_>) -> Option<Outcome>;
+}
+
+/// Where an Action runs, besides the user: the application, the grant, the clock.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ActionAt<'a> {
+    pub(super) client_id: &'a str,
+    pub(super) grant: Grant,
+    pub(super) now: Now,
 }
 
 /// What the tenant knows about its browser clients.
@@ -249,7 +270,7 @@ impl Auth0Responder {
             (None, _) => {}
         }
         let session = session_of(request);
-        let now = self.scopes.with(scope, |t| t.map(|t| t.clock.now())).unwrap_or_else(|| super::Clock::Wall.now());
+        let now = self.scope_now(scope);
         let user_id = if param("prompt") == "none" {
             let known = session
                 .as_ref()
@@ -264,7 +285,8 @@ impl Auth0Responder {
                 None => return reply.error("access_denied", "No user to log in: give a login_hint"),
             }
         };
-        let (claims, failure) = match self.run_login_action(scope, &settings, &user_id, &client_id, now) {
+        let at = ActionAt { client_id: &client_id, grant: Grant::AuthorizationCode, now };
+        let (claims, failure) = match self.run_login_action(scope, &settings, &user_id, at) {
             Ok(done) => done,
             Err((error, description)) => return reply.error(&error, &description),
         };
@@ -329,21 +351,20 @@ impl Auth0Responder {
     }
 
     /// Runs the configured Action for `user_id` and commits its calls: metadata merged into the user, the
-    /// custom claims Auth0 keeps, and the login's failure if any. `Err` when the Action could not run.
+    /// custom claims Auth0 keeps, and the login's failure if any. `Err` when the Action threw, denied or
+    /// could not run. Without a configured Action, no claims.
     #[allow(clippy::type_complexity)]
-    fn run_login_action(
+    pub(super) fn run_login_action(
         &self,
         scope: ScopeId,
         settings: &OidcSettings,
         user_id: &str,
-        client_id: &str,
-        now: Now,
+        at: ActionAt<'_>,
     ) -> Result<(Map<String, Value>, Option<String>), (String, String)> {
         let Some(action) = &settings.login_action else { return Ok((Map::new(), None)) };
         let user = self.scopes.with(scope, |t| t.and_then(|t| t.users.get(user_id).cloned())).unwrap_or(Value::Null);
-        let outcome = action
-            .run(&user, client_id, now)
-            .ok_or_else(|| ("server_error".to_owned(), ACTION_DID_NOT_RUN.to_owned()))?;
+        let login = ActionLogin { user: &user, client_id: at.client_id, grant: at.grant, now: at.now };
+        let outcome = action.run(&login).ok_or_else(|| ("server_error".to_owned(), ACTION_DID_NOT_RUN.to_owned()))?;
         let commits = Commits::of(&outcome);
         if let Some((error, description)) = commits.failure {
             return Err((error, description));
@@ -361,22 +382,98 @@ impl Auth0Responder {
         Ok(platform_claims(&commits.claims))
     }
 
-    /// `grant_type=refresh_token`.
+    /// `grant_type=refresh_token`: the post-login Action runs again (`oauth2-refresh-token`) and the new
+    /// ID token carries the claims it set now; without a configured Action, the claims the refresh token
+    /// was issued with (what the harness's flow set for this login).
     pub(super) fn refresh(&self, scope: ScopeId, client_id: &str, refresh_token: &str) -> ResponseTemplate {
         let grant = self.scopes.with(scope, |t| t.and_then(|t| t.refresh_tokens.get(refresh_token).cloned()));
         let Some(grant) = grant.filter(|g| g.client_id == client_id) else {
             return oauth_error(403, "invalid_grant", "Unknown or invalid refresh token.");
         };
-        let login = PendingLogin {
-            user_id: grant.user_id.clone(),
-            claims: grant.claims.clone(),
-            nonce: String::new(),
-            failure: None,
-            browser: None,
+        let settings = self.oidc_settings().clone();
+        let claims = if settings.login_action.is_some() {
+            let now = self.scope_now(scope);
+            let at = ActionAt { client_id, grant: Grant::RefreshToken, now };
+            match self.run_login_action(scope, &settings, &grant.user_id, at) {
+                Ok((claims, None)) => claims,
+                Ok((_, Some(failure))) => return oauth_error(403, "access_denied", &failure),
+                Err((error, description)) => return oauth_error(403, &error, &description),
+            }
+        } else {
+            grant.claims.clone()
         };
+        let login =
+            PendingLogin { user_id: grant.user_id.clone(), claims, nonce: String::new(), failure: None, browser: None };
         let mut answer = self.issue_tokens(scope, client_id, login, &grant.scope);
         answer["refresh_token"] = json!(refresh_token);
         super::auth0::json_response(200, &answer)
+    }
+
+    /// `grant_type=password`: the user `username` names (by email or id) logs in with any non-empty
+    /// password; the post-login Action runs (`oauth2-password`); `offline_access` adds a refresh token.
+    /// Without a configured Action, the claims the harness's flow set for this user's login
+    /// ([`Auth0Responder::authorize_password`]).
+    pub(super) fn password(
+        &self,
+        scope: ScopeId,
+        client_id: &str,
+        fields: &HashMap<String, String>,
+    ) -> ResponseTemplate {
+        let field = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
+        let username = field("username").trim();
+        let user_id = self.scopes.with(scope, |t| {
+            let t = t?;
+            t.users
+                .iter()
+                .find(|(id, u)| {
+                    !username.is_empty()
+                        && (id.as_str() == username || u.get("email").and_then(Value::as_str) == Some(username))
+                })
+                .map(|(id, _)| id.clone())
+        });
+        let (Some(user_id), false) = (user_id, field("password").is_empty()) else {
+            return oauth_error(403, "invalid_grant", "Wrong email or password.");
+        };
+        let settings = self.oidc_settings().clone();
+        let registered = self.scopes.with_mut(scope, |t| t.and_then(|t| t.password_logins.remove(&user_id)));
+        let claims = if settings.login_action.is_some() {
+            let at = ActionAt { client_id, grant: Grant::Password, now: self.scope_now(scope) };
+            match self.run_login_action(scope, &settings, &user_id, at) {
+                Ok((claims, None)) => claims,
+                Ok((_, Some(failure))) => return oauth_error(403, "access_denied", &failure),
+                Err((error, description)) => return oauth_error(403, &error, &description),
+            }
+        } else {
+            match registered {
+                Some(PendingLogin { failure: Some(failure), .. }) => {
+                    return oauth_error(403, "access_denied", &failure)
+                }
+                Some(login) => login.claims,
+                None => Map::new(),
+            }
+        };
+        let mut scope_granted = field("scope").to_owned();
+        if scope_granted.is_empty() {
+            scope_granted = "openid profile email".into();
+        }
+        let offline = scope_granted.split(' ').any(|s| s == "offline_access");
+        let refresh = offline.then(|| RefreshGrant {
+            client_id: client_id.to_owned(),
+            user_id: user_id.clone(),
+            claims: claims.clone(),
+            scope: scope_granted.clone(),
+        });
+        let login = PendingLogin { user_id, claims, nonce: String::new(), failure: None, browser: None };
+        let mut answer = self.issue_tokens(scope, client_id, login, &scope_granted);
+        if let Some(grant) = refresh {
+            answer["refresh_token"] = json!(self.keep_refresh_token(scope, grant));
+        }
+        super::auth0::json_response(200, &answer)
+    }
+
+    /// The clock of `scope`'s tenant (the wall clock when it has none).
+    fn scope_now(&self, scope: ScopeId) -> Now {
+        self.scopes.with(scope, |t| t.map(|t| t.clock.now())).unwrap_or_else(|| super::Clock::Wall.now())
     }
 
     /// `GET /v2/logout`: the session ends; back to `returnTo` when it is allowed.
