@@ -9,7 +9,9 @@
 //!   the stored metadata, the ID token and the Tinybird JWT alike. Since the access matrix follows from
 //!   the token's scopes, an entry that accepts a scope difference of a case also accepts that case's
 //!   access differences;
-//! - `observable`: one part of the observation (`status`, `logs`, `calls`, `app_metadata`, …).
+//! - `observable`: one part of the observation (`status`, `logs`, `calls`, `app_metadata`, …);
+//! - `class`: an equivalence class the case reached (`tbjwt classes`), for a divergence a port makes by
+//!   design on a kind of value, generated cases included (`admin-token/blank` for a token service, say).
 //!
 //! An entry covers a difference when every field it has matches. A case whose differences are all
 //! covered is `expected`; one difference no entry covers makes the case `fail`, whatever else is
@@ -28,6 +30,7 @@
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+use crate::classes::ClassSet;
 use crate::compare::{Difference, Observable};
 use crate::spec::Rule;
 
@@ -47,6 +50,9 @@ pub struct Expectation {
     /// The observable it applies to (all observables when absent).
     #[serde(default)]
     pub observable: Option<Observable>,
+    /// An equivalence class the case must have reached (any case when absent).
+    #[serde(default)]
+    pub class: Option<String>,
     /// Why the divergence is accepted.
     pub reason: String,
     /// Where it is tracked.
@@ -68,6 +74,7 @@ struct File {
 #[derive(Debug, Clone, PartialEq)]
 struct Matcher {
     rule: Option<Rule>,
+    class: Option<usize>,
     anchored: bool,
     segments: Option<Vec<String>>,
 }
@@ -118,12 +125,21 @@ fn path_segments(path: &str) -> Vec<String> {
 impl Matcher {
     fn new(entry: &Expectation) -> Result<Matcher, String> {
         let rule = entry.rule.as_deref().map(parse_rule).transpose()?;
+        let class = match entry.class.as_deref() {
+            None => None,
+            Some(id) => Some(crate::classes::by_id(id).map(|(index, _)| index).ok_or_else(|| {
+                let hint = super::closest(id, crate::classes::CLASSES.iter().map(|c| c.id))
+                    .map(|c| format!(" (did you mean {c}?)"))
+                    .unwrap_or_default();
+                format!("`{id}` is not a class{hint}; `tbjwt classes` lists them")
+            })?),
+        };
         let (anchored, segments) = match entry.path.as_deref() {
             None => (false, None),
             Some(p) if p.trim_matches('/').is_empty() => return Err("`path` is empty".into()),
             Some(p) => (p.starts_with('/'), Some(path_segments(p.trim_end_matches('/')))),
         };
-        Ok(Matcher { rule, anchored, segments })
+        Ok(Matcher { rule, class, anchored, segments })
     }
 
     fn path_matches(&self, path: &str) -> bool {
@@ -150,8 +166,10 @@ impl Expectations {
         let file: File = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
         let mut matchers = Vec::new();
         for (i, e) in file.expected.iter().enumerate() {
-            if e.case.is_none() && e.observable.is_none() && e.rule.is_none() && e.path.is_none() {
-                return Err(err(format!("expected[{i}] needs a `case`, `rule`, `path` or `observable` (or several)")));
+            if e.case.is_none() && e.observable.is_none() && e.rule.is_none() && e.path.is_none() && e.class.is_none() {
+                return Err(err(format!(
+                    "expected[{i}] needs a `case`, `rule`, `path`, `observable` or `class` (or several)"
+                )));
             }
             if e.reason.trim().is_empty() {
                 return Err(err(format!("expected[{i}] needs a non-empty `reason`")));
@@ -184,26 +202,29 @@ impl Expectations {
     }
 
     /// Whether entry `i` covers `difference` in `case` by its own fields.
-    fn covers(&self, i: usize, case: &str, difference: &Difference) -> bool {
+    fn covers(&self, i: usize, case: &str, classes: ClassSet, difference: &Difference) -> bool {
         let (e, m) = (&self.entries[i], &self.matchers[i]);
         e.case.as_deref().is_none_or(|c| c == case)
+            && m.class.is_none_or(|c| classes.contains(c))
             && e.observable.is_none_or(|o| o == difference.observable)
             && m.rule.is_none_or(|r| r == difference.rule)
             && m.path_matches(&difference.path)
     }
 
-    /// The entries that cover every difference of `case`, or `None` when some difference is not covered.
-    pub fn cover(&self, case: &str, differences: &[Difference]) -> Option<Vec<usize>> {
+    /// The entries that cover every difference of `case` (which reached `classes`), or `None` when some
+    /// difference is not covered.
+    pub fn cover(&self, case: &str, classes: ClassSet, differences: &[Difference]) -> Option<Vec<usize>> {
         // Entries that accept a scope difference of this case accept its access differences too.
         let scope_entries: Vec<usize> = (0..self.entries.len())
             .filter(|&i| {
                 self.entries[i].observable.is_none()
-                    && differences.iter().any(|d| is_scope_difference(d) && self.covers(i, case, d))
+                    && differences.iter().any(|d| is_scope_difference(d) && self.covers(i, case, classes, d))
             })
             .collect();
         let mut used = Vec::new();
         for d in differences {
-            let mut covering: Vec<usize> = (0..self.entries.len()).filter(|&i| self.covers(i, case, d)).collect();
+            let mut covering: Vec<usize> =
+                (0..self.entries.len()).filter(|&i| self.covers(i, case, classes, d)).collect();
             if covering.is_empty() && d.observable == Observable::Access {
                 covering.extend(
                     scope_entries.iter().copied().filter(|&i| self.matchers[i].rule.is_none_or(|r| r == d.rule)),
@@ -271,6 +292,9 @@ fn describe(e: &Expectation) -> String {
     if let Some(o) = &e.observable {
         parts.push(format!("observable {}", o.key()));
     }
+    if let Some(c) = &e.class {
+        parts.push(format!("class {c}"));
+    }
     parts.join(", ")
 }
 
@@ -301,15 +325,34 @@ mod tests {
     }
 
     #[test]
+    fn a_class_entry_covers_the_cases_in_that_class_only() {
+        let e = load(
+            "[[expected]]\nclass = \"admin-token/blank\"\nobservable = \"status\"\nreason = \"a token service\"\n",
+        )
+        .unwrap();
+        let (blank, _) = crate::classes::by_id("admin-token/blank").unwrap();
+        let mut in_class = ClassSet::default();
+        in_class.insert(blank);
+        assert_eq!(e.cover("generated-x", in_class, &[diff(Observable::Status)]), Some(vec![0]));
+        assert_eq!(e.cover("generated-x", ClassSet::default(), &[diff(Observable::Status)]), None);
+        assert_eq!(e.cover("generated-x", in_class, &[diff(Observable::Logs)]), None, "the other fields still count");
+        let typo = load("[[expected]]\nclass = \"admin-token/blnk\"\nreason = \"r\"\n").unwrap_err().to_string();
+        assert!(typo.contains("did you mean admin-token/blank?"), "{typo}");
+    }
+
+    #[test]
     fn coverage_by_case_observable_and_both() {
         let e = load(
             "[[expected]]\ncase = \"a\"\nreason = \"r\"\n\n[[expected]]\nobservable = \"logs\"\nreason = \"r\"\n\n[[expected]]\ncase = \"b\"\nobservable = \"calls\"\nreason = \"r\"\nexpires = 2020-01-01\n",
         )
         .unwrap();
-        assert_eq!(e.cover("a", &[diff(Observable::Calls), diff(Observable::Logs)]), Some(vec![0, 1]));
-        assert_eq!(e.cover("c", &[diff(Observable::Logs)]), Some(vec![1]));
-        assert_eq!(e.cover("c", &[diff(Observable::Calls)]), None);
-        assert_eq!(e.cover("b", &[diff(Observable::Calls)]), Some(vec![2]));
+        assert_eq!(
+            e.cover("a", ClassSet::default(), &[diff(Observable::Calls), diff(Observable::Logs)]),
+            Some(vec![0, 1])
+        );
+        assert_eq!(e.cover("c", ClassSet::default(), &[diff(Observable::Logs)]), Some(vec![1]));
+        assert_eq!(e.cover("c", ClassSet::default(), &[diff(Observable::Calls)]), None);
+        assert_eq!(e.cover("b", ClassSet::default(), &[diff(Observable::Calls)]), Some(vec![2]));
         assert_eq!(e.naming("a"), [0]);
         assert_eq!(e.expired("2026-11-28").len(), 1);
         assert_eq!(e.unused(&[true, false, true]).len(), 1);
@@ -329,24 +372,24 @@ mod tests {
             at(Observable::TinybirdJwt, "/tinybird_jwt/token/jwt/claims/scopes/0/resource", Rule::R7),
             at(Observable::Access, "/access/ kpis", Rule::R7),
         ];
-        assert_eq!(e.cover("x", &trimmed), Some(vec![0]));
+        assert_eq!(e.cover("x", ClassSet::default(), &trimmed), Some(vec![0]));
         let mut and_renamed = trimmed.to_vec();
         and_renamed.push(at(Observable::IdToken, "/id_token/custom_claims/https:~1~1tinybird.co", Rule::R11));
-        assert_eq!(e.cover("x", &and_renamed), None);
+        assert_eq!(e.cover("x", ClassSet::default(), &and_renamed), None);
         // Access differences alone (no scope difference in the case) are not this entry's.
-        assert_eq!(e.cover("x", &trimmed[4..]), None);
+        assert_eq!(e.cover("x", ClassSet::default(), &trimmed[4..]), None);
         let anchored =
             load("[[expected]]\npath = \"/tinybird_jwt/token/jwt/claims/scopes/*/resource\"\nreason = \"r\"\n")
                 .unwrap();
-        assert_eq!(anchored.cover("x", &trimmed[3..4]), Some(vec![0]));
-        assert_eq!(anchored.cover("x", &trimmed[..1]), None);
+        assert_eq!(anchored.cover("x", ClassSet::default(), &trimmed[3..4]), Some(vec![0]));
+        assert_eq!(anchored.cover("x", ClassSet::default(), &trimmed[..1]), None);
     }
 
     #[test]
     fn one_entry_by_rule() {
         let e = load("[[expected]]\nrule = \"r7\"\nreason = \"we trim\"\n").unwrap();
-        assert!(e.cover("x", &[at(Observable::Access, "/access/a", Rule::R7)]).is_some());
-        assert!(e.cover("x", &[at(Observable::IdToken, "/id_token/x", Rule::R11)]).is_none());
+        assert!(e.cover("x", ClassSet::default(), &[at(Observable::Access, "/access/a", Rule::R7)]).is_some());
+        assert!(e.cover("x", ClassSet::default(), &[at(Observable::IdToken, "/id_token/x", Rule::R11)]).is_none());
     }
 
     #[test]

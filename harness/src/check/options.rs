@@ -26,6 +26,16 @@ pub const MAX_CASES: u64 = 1_000_000_000;
 pub const MAX_JOBS: usize = 256;
 /// The largest `--shrink-steps`.
 pub const MAX_SHRINK_STEPS: usize = 100_000;
+/// The per-case limit when none is given: Auth0's limit on a flow's execution (20 s, [Actions
+/// limitations](https://auth0.com/docs/customize/actions/limitations)) for an Action run in the Node
+/// runtime, as Auth0 would run it; 5 s for programs and endpoints, whose work is the action alone.
+pub fn default_timeout(implementation: &Implementation) -> Duration {
+    match implementation {
+        Implementation::Node(_) => Duration::from_secs(crate::runner::NODE_DEFAULT_TIMEOUT_SECONDS),
+        _ => Duration::from_secs(5),
+    }
+}
+
 /// The largest `--timeout`, in seconds.
 pub const MAX_TIMEOUT_SECONDS: f64 = 3600.0;
 
@@ -57,7 +67,8 @@ pub struct CheckOptions {
     /// Parallel jobs, each with its own implementation process, 1 to 256 [default: three per CPU].
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// Seconds a case may take before the implementation is killed, over 0 and at most 3600 [default: 5].
+    /// Seconds a case may take before the implementation is killed, over 0 and at most 3600 [default: 20
+    /// for `node:` (Auth0's limit on a flow), 5 otherwise].
     #[arg(long)]
     pub timeout: Option<f64>,
     /// Run only shard K of N (1-based), deterministically: `--partition 2/4`.
@@ -228,7 +239,7 @@ impl CheckOptions {
             (!(v.is_finite() && v > 0.0 && v <= MAX_TIMEOUT_SECONDS))
                 .then(|| format!("{v} is not a number of seconds over 0 and at most {MAX_TIMEOUT_SECONDS}"))
         })?
-        .map_or(Duration::from_secs(5), Duration::from_secs_f64);
+        .map_or_else(|| default_timeout(&implementation), Duration::from_secs_f64);
         let max_failures = checked(self.max_failures, config.max_failures, "max_failures", cp, |v| {
             (v == 0).then(|| "0 failing cases: give at least 1 (or leave it out)".to_owned())
         })?;

@@ -38,7 +38,11 @@ pub fn replay_command(settings: &CheckSettings, target: &str) -> String {
         words.push("--expectations".into());
         words.push(expectations.path.display().to_string());
     }
-    if settings.timeout != CheckSettings::default().timeout {
+    let default_timeout = settings
+        .implementation
+        .parse::<crate::runner::Implementation>()
+        .map_or(CheckSettings::default().timeout, |i| super::options::default_timeout(&i));
+    if settings.timeout != default_timeout {
         words.push("--timeout".into());
         words.push(settings.timeout.as_secs_f64().to_string());
     }

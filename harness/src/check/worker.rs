@@ -2,6 +2,7 @@
 //! flows, compares, shrinks and saves failures, and sends each case's report to the collector.
 
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
@@ -331,8 +332,7 @@ impl Job<'_> {
             let case_started = Instant::now();
             let implementation = self.flow.observe(prepared, result)?;
             self.snapshot(input, &implementation)?;
-            let case = Generated { event: input.event.clone(), now: input.now, logins: input.logins.clone() };
-            let (session, later_time) = self.judge_session(&case, implementation)?;
+            let (session, later_time) = self.judge_session(&input.event, input.now, &input.logins, implementation)?;
             implementation_time += later_time;
             let mut report = self.report(input, session)?;
             report.millis += run_millis + case_started.elapsed().as_secs_f64() * 1000.0;
@@ -378,11 +378,14 @@ impl Job<'_> {
     /// the whole flow. Returns the judgement and the time the later logins spent in the implementation.
     fn judge_session(
         &mut self,
-        case: &Generated,
+        event: &Value,
+        now: Now,
+        logins: &[LaterLogin],
         first: Observation,
     ) -> Result<(SessionJudged, std::time::Duration), JobError> {
-        let clocks = session::clocks(case.now, &case.logins);
-        let (mut reference_event, mut implementation_event) = (case.event.clone(), case.event.clone());
+        let clocks = session::clocks(now, logins);
+        // Each side's event of the login being judged: the case's own for the first login (not copied).
+        let (mut reference_event, mut implementation_event) = (Cow::Borrowed(event), Cow::Borrowed(event));
         let mut implementation = first;
         let mut classes = crate::classes::ClassSet::default();
         let mut reference: Option<Observation> = None;
@@ -390,10 +393,11 @@ impl Job<'_> {
         for (login, &drawn) in clocks.iter().enumerate() {
             let mut now = drawn;
             if login > 0 {
-                let later: &LaterLogin = &case.logins[login - 1];
+                let later: &LaterLogin = &logins[login - 1];
                 let stored = reference.as_ref().map_or(&Value::Null, |r| &r.app_metadata);
-                reference_event = session::next_event(&reference_event, stored, later);
-                implementation_event = session::next_event(&implementation_event, &implementation.app_metadata, later);
+                reference_event = Cow::Owned(session::next_event(&reference_event, stored, later));
+                implementation_event =
+                    Cow::Owned(session::next_event(&implementation_event, &implementation.app_metadata, later));
                 now = self.clock_for(now);
                 let prepared = self.flow.prepare(&implementation_event, now);
                 let started = Instant::now();
@@ -411,9 +415,9 @@ impl Job<'_> {
             let judged = self.judged(&reference_event, now, &implementation)?;
             classes = classes.union(crate::classes::classify(&reference_event, now, &judged.evaluation));
             if login == 0 {
-                classes = classes.union(crate::classes::classify_session(&case.logins, &judged.evaluation));
+                classes = classes.union(crate::classes::classify_session(logins, &judged.evaluation));
             }
-            if !judged.differences.is_empty() || login == case.logins.len() {
+            if !judged.differences.is_empty() || login == logins.len() {
                 return Ok((
                     SessionJudged { login, judged: Some(judged), errored: None, classes },
                     implementation_time,
@@ -434,19 +438,20 @@ impl Job<'_> {
         let result: RunResult = self.runner.run(&RunRequest { now, event: &case.event, mocks: Some(&prepared.urls) });
         let mut implementation_time = implementation_started.elapsed();
         self.context.timing.shrink_runs.fetch_add(1, Ordering::Relaxed);
-        let session = self.flow.observe(prepared, result).map_err(JobError::from).and_then(|first| {
-            let case = Generated { now, ..case.clone() };
-            self.judge_session(&case, first)
-        });
+        let session = self
+            .flow
+            .observe(prepared, result)
+            .map_err(JobError::from)
+            .and_then(|first| self.judge_session(&case.event, now, &case.logins, first));
         let session = session.map(|(session, later)| {
             implementation_time += later;
             session
         });
         self.context.timing.add(implementation_time, started.elapsed());
-        let SessionJudged { login, judged, .. } = session?;
+        let SessionJudged { login, judged, classes, .. } = session?;
         let Some(judged) = judged else { return Ok(None) };
-        let covered =
-            self.context.settings.expectations.as_ref().is_some_and(|e| e.cover(name, &judged.differences).is_some());
+        let expectations = self.context.settings.expectations.as_ref();
+        let covered = expectations.is_some_and(|e| e.cover(name, classes, &judged.differences).is_some());
         Ok((!covered && !judged.differences.is_empty()).then_some((login, judged)))
     }
 
@@ -478,6 +483,7 @@ impl Job<'_> {
             now: input.now,
             logins: input.logins.clone(),
             at_login: None,
+            beyond_auth0_limits: None,
             original_size: None,
             shrunk_size: None,
             shrink_steps: None,
@@ -491,6 +497,7 @@ impl Job<'_> {
             sides: None,
         };
         report.replay = input.replay_target.as_deref().map(|target| replay_command(settings, target));
+        report.beyond_auth0_limits = crate::event::limits::beyond_auth0_limits(&input.event);
         if let Some(message) = session.errored {
             report.verdict = Verdict::Error;
             report.at_login = at_login;
@@ -511,7 +518,7 @@ impl Job<'_> {
             return Ok(report);
         }
         report.at_login = at_login;
-        if let Some(used) = expectations.and_then(|e| e.cover(&input.name, &differences)) {
+        if let Some(used) = expectations.and_then(|e| e.cover(&input.name, report.classes, &differences)) {
             report.verdict = Verdict::Expected;
             report.expectations = used;
             report.set_differences(differences);

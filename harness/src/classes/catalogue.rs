@@ -71,7 +71,8 @@ const fn class(
 
 use Input::{
     AdminToken as Tok, Authorization as Auth, Clock as Clk, LoginsCount as Count, PipeNames as Pipes,
-    Protocol as Proto, Session as Sess, StoredToken as Stored, User as Usr, UserId as Uid, WorkspaceId as Ws,
+    Protocol as Proto, Secrets as Sec, Session as Sess, StoredToken as Stored, User as Usr, UserId as Uid,
+    WorkspaceId as Ws,
 };
 use Rule::{R10, R11, R2, R4, R5, R8, R9};
 
@@ -320,6 +321,10 @@ pub static CLASSES: &[Class] = &[
     class("clock/before-epoch", Clk, R10, J, "before 1970, within a second",
         "truncating towards zero (`Math.trunc`, integer division) where jsonwebtoken floors",
         |_, now| now.millis() < 0 && !now.is_whole_second()),
+    // ---- event.secrets as a whole: what Auth0 can store for an Action (event::limits)
+    class("secrets/beyond-auth0-limits", Sec, R2, J, "more than 30 secrets, or a secret value over 4,096 characters",
+        "none a port makes: Auth0 cannot send such an event, and a failure there says so",
+        |v, _| v.is_some_and(|s| crate::event::limits::beyond_auth0_limits(&serde_json::json!({"secrets": s})).is_some())),
     // ---- the grant (transaction.protocol): every grant that runs the post-login trigger
     class("protocol/authorization-code", Proto, R11, AUTH0, "`oidc-basic-profile`: the browser's login",
         "none: the everyday case", |v, _| v.is_none() || text(v) == Some("oidc-basic-profile")),

@@ -291,6 +291,17 @@ pub fn example(id: &str) -> Option<BoxedStrategy<Example>> {
         ("clock", "2038-iat") => clock(two_to_31..two_to_31 + 100_000_000, 0..1000),
         ("clock", "before-epoch") => clock(-2_000_000_000i64..0, 1..1000),
 
+        ("secrets", "beyond-auth0-limits") => some(prop_oneof![
+            (admin_token(re("[A-Za-z0-9_-]{30}")), 4097..4300usize)
+                .prop_map(|(t, n)| json!({"TINYBIRD_ADMIN_TOKEN": t.repeat(n / t.len() + 1)})),
+            admin_token(re("[A-Za-z0-9_-]{30,40}")).prop_map(|t| {
+                let mut secrets: serde_json::Map<String, Value> =
+                    (0..30).map(|i| (format!("OTHER_SECRET_{i}"), json!("v"))).collect();
+                secrets.insert("TINYBIRD_ADMIN_TOKEN".into(), json!(t));
+                Value::Object(secrets)
+            }),
+        ]),
+
         ("protocol", "authorization-code") => Just(Example::Grant(Grant::AuthorizationCode)).boxed(),
         ("protocol", "refresh-token") => Just(Example::Grant(Grant::RefreshToken)).boxed(),
         ("protocol", "password") => Just(Example::Grant(Grant::Password)).boxed(),

@@ -54,6 +54,8 @@ pub enum Input {
     LoginsCount,
     /// The case's later logins (its session), as [`session_value`] writes them.
     Session,
+    /// `event.secrets` as a whole (Auth0's limits on an Action's secrets).
+    Secrets,
 }
 
 impl Input {
@@ -70,6 +72,7 @@ impl Input {
             Input::Protocol => Some("/transaction/protocol"),
             Input::StoredToken => Some("/user/app_metadata/tinybirdJWT"),
             Input::LoginsCount => Some("/stats/logins_count"),
+            Input::Secrets => Some("/secrets"),
             Input::Clock | Input::Session => None,
         }
     }

@@ -2,6 +2,7 @@
 //! fixtures' format (an event with a name, a description, the rules it exercises and an optional clock).
 
 mod case;
+pub mod limits;
 mod model;
 pub mod regressions;
 pub mod session;

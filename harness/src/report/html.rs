@@ -155,8 +155,8 @@ fn case_section(html: &mut String, case: &CaseReport) {
     if let Some(event) = &case.event {
         let _ = write!(html, "<p>event (now = {}):</p><pre>{}</pre>", case.now, pretty(event));
     }
-    if let Some(session) = case.session_line() {
-        let _ = write!(html, "<p>{}</p>", escape(&session));
+    for line in [case.session_line(), case.limits_line()].into_iter().flatten() {
+        let _ = write!(html, "<p>{}</p>", escape(&line));
     }
     let causes = &case.root_causes;
     if !causes.is_empty() {

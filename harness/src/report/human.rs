@@ -130,6 +130,9 @@ fn print_case(out: &mut impl Write, case: &CaseReport) -> std::io::Result<()> {
     if let Some(session) = case.session_line() {
         writeln!(out, "    {session}")?;
     }
+    if let Some(limits) = case.limits_line() {
+        writeln!(out, "    {}", style(limits).yellow())?;
+    }
     let causes = &case.root_causes;
     for cause in causes.iter().take(CAUSES_SHOWN) {
         let tag = if cause.security { format!("{} ", style("[security]").red().bold()) } else { String::new() };

@@ -38,8 +38,8 @@ fn describe(case: &CaseReport) -> String {
     if let Some(event) = &case.event {
         text.push_str(&format!("event (now = {}): {event}\n", case.now));
     }
-    if let Some(session) = case.session_line() {
-        text.push_str(&format!("{session}\n"));
+    for line in [case.session_line(), case.limits_line()].into_iter().flatten() {
+        text.push_str(&format!("{line}\n"));
     }
     if let Some(path) = &case.saved_to {
         text.push_str(&format!("saved for replay: {}\n", path.display()));

@@ -154,6 +154,9 @@ pub struct CaseReport {
     /// For a session that failed or errored: the login (1 for the first) its differences or error are of.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at_login: Option<usize>,
+    /// Why Auth0 could not have sent the case's event (`event::limits`), when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub beyond_auth0_limits: Option<String>,
     /// Size in bytes of the event before shrinking (compact JSON), when shrunk.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub original_size: Option<usize>,
@@ -203,6 +206,11 @@ impl CaseReport {
             self.now,
             crate::event::session::describe(&self.logins)
         ))
+    }
+
+    /// What the failure blocks say of a case Auth0 could not have sent.
+    pub fn limits_line(&self) -> Option<String> {
+        self.beyond_auth0_limits.as_ref().map(|why| format!("outside what Auth0 can send: {why}"))
     }
 
     /// Sets the case's differences and their root causes.

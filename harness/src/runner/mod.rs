@@ -86,6 +86,10 @@ pub struct RunnerSettings {
 /// once, and `check` stops).
 pub const MAX_FAILED_STARTS: u32 = 3;
 
+/// The default per-case limit of an Action in the Node runtime: Auth0's limit on a flow's execution
+/// ([Actions limitations](https://auth0.com/docs/customize/actions/limitations)).
+pub const NODE_DEFAULT_TIMEOUT_SECONDS: u64 = 20;
+
 impl RunnerSettings {
     /// Settings for a per-case timeout: a program may take four times as long to start, at least 2 s and
     /// at most 60 s (`--timeout 5`, the default, gives 20 s).

@@ -96,25 +96,21 @@ fn conforms_at_effect_on_every_pipe_name_class(port: &str) {
     assert_eq!(code(&out), 0, "every pipe-name class: {}", text(&out));
 }
 
+/// `check PORT --level effect` on the default run (built-in suite and 300 generated cases of `seed`) with
+/// the port's expectations file.
+fn default_run_at_effect(port: &str, expectations: &str, seed: &str) -> std::process::Output {
+    let expectations = ports().join(expectations);
+    let expectations = expectations.to_str().unwrap();
+    let args = ["--level", "effect", "--cases", "300", "--seed", seed, "--no-save", "--expectations", expectations];
+    run_tbjwt(&[&["check", port][..], &args[..]].concat())
+}
+
 #[test]
 fn a_token_service_on_the_cli_client_conforms_at_effect() {
     let port = cli_port();
     conforms_at_effect_on_every_pipe_name_class(&port);
     // The whole default run, with the seven cases no Token API port can do like the reference declared.
-    let expectations = ports().join("tinybird_cli/expectations.toml");
-    let out = run_tbjwt(&[
-        "check",
-        &port,
-        "--level",
-        "effect",
-        "--cases",
-        "300",
-        "--seed",
-        "1",
-        "--no-save",
-        "--expectations",
-        expectations.to_str().unwrap(),
-    ]);
+    let out = default_run_at_effect(&port, "tinybird_cli/expectations.toml", "1");
     assert_eq!(code(&out), 0, "{}", text(&out));
     assert!(text(&out).contains("expected 7"), "{}", text(&out));
     // Its tokens are laid out by Tinybird, not by jsonwebtoken: no iat.
@@ -127,6 +123,12 @@ fn a_token_service_on_the_cli_client_conforms_at_effect() {
 fn a_token_service_on_the_sdk_conforms_at_effect() {
     let port = format!("cmd:node {}", sdk_port().join("port.mjs").display());
     conforms_at_effect_on_every_pipe_name_class(&port);
+    // The whole default run, sessions and stored tokens included, on the case's clock: what no Token API
+    // port can do like the reference is declared, by class for the admin tokens no workspace could have.
+    for seed in ["1", "2"] {
+        let out = default_run_at_effect(&port, "tinybird_sdk/expectations.toml", seed);
+        assert_eq!(code(&out), 0, "seed {seed}: {}", text(&out));
+    }
     let out = run_tbjwt(&[
         "check",
         &port,
