@@ -132,6 +132,7 @@ fn authorization_code_gives_an_rs256_id_token_that_verifies_against_the_jwks() {
         ("sub".to_owned(), json!("hijacked")),
         ("https://tenant.auth0.com/x".to_owned(), json!(1)),
         ("roles".to_owned(), json!(["admin"])),
+        ("https://example.com/roles".to_owned(), json!(["admin"])),
     ];
     let code = t.mocks.auth0.authorize(t.scope, USER, &claims, "n-123");
     let form = format!("grant_type=authorization_code&client_id={SPA_CLIENT_ID}&code={code}");
@@ -147,7 +148,8 @@ fn authorization_code_gives_an_rs256_id_token_that_verifies_against_the_jwks() {
     let c = data.claims;
     assert_eq!((c["sub"].as_str(), c["nonce"].as_str(), c["iat"].as_i64()), (Some(USER), Some("n-123"), Some(NOW)));
     assert_eq!(c["https://app.tinybird.co"], "the-tinybird-jwt");
-    assert_eq!(c["roles"], json!(["admin"]));
+    assert!(c.get("roles").is_none(), "a claim name Auth0 restricts is dropped silently");
+    assert_eq!(c["https://example.com/roles"], json!(["admin"]));
     assert!(c.get("https://tenant.auth0.com/x").is_none(), "auth0.com namespaces are dropped silently");
 
     // A code is good once.

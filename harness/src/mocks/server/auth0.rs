@@ -44,28 +44,71 @@ pub const CUSTOM_CLAIMS_LIMIT: usize = 100 * 1024;
 /// ID token lifetime, as Auth0's default.
 pub const ID_TOKEN_LIFETIME: i64 = 36_000;
 
-/// Claim names Auth0 refuses to let an Action set (dropped silently).
-pub const RESERVED_CLAIMS: [&str; 20] = [
+/// Claim names Auth0 refuses to let an Action set (dropped silently): the list of [Create Custom
+/// Claims](https://auth0.com/docs/secure/tokens/json-web-tokens/create-custom-claims#general-restrictions),
+/// and `scope`.
+pub const RESERVED_CLAIMS: [&str; 61] = [
     "acr",
+    "act",
+    "active",
     "amr",
     "at_hash",
+    "ath",
+    "attest",
     "aud",
     "auth_time",
+    "authorization_details",
     "azp",
     "c_hash",
+    "client_id",
     "cnf",
+    "cty",
+    "dest",
+    "entitlements",
+    "events",
     "exp",
+    "groups",
+    "gty",
+    "htm",
+    "htu",
     "iat",
+    "internalService",
     "iss",
+    "jcard",
+    "jku",
     "jti",
+    "jwe",
+    "jwk",
+    "kid",
+    "may_act",
+    "mky",
     "nbf",
     "nonce",
-    "sid",
-    "sub",
-    "sub_jwk",
+    "object_id",
     "org_id",
     "org_name",
+    "orig",
+    "origid",
+    "permissions",
+    "roles",
+    "rph",
+    "s_hash",
     "scope",
+    "sid",
+    "sip_callid",
+    "sip_cseq_num",
+    "sip_date",
+    "sip_from_tag",
+    "sip_via_branch",
+    "sub",
+    "sub_jwk",
+    "toe",
+    "txn",
+    "typ",
+    "uuid",
+    "vot",
+    "vtm",
+    "x5t#S256",
 ];
 
 /// Whether Auth0 drops a custom claim named `name`.
@@ -560,12 +603,20 @@ mod tests {
 
     #[test]
     fn reserved_claims_and_namespaces() {
-        for name in
-            ["sub", "aud", "nonce", "https://tenant.auth0.com/x", "https://auth0.com/y", "http://a.webtask.io/z"]
-        {
+        for name in [
+            "sub",
+            "aud",
+            "nonce",
+            "roles",
+            "permissions",
+            "x5t#S256",
+            "https://tenant.auth0.com/x",
+            "https://auth0.com/y",
+            "http://a.webtask.io/z",
+        ] {
             assert!(is_reserved_claim(name), "{name}");
         }
-        for name in ["https://app.tinybird.co", "roles", "https://example.com/auth0.com"] {
+        for name in ["https://app.tinybird.co", "https://example.com/roles", "https://example.com/auth0.com"] {
             assert!(!is_reserved_claim(name), "{name}");
         }
     }
