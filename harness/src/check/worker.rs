@@ -107,12 +107,18 @@ struct Judged {
 struct SessionJudged {
     /// The last login judged (0 for the first): the one that differs or errored, or the session's last.
     login: usize,
-    /// Its judgement; `None` when the implementation errored there.
-    judged: Option<Judged>,
-    /// The implementation's error at that login.
-    errored: Option<String>,
+    /// What became of it.
+    last: LastLogin,
     /// The classes every judged login reached.
     classes: crate::classes::ClassSet,
+}
+
+/// The last login of a judged session.
+enum LastLogin {
+    /// Judged (with no difference when the whole session passed).
+    Judged(Box<Judged>),
+    /// The implementation errored there, with this message.
+    Errored(String),
 }
 
 /// What a job tells the collector.
@@ -409,8 +415,8 @@ impl Job<'_> {
             if let Some(message) = &implementation.errored {
                 let evaluation = crate::spec::evaluate(&JsValue::from_json(&reference_event), now);
                 classes = classes.union(crate::classes::classify(&reference_event, now, &evaluation));
-                let errored = Some(message.clone());
-                return Ok((SessionJudged { login, judged: None, errored, classes }, implementation_time));
+                let last = LastLogin::Errored(message.clone());
+                return Ok((SessionJudged { login, last, classes }, implementation_time));
             }
             let judged = self.judged(&reference_event, now, &implementation)?;
             classes = classes.union(crate::classes::classify(&reference_event, now, &judged.evaluation));
@@ -419,7 +425,7 @@ impl Job<'_> {
             }
             if !judged.differences.is_empty() || login == logins.len() {
                 return Ok((
-                    SessionJudged { login, judged: Some(judged), errored: None, classes },
+                    SessionJudged { login, last: LastLogin::Judged(Box::new(judged)), classes },
                     implementation_time,
                 ));
             }
@@ -448,8 +454,9 @@ impl Job<'_> {
             session
         });
         self.context.timing.add(implementation_time, started.elapsed());
-        let SessionJudged { login, judged, classes, .. } = session?;
-        let Some(judged) = judged else { return Ok(None) };
+        let SessionJudged { login, last, classes } = session?;
+        let LastLogin::Judged(judged) = last else { return Ok(None) };
+        let judged = *judged;
         let expectations = self.context.settings.expectations.as_ref();
         let covered = expectations.is_some_and(|e| e.cover(name, classes, &judged.differences).is_some());
         Ok((!covered && !judged.differences.is_empty()).then_some((login, judged)))
@@ -483,7 +490,7 @@ impl Job<'_> {
             now: input.now,
             logins: input.logins.clone(),
             at_login: None,
-            beyond_auth0_limits: None,
+            beyond_auth0_limits: crate::event::limits::beyond_auth0_limits(&input.event),
             original_size: None,
             shrunk_size: None,
             shrink_steps: None,
@@ -497,17 +504,18 @@ impl Job<'_> {
             sides: None,
         };
         report.replay = input.replay_target.as_deref().map(|target| replay_command(settings, target));
-        report.beyond_auth0_limits = crate::event::limits::beyond_auth0_limits(&input.event);
-        if let Some(message) = session.errored {
-            report.verdict = Verdict::Error;
-            report.at_login = at_login;
-            report.error = Some(match at_login {
-                Some(n) if n > 1 => format!("at login {n} of {}: {message}", input.logins.len() + 1),
-                _ => message,
-            });
-            return Ok(report);
-        }
-        let Judged { differences, sides, .. } = session.judged.expect("judged when not errored");
+        let Judged { differences, sides, .. } = match session.last {
+            LastLogin::Judged(judged) => *judged,
+            LastLogin::Errored(message) => {
+                report.verdict = Verdict::Error;
+                report.at_login = at_login;
+                report.error = Some(match at_login {
+                    Some(n) if n > 1 => format!("at login {n} of {}: {message}", input.logins.len() + 1),
+                    _ => message,
+                });
+                return Ok(report);
+            }
+        };
         let expectations = settings.expectations.as_ref();
         if differences.is_empty() {
             let naming = expectations.map(|e| e.naming(&input.name)).unwrap_or_default();

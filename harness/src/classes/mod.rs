@@ -15,6 +15,7 @@ pub use catalogue::CLASSES;
 
 use serde::Serialize;
 use serde_json::Value;
+use std::borrow::Cow;
 
 use crate::clock::Now;
 use crate::spec::{Evaluation, Rule};
@@ -75,6 +76,18 @@ impl Input {
             Input::Secrets => Some("/secrets"),
             Input::Clock | Input::Session => None,
         }
+    }
+}
+
+impl Input {
+    /// The value of this input that its classes judge in `event` at `now`: the value at its pointer, or
+    /// for the stored token, its kind ([`stored_token_kind`]); `None` when absent (the clock and the
+    /// session have no value in an event).
+    pub fn value_in(self, event: &Value, now: Now) -> Option<Cow<'_, Value>> {
+        if self == Input::StoredToken {
+            return Some(Cow::Owned(Value::String(stored_token_kind(event, now).to_owned())));
+        }
+        self.pointer().and_then(|p| event.pointer(p)).map(Cow::Borrowed)
     }
 }
 
@@ -190,7 +203,7 @@ impl ClassSet {
 pub fn classify(event: &Value, now: Now, evaluation: &Evaluation) -> ClassSet {
     let user_is_object = event.get("user").is_some_and(Value::is_object);
     // Each input's value, looked up once (not once per class).
-    let mut values: Vec<(Input, Option<&Value>)> = Vec::with_capacity(8);
+    let mut values: Vec<(Input, Option<Cow<'_, Value>>)> = Vec::with_capacity(8);
     let mut set = ClassSet::default();
     for (i, class) in CLASSES.iter().enumerate() {
         if !evaluation.involves(class.reached_at) || (class.input == Input::UserId && !user_is_object) {
@@ -199,22 +212,14 @@ pub fn classify(event: &Value, now: Now, evaluation: &Evaluation) -> ClassSet {
         if class.input == Input::Session {
             continue; // a session's, not a login's: see `classify_session`
         }
-        if class.input == Input::StoredToken {
-            let kind = Value::String(stored_token_kind(event, now).to_owned());
-            if class.contains(Some(&kind), now) {
-                set.insert(i);
-            }
-            continue;
-        }
-        let value = match values.iter().find(|(input, _)| *input == class.input) {
-            Some((_, value)) => *value,
+        let at = match values.iter().position(|(input, _)| *input == class.input) {
+            Some(at) => at,
             None => {
-                let value = class.input.pointer().and_then(|p| event.pointer(p));
-                values.push((class.input, value));
-                value
+                values.push((class.input, class.input.value_in(event, now)));
+                values.len() - 1
             }
         };
-        if class.contains(value, now) {
+        if class.contains(values[at].1.as_deref(), now) {
             set.insert(i);
         }
     }

@@ -198,6 +198,22 @@ fn request_for(request: &mut Map<String, Value>, grant: Grant) {
     }
 }
 
+/// `event.stats.logins_count`, when it is a count.
+pub fn logins_count(event: &Value) -> Option<u64> {
+    event.get("stats")?.get("logins_count")?.as_u64()
+}
+
+/// Sets `event.stats.logins_count` (making `stats` an object, keeping its other fields), when the event is
+/// an object.
+pub fn set_logins_count(event: &mut Value, count: u64) {
+    let Some(map) = event.as_object_mut() else { return };
+    let stats = map.entry("stats").or_insert_with(|| json!({}));
+    if !stats.is_object() {
+        *stats = json!({});
+    }
+    stats.as_object_mut().expect("an object").insert("logins_count".into(), count.into());
+}
+
 /// The event of the next login of a session: `previous` (the event of the login before) with the user's
 /// `app_metadata` as that login left it stored, `stats.logins_count` counted on for an interactive login,
 /// and `login`'s grant.
@@ -211,17 +227,8 @@ pub fn next_event(previous: &Value, stored_app_metadata: &Value, login: &LaterLo
         user.insert("app_metadata".into(), stored);
     }
     if login.grant.is_interactive() {
-        if let Some(map) = event.as_object_mut() {
-            let count = map.get("stats").and_then(|s| s.get("logins_count")).and_then(Value::as_u64).unwrap_or(1);
-            match map.get_mut("stats") {
-                Some(Value::Object(stats)) => {
-                    stats.insert("logins_count".into(), (count + 1).into());
-                }
-                _ => {
-                    map.insert("stats".into(), json!({"logins_count": count + 1}));
-                }
-            }
-        }
+        let count = logins_count(&event).unwrap_or(1) + 1;
+        set_logins_count(&mut event, count);
     }
     set_grant(&mut event, login.grant);
     event

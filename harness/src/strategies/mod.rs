@@ -183,10 +183,8 @@ impl StoredState {
             *metadata = json!({});
         }
         metadata.as_object_mut().expect("an object").insert(crate::spec::METADATA_KEY.into(), stored);
-        if let Some(map) = event.as_object_mut() {
-            let count = map.get("stats").and_then(|s| s.get("logins_count")).and_then(Value::as_u64).unwrap_or(0);
-            map.insert("stats".into(), json!({"logins_count": count.max(2)}));
-        }
+        let count = crate::event::session::logins_count(event).unwrap_or(0).max(2);
+        crate::event::session::set_logins_count(event, count);
     }
 }
 

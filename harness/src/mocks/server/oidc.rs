@@ -56,14 +56,6 @@ pub trait LoginAction: Send + Sync {
     fn run(&self, login: &ActionLogin<'_>) -> Option<Outcome>;
 }
 
-/// Where an Action runs, besides the user: the application, the grant, the clock.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct ActionAt<'a> {
-    pub(super) client_id: &'a str,
-    pub(super) grant: Grant,
-    pub(super) now: Now,
-}
-
 /// What the tenant knows about its browser clients.
 #[derive(Clone, Default)]
 pub struct OidcSettings {
@@ -285,11 +277,11 @@ impl Auth0Responder {
                 None => return reply.error("access_denied", "No user to log in: give a login_hint"),
             }
         };
-        let at = ActionAt { client_id: &client_id, grant: Grant::AuthorizationCode, now };
-        let (claims, failure) = match self.run_login_action(scope, &settings, &user_id, at) {
-            Ok(done) => done,
-            Err((error, description)) => return reply.error(&error, &description),
-        };
+        let (claims, failure) =
+            match self.run_login_action(scope, &settings, &user_id, &client_id, Grant::AuthorizationCode, now) {
+                Ok(done) => done,
+                Err((error, description)) => return reply.error(&error, &description),
+            };
         if let Some(failure) = failure {
             return reply.error("access_denied", &failure);
         }
@@ -354,16 +346,18 @@ impl Auth0Responder {
     /// custom claims Auth0 keeps, and the login's failure if any. `Err` when the Action threw, denied or
     /// could not run. Without a configured Action, no claims.
     #[allow(clippy::type_complexity)]
-    pub(super) fn run_login_action(
+    fn run_login_action(
         &self,
         scope: ScopeId,
         settings: &OidcSettings,
         user_id: &str,
-        at: ActionAt<'_>,
+        client_id: &str,
+        grant: Grant,
+        now: Now,
     ) -> Result<(Map<String, Value>, Option<String>), (String, String)> {
         let Some(action) = &settings.login_action else { return Ok((Map::new(), None)) };
         let user = self.scopes.with(scope, |t| t.and_then(|t| t.users.get(user_id).cloned())).unwrap_or(Value::Null);
-        let login = ActionLogin { user: &user, client_id: at.client_id, grant: at.grant, now: at.now };
+        let login = ActionLogin { user: &user, client_id, grant, now };
         let outcome = action.run(&login).ok_or_else(|| ("server_error".to_owned(), ACTION_DID_NOT_RUN.to_owned()))?;
         let commits = Commits::of(&outcome);
         if let Some((error, description)) = commits.failure {
@@ -392,11 +386,8 @@ impl Auth0Responder {
         };
         let settings = self.oidc_settings().clone();
         let claims = if settings.login_action.is_some() {
-            let now = self.scope_now(scope);
-            let at = ActionAt { client_id, grant: Grant::RefreshToken, now };
-            match self.run_login_action(scope, &settings, &grant.user_id, at) {
-                Ok((claims, None)) => claims,
-                Ok((_, Some(failure))) => return oauth_error(403, "access_denied", &failure),
+            match self.claims_at_token_grant(scope, &settings, &grant.user_id, client_id, Grant::RefreshToken) {
+                Ok(claims) => claims,
                 Err((error, description)) => return oauth_error(403, &error, &description),
             }
         } else {
@@ -437,10 +428,8 @@ impl Auth0Responder {
         let settings = self.oidc_settings().clone();
         let registered = self.scopes.with_mut(scope, |t| t.and_then(|t| t.password_logins.remove(&user_id)));
         let claims = if settings.login_action.is_some() {
-            let at = ActionAt { client_id, grant: Grant::Password, now: self.scope_now(scope) };
-            match self.run_login_action(scope, &settings, &user_id, at) {
-                Ok((claims, None)) => claims,
-                Ok((_, Some(failure))) => return oauth_error(403, "access_denied", &failure),
+            match self.claims_at_token_grant(scope, &settings, &user_id, client_id, Grant::Password) {
+                Ok(claims) => claims,
                 Err((error, description)) => return oauth_error(403, &error, &description),
             }
         } else {
@@ -469,6 +458,23 @@ impl Auth0Responder {
             answer["refresh_token"] = json!(self.keep_refresh_token(scope, grant));
         }
         super::auth0::json_response(200, &answer)
+    }
+
+    /// The custom claims of a token grant's login, the configured Action run and committed at the tenant's
+    /// clock, or the `error` and `error_description` of the token endpoint's 403 when it threw, denied,
+    /// could not run, or set claims over the limit.
+    fn claims_at_token_grant(
+        &self,
+        scope: ScopeId,
+        settings: &OidcSettings,
+        user_id: &str,
+        client_id: &str,
+        grant: Grant,
+    ) -> Result<Map<String, Value>, (String, String)> {
+        match self.run_login_action(scope, settings, user_id, client_id, grant, self.scope_now(scope))? {
+            (claims, None) => Ok(claims),
+            (_, Some(failure)) => Err(("access_denied".into(), failure)),
+        }
     }
 
     /// The clock of `scope`'s tenant (the wall clock when it has none).
