@@ -31,6 +31,7 @@ pub mod outcome;
 pub mod report;
 pub mod review;
 pub mod runner;
+pub mod sandbox;
 #[cfg(feature = "full")]
 pub mod snapshots;
 pub mod spec;

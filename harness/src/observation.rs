@@ -82,11 +82,21 @@ pub enum SecurityKind {
     SecretWrittenToFile,
     /// The action connected to something that is not one of the mocks.
     ConnectsOutsideMocks,
+    /// The implementation started a process (the sandbox's view).
+    SpawnsProcesses,
+    /// The implementation tried to resolve a name (refused by the sandbox).
+    ResolvesNames,
+    /// The implementation tried to send a datagram (refused by the sandbox).
+    SendsUdp,
+    /// The implementation tried to write outside its private temp folder (refused by the sandbox).
+    WritesOutsideSandbox,
+    /// The implementation tried to read outside its own folder, runtime and dependencies (refused).
+    ReadsOutsideSandbox,
 }
 
 impl SecurityKind {
     /// Every kind.
-    pub const ALL: [SecurityKind; 11] = [
+    pub const ALL: [SecurityKind; 16] = [
         SecurityKind::OpensUnconfiguredPipe,
         SecurityKind::AdminTokenExposed,
         SecurityKind::AdminTokenInLogs,
@@ -98,6 +108,11 @@ impl SecurityKind {
         SecurityKind::SecretSentOverNetwork,
         SecurityKind::SecretWrittenToFile,
         SecurityKind::ConnectsOutsideMocks,
+        SecurityKind::SpawnsProcesses,
+        SecurityKind::ResolvesNames,
+        SecurityKind::SendsUdp,
+        SecurityKind::WritesOutsideSandbox,
+        SecurityKind::ReadsOutsideSandbox,
     ];
 
     /// The kind as reports spell it.
@@ -114,6 +129,11 @@ impl SecurityKind {
             SecurityKind::SecretSentOverNetwork => "secret_sent_over_network",
             SecurityKind::SecretWrittenToFile => "secret_written_to_file",
             SecurityKind::ConnectsOutsideMocks => "connects_outside_mocks",
+            SecurityKind::SpawnsProcesses => "spawns_processes",
+            SecurityKind::ResolvesNames => "resolves_names",
+            SecurityKind::SendsUdp => "sends_udp",
+            SecurityKind::WritesOutsideSandbox => "writes_outside_sandbox",
+            SecurityKind::ReadsOutsideSandbox => "reads_outside_sandbox",
         }
     }
 
@@ -132,7 +152,12 @@ impl SecurityKind {
             | SecurityKind::SecretExposed
             | SecurityKind::SecretSentOverNetwork
             | SecurityKind::SecretWrittenToFile
-            | SecurityKind::ConnectsOutsideMocks => Rule::R11,
+            | SecurityKind::ConnectsOutsideMocks
+            | SecurityKind::SpawnsProcesses
+            | SecurityKind::ResolvesNames
+            | SecurityKind::SendsUdp
+            | SecurityKind::WritesOutsideSandbox
+            | SecurityKind::ReadsOutsideSandbox => Rule::R11,
             SecurityKind::AdminTokenInLogs
             | SecurityKind::TokenInLogs
             | SecurityKind::SecretInLogs

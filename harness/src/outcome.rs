@@ -75,6 +75,45 @@ pub struct Effects {
     /// Files written, and what was written.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<FileEffect>,
+    /// What the harness's sandbox saw the implementation attempt, in any language (the kernel's view:
+    /// processes started, connections, datagrams and files refused). Added by the runner, never read from
+    /// the implementation's own reply.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sandbox: Vec<SandboxEvent>,
+}
+
+impl Effects {
+    /// Whether nothing at all was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.output.is_empty() && self.network.is_empty() && self.files.is_empty() && self.sandbox.is_empty()
+    }
+}
+
+/// One thing the sandbox saw the implementation attempt during a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxEvent {
+    /// What it was.
+    pub kind: SandboxEventKind,
+    /// Where it went or what it touched (a path, `host:port`), never a secret's value.
+    pub detail: String,
+}
+
+/// The kinds of attempt the sandbox reports. Each is a security finding where the reference makes none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SandboxEventKind {
+    /// It started a process (fork, vfork, clone without a shared thread group).
+    SpawnsProcesses,
+    /// It tried to connect to something that is not one of the case's mocks (refused).
+    ConnectsOutsideMocks,
+    /// It tried to resolve a name (read the resolver's configuration, or reach port 53; refused).
+    ResolvesNames,
+    /// It tried to send a datagram (a UDP socket; refused).
+    SendsUdp,
+    /// It tried to write, create or remove a file outside its private temp folder (refused).
+    WritesOutsideSandbox,
+    /// It tried to read a file outside its own folder, its runtime and its dependencies (refused).
+    ReadsOutsideSandbox,
 }
 
 /// One outbound connection (TCP, TLS, HTTP, `fetch`, UDP).

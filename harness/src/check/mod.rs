@@ -79,6 +79,11 @@ pub struct CheckSettings {
     pub snapshots: Option<PathBuf>,
     /// Stop taking new cases after this long (a normal end, not an interruption).
     pub time_budget: Option<Duration>,
+    /// The sandbox the implementation's processes start in.
+    pub sandbox: crate::sandbox::SandboxSettings,
+    /// What of the sandbox holds, as the run's first lines say it (`None` when the implementation runs in
+    /// no process the harness starts: the reference, an endpoint).
+    pub sandbox_line: Option<String>,
 }
 
 impl Default for CheckSettings {
@@ -106,6 +111,8 @@ impl Default for CheckSettings {
             shrink_failures: 5,
             snapshots: None,
             time_budget: None,
+            sandbox: crate::sandbox::SandboxSettings::default(),
+            sandbox_line: None,
         }
     }
 }
@@ -278,6 +285,7 @@ pub fn run_check(
         timeout_seconds: settings.timeout.as_secs_f64(),
         ignore: settings.ignore.iter().copied().collect(),
         expectations: settings.expectations.as_ref().map(|e| e.path.clone()),
+        sandbox: settings.sandbox_line.clone(),
         started_at: now_rfc3339(),
     };
     for r in reporters.iter_mut() {

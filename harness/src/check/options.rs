@@ -13,6 +13,7 @@ use super::{generated, CheckSettings};
 use crate::compare::{Level, Observable};
 use crate::report::ReportRequest;
 use crate::runner::Implementation;
+use crate::sandbox::{SandboxMode, SandboxSettings};
 use crate::strategies::Domain;
 
 /// The config file read when `--config` is not given and it exists in the current folder.
@@ -125,6 +126,17 @@ pub struct CheckOptions {
     #[arg(long)]
     #[serde(default)]
     pub coverage: bool,
+    /// How much the implementation is confined: auto (what this kernel can enforce, saying what it
+    /// cannot), require (everything, or exit 2) or off [default: auto].
+    #[arg(long, value_enum)]
+    pub sandbox: Option<SandboxMode>,
+    /// A host environment variable the implementation may see (repeatable; by default it sees none).
+    #[arg(long = "pass-env", value_name = "NAME")]
+    #[serde(default)]
+    pub pass_env: Vec<String>,
+    /// The memory cap of each implementation process, in MiB, 64 to 1,048,576 [default: 1024].
+    #[arg(long, value_name = "MIB")]
+    pub max_memory: Option<u64>,
 }
 
 /// Options that cannot be used; the message names the option (and the config file, for its values).
@@ -206,6 +218,7 @@ impl CheckOptions {
         command: &'static str,
     ) -> Result<Resolved, OptionsError> {
         let (config, base, config_path) = self.load_config()?;
+        let sandbox = sandbox_settings(&self, &config, &config_path)?;
         let at = |p: PathBuf| relative_to(&base, p);
         let implementation = match (implementation, config.implementation) {
             (Some(i), _) => i,
@@ -281,6 +294,15 @@ impl CheckOptions {
             Some(dir) => Some(writable_folder(&dir)?),
             None => None,
         };
+        // Only an implementation the harness starts as a process runs in its sandbox.
+        let sandbox_line = match &implementation {
+            Implementation::Node(_) | Implementation::Cmd(_) => {
+                let enforcement = sandbox.enforcement();
+                enforcement.check_required().map_err(|e| OptionsError(e.to_string()))?;
+                Some(enforcement.to_string())
+            }
+            Implementation::Reference | Implementation::Http(_) => None,
+        };
         if let Some(replay) = &self.replay {
             if replay.exists() && !replay.is_file() {
                 return Err(OptionsError(format!("--replay {}: not a file", replay.display())));
@@ -309,9 +331,42 @@ impl CheckOptions {
             shrink_failures,
             snapshots,
             time_budget: None,
+            sandbox,
+            sandbox_line,
         };
         Ok(Resolved { settings, implementation, reports, coverage_table: self.coverage || config.coverage })
     }
+}
+
+/// The smallest and largest `--max-memory`, in MiB.
+pub const MAX_MEMORY_RANGE_MIB: (u64, u64) = (64, 1 << 20);
+
+/// The sandbox's settings: the command line's mode and memory cap over the config file's, the variables
+/// to pass from both; each variable must be a plain name.
+fn sandbox_settings(cli: &CheckOptions, config: &CheckOptions, cp: &Path) -> Result<SandboxSettings, OptionsError> {
+    let (low, high) = MAX_MEMORY_RANGE_MIB;
+    let max_memory_mib = checked(cli.max_memory, config.max_memory, "max_memory", cp, |v| {
+        (!(low..=high).contains(&v)).then(|| format!("{v} MiB: give {low} to {high}"))
+    })?
+    .unwrap_or(crate::sandbox::DEFAULT_MAX_MEMORY_MIB);
+    let mut pass_env: Vec<String> = cli.pass_env.clone();
+    for name in &config.pass_env {
+        if !pass_env.contains(name) {
+            pass_env.push(name.clone());
+        }
+    }
+    let plain = |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if let Some(bad) = cli.pass_env.iter().find(|n| !plain(n)) {
+        return Err(OptionsError(format!("--pass-env {bad:?}: not a variable name (letters, digits, _)")));
+    }
+    if let Some(bad) = config.pass_env.iter().find(|n| !plain(n)) {
+        return Err(OptionsError(format!("`pass_env` in {}: {bad:?} is not a variable name", cp.display())));
+    }
+    Ok(SandboxSettings {
+        mode: cli.sandbox.or(config.sandbox).unwrap_or_default(),
+        pass_env: pass_env.into(),
+        max_memory_mib,
+    })
 }
 
 /// `dir` as an absolute path, created if needed and checked writable (insta would panic on it otherwise).
@@ -343,6 +398,8 @@ mod tests {
             (CheckOptions { max_failures: Some(0), ..Default::default() }, "--max-failures"),
             (CheckOptions { shrink_steps: Some(usize::MAX), ..Default::default() }, "--shrink-steps"),
             (CheckOptions { fixtures: vec!["/nonexistent".into()], ..Default::default() }, "--fixtures"),
+            (CheckOptions { max_memory: Some(1), ..Default::default() }, "--max-memory"),
+            (CheckOptions { pass_env: vec!["A=B".into()], ..Default::default() }, "--pass-env"),
         ] {
             let message = resolve(options).unwrap_err().to_string();
             assert!(message.starts_with(needle), "{message}");

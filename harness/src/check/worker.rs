@@ -190,6 +190,8 @@ pub(super) fn work(context: Context<'_>, make_runner: &RunnerFactory<'_>, sender
             return;
         }
     };
+    // The implementation's sandbox lets it reach the mocks (every case's scope shares their ports).
+    runner.allow_mocks(&context.mocks.urls(crate::mocks::ScopeId::DEFAULT));
     if let Err(e) = runner.prepare() {
         // The implementation cannot even start: every case is `error`, which the reports show.
         eprintln!("tbjwt: {e}");

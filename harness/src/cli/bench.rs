@@ -195,8 +195,8 @@ fn timed_check(
         ..harness::check::CheckSettings::default()
     };
     let runner_settings = RunnerSettings::with_case_timeout(settings.timeout);
-    implementation.runner(runner_settings)?; // install once, before the clock starts
-    let factory = || implementation.runner(runner_settings).map_err(|e| e.to_string());
+    implementation.runner(runner_settings.clone())?; // install once, before the clock starts
+    let factory = || implementation.runner(runner_settings.clone()).map_err(|e| e.to_string());
     let footer = harness::check::run_check(&settings, &factory, &mut [], &harness::check::Interrupt::new())?;
     Ok(footer)
 }

@@ -80,10 +80,10 @@ fn execute_one(
     interrupt: &Arc<Interrupt>,
 ) -> Result<harness::report::RunFooter> {
     settings.program = program_name();
-    let runner_settings = RunnerSettings::with_case_timeout(settings.timeout);
+    let runner_settings = RunnerSettings::with_case_timeout(settings.timeout).with_sandbox(settings.sandbox.clone());
     // Install once (npm packages, action folder) before the jobs start; a broken folder is a usage error.
-    implementation.runner(runner_settings)?;
-    let make_runner = || implementation.runner(runner_settings).map_err(|e| e.to_string());
+    implementation.runner(runner_settings.clone())?;
+    let make_runner = || implementation.runner(runner_settings.clone()).map_err(|e| e.to_string());
 
     let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Human::new().with_coverage_table(coverage_table))];
     for request in resolved_reports {

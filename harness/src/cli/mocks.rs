@@ -114,17 +114,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
             anyhow::bail!("--callback-url `{url}` is not an http(s) URL");
         }
     }
+    let mocks = MockServers::start_on(args.auth0_port, args.tinybird_port)?;
     let runner = match &args.action {
         Some(implementation) => {
             let mut runner = implementation
                 .runner(RunnerSettings::default())
                 .with_context(|| format!("--action {implementation}: cannot start it"))?;
+            runner.allow_mocks(&mocks.urls(harness::mocks::ScopeId::DEFAULT));
             runner.prepare().map_err(|e| anyhow::anyhow!("--action {implementation}: {}", e.message))?;
             Some(runner)
         }
         None => None,
     };
-    let mocks = MockServers::start_on(args.auth0_port, args.tinybird_port)?;
     let event = PostLoginEvent::login(
         DEMO_USER,
         Some(admin_token.clone().into()),

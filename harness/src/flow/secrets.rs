@@ -18,7 +18,7 @@ use std::rc::Rc;
 
 use crate::jwt::DecodedJwt;
 use crate::observation::{SecurityFinding, SecurityKind};
-use crate::outcome::Outcome;
+use crate::outcome::{Outcome, SandboxEvent, SandboxEventKind};
 use crate::runner::protocol::MockUrls;
 
 /// Secrets shorter than this are not looked for (they would be found by chance).
@@ -162,14 +162,54 @@ pub(super) fn findings(secrets: &[Secret], outcome: &Outcome, mocks: &MockUrls) 
         }
     }
     if let Some(effects) = &outcome.effects {
-        for n in effects.network.iter().filter(|n| !is_mock(&n.to, mocks)) {
+        let mut outside: Vec<&str> =
+            effects.network.iter().filter(|n| !is_mock(&n.to, mocks)).map(|n| n.to.as_str()).collect();
+        outside.extend(
+            effects
+                .sandbox
+                .iter()
+                .filter(|e| e.kind == SandboxEventKind::ConnectsOutsideMocks)
+                .map(|e| e.detail.as_str()),
+        );
+        outside.dedup();
+        if !outside.is_empty() {
             findings.push(SecurityFinding {
                 kind: SecurityKind::ConnectsOutsideMocks,
-                detail: format!("the action connected to {}, which is not one of the mocks", n.to),
+                detail: format!("the implementation connected to {}, which is not one of the mocks", listed(&outside)),
             });
         }
+        findings.extend(sandbox_findings(&effects.sandbox));
     }
     findings
+}
+
+/// One finding per kind of attempt the sandbox saw (other than connections, told above), naming what
+/// was attempted.
+fn sandbox_findings(events: &[SandboxEvent]) -> Vec<SecurityFinding> {
+    let told = [
+        (SandboxEventKind::SpawnsProcesses, SecurityKind::SpawnsProcesses, "started processes"),
+        (SandboxEventKind::ResolvesNames, SecurityKind::ResolvesNames, "tried to resolve names (refused)"),
+        (SandboxEventKind::SendsUdp, SecurityKind::SendsUdp, "tried to send datagrams (refused)"),
+        (SandboxEventKind::WritesOutsideSandbox, SecurityKind::WritesOutsideSandbox, "tried to write (refused)"),
+        (SandboxEventKind::ReadsOutsideSandbox, SecurityKind::ReadsOutsideSandbox, "tried to read (refused)"),
+    ];
+    told.into_iter()
+        .filter_map(|(seen, kind, what)| {
+            let details: Vec<&str> = events.iter().filter(|e| e.kind == seen).map(|e| e.detail.as_str()).collect();
+            (!details.is_empty())
+                .then(|| SecurityFinding { kind, detail: format!("the implementation {what}: {}", listed(&details)) })
+        })
+        .collect()
+}
+
+/// `items` joined, the first five of them and how many more.
+fn listed(items: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = items.iter().take(SHOWN).copied().collect::<Vec<_>>().join(", ");
+    if items.len() > SHOWN {
+        text.push_str(&format!(" and {} more", items.len() - SHOWN));
+    }
+    text
 }
 
 #[cfg(test)]
@@ -217,6 +257,7 @@ mod tests {
                 NetworkEffect { to: "10.0.0.9:443".into(), data: format!("token={ADMIN}") },
             ],
             files: vec![FileEffect { path: "/tmp/x".into(), data: ADMIN.into() }],
+            sandbox: Vec::new(),
         });
         let kinds: Vec<SecurityKind> = kinds_and_places(&outcome).into_iter().map(|(k, _)| k).collect();
         assert_eq!(

@@ -187,6 +187,9 @@ impl Reporter for Human {
         if !header.case_sources.is_empty() {
             writeln!(err, "cases from: {}", visible(&header.case_sources.join("; ")))?;
         }
+        if let Some(sandbox) = &header.sandbox {
+            writeln!(err, "{sandbox}")?;
+        }
         if Term::stderr().is_term() {
             let bar = ProgressBar::with_draw_target(Some(self.planned), ProgressDrawTarget::stderr_with_hz(10));
             bar.set_style(

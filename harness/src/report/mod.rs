@@ -113,6 +113,9 @@ pub struct RunHeader {
     /// The expectations file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expectations: Option<PathBuf>,
+    /// What of the sandbox holds (absent when the implementation runs in no process of the harness's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<String>,
     /// When the run started (RFC 3339, UTC).
     pub started_at: String,
 }

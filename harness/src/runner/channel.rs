@@ -7,6 +7,9 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
+
+use crate::outcome::SandboxEvent;
+use crate::sandbox::{Confinement, Started};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
@@ -118,11 +121,19 @@ pub struct ProtocolProcess {
     stdin: Option<ChildStdin>,
     replies: Receiver<std::io::Result<String>>,
     tail: Tail,
+    /// Its sandbox, when it runs in one (dropped after the process is killed).
+    sandbox: Option<Started>,
+    /// Reply lines received so far (1 after the answer to `start`).
+    lines_received: u64,
 }
 
 impl ProtocolProcess {
-    /// Spawns `command` with its replies on `stream`.
-    pub fn spawn(mut command: Command, stream: ReplyStream) -> Result<ProtocolProcess, ChannelError> {
+    /// Spawns `command` with its replies on `stream`, confined by `confinement` when there is one.
+    pub fn spawn(
+        mut command: Command,
+        stream: ReplyStream,
+        confinement: Option<Confinement>,
+    ) -> Result<ProtocolProcess, ChannelError> {
         use std::os::unix::process::CommandExt as _;
         let program = command.get_program().to_string_lossy().into_owned();
         command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -130,6 +141,13 @@ impl ProtocolProcess {
         // instead of killing the program under a run that is still writing its reports.
         command.process_group(0);
         let spawn_err = |source| ChannelError::Spawn { program: program.clone(), source };
+        // The sandbox's hook runs first in the child, before file descriptor 3 is set up below.
+        let armed = match confinement {
+            Some(confinement) => {
+                Some(confinement.arm(&mut command).map_err(|e| spawn_err(std::io::Error::other(e.to_string())))?)
+            }
+            None => None,
+        };
         let (reply_reader, reply_writer) = match stream {
             ReplyStream::Stdout => (None, None),
             ReplyStream::Fd3 => {
@@ -159,7 +177,14 @@ impl ProtocolProcess {
         if ENDING.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(spawn_err(std::io::Error::other("the harness is stopping")));
         }
-        let mut child = command.spawn().map_err(spawn_err)?;
+        let (mut child, sandbox) = match armed {
+            Some(armed) => {
+                let (child, started) =
+                    armed.spawned(command.spawn()).map_err(|e| spawn_err(std::io::Error::other(e.to_string())))?;
+                (child, Some(started))
+            }
+            None => (command.spawn().map_err(spawn_err)?, None),
+        };
         drop(reply_writer); // the child holds the only write end now
         live_groups().insert(child.id() as i32);
         let tail: Tail = Arc::new(Mutex::new(VecDeque::with_capacity(TAIL_BYTES)));
@@ -167,22 +192,35 @@ impl ProtocolProcess {
             drain_into_tail(stderr, tail.clone());
         }
         let stdout = child.stdout.take().expect("stdout is piped");
-        let reply_source: Box<dyn Read + Send> = match reply_reader {
+        use std::os::fd::AsRawFd as _;
+        let (reply_fd, reply_source): (i32, Box<dyn Read + Send>) = match reply_reader {
             Some(r) => {
                 drain_into_tail(stdout, tail.clone());
-                Box::new(r)
+                (r.as_raw_fd(), Box::new(r))
             }
-            None => Box::new(stdout),
+            None => (stdout.as_raw_fd(), Box::new(stdout)),
         };
         let (tx, rx) = mpsc::channel();
+        let log = sandbox.as_ref().map(|s| s.log.clone());
         std::thread::spawn(move || {
+            if let Some(log) = &log {
+                log.reader_on(reply_fd);
+            }
             let mut reader = BufReader::with_capacity(64 * 1024, reply_source);
+            let waiting = |idle: bool| {
+                if let Some(log) = &log {
+                    log.reader_idle(idle);
+                }
+            };
             loop {
-                match read_bounded_line(&mut reader, super::reply_text::MAX_REPLY_BYTES) {
+                match read_bounded_line(&mut reader, super::reply_text::MAX_REPLY_BYTES, &waiting) {
                     Ok(None) => break,
                     Ok(Some(line)) => {
                         if line.trim().is_empty() {
                             continue;
+                        }
+                        if let Some(log) = &log {
+                            log.line_read();
                         }
                         if tx.send(Ok(line)).is_err() {
                             break;
@@ -194,9 +232,19 @@ impl ProtocolProcess {
                     }
                 }
             }
+            if let Some(log) = &log {
+                log.reader_on(-1);
+            }
         });
         let stdin = child.stdin.take();
-        Ok(ProtocolProcess { program, child, stdin, replies: rx, tail })
+        Ok(ProtocolProcess { program, child, stdin, replies: rx, tail, sandbox, lines_received: 0 })
+    }
+
+    /// What the sandbox saw the program attempt before the reply last received (and after the one
+    /// before it), and the files it opened for writing in its private folder meanwhile; `None` when it
+    /// runs without the sandbox's supervisor.
+    pub fn sandbox_records(&self) -> Option<(Vec<SandboxEvent>, Vec<std::path::PathBuf>)> {
+        self.sandbox.as_ref().map(|s| s.log.take_before(self.lines_received))
     }
 
     /// The program name, for messages.
@@ -245,11 +293,10 @@ impl ProtocolProcess {
     /// Waits up to `timeout` for the next reply line, parsed as JSON. On a timeout the program is killed.
     pub fn receive(&mut self, timeout: Duration) -> Result<serde_json::Value, ChannelError> {
         match self.replies.recv_timeout(timeout) {
-            Ok(Ok(line)) => super::reply_text::parse(&line).map_err(|e| ChannelError::NotJson {
-                line: line.trim_end().chars().take(300).collect(),
-                error: e.to_string(),
-                context: self.context(),
-            }),
+            Ok(Ok(line)) => {
+                self.lines_received += 1;
+                self.parse_line(line)
+            }
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::FileTooLarge => {
                 self.kill();
                 Err(ChannelError::TooLong(self.context()))
@@ -264,6 +311,14 @@ impl ProtocolProcess {
                 Err(ChannelError::Exited(status, self.context()))
             }
         }
+    }
+
+    fn parse_line(&self, line: String) -> Result<serde_json::Value, ChannelError> {
+        super::reply_text::parse(&line).map_err(|e| ChannelError::NotJson {
+            line: line.trim_end().chars().take(300).collect(),
+            error: e.to_string(),
+            context: self.context(),
+        })
     }
 
     /// Sends `line` and waits for one reply.
@@ -323,10 +378,22 @@ impl Drop for ProtocolProcess {
 
 /// The next line of `reader` (without its limit being exceeded), `None` at the end of the stream. A line
 /// longer than `limit` bytes is an error of kind `FileTooLarge`; invalid UTF-8 is replaced.
-fn read_bounded_line(reader: &mut impl BufRead, limit: usize) -> std::io::Result<Option<String>> {
+fn read_bounded_line<R: Read>(
+    reader: &mut BufReader<R>,
+    limit: usize,
+    waiting: &dyn Fn(bool),
+) -> std::io::Result<Option<String>> {
     let mut line = Vec::new();
     loop {
-        let available = match reader.fill_buf() {
+        let idle = reader.buffer().is_empty();
+        if idle {
+            waiting(true);
+        }
+        let filled = reader.fill_buf();
+        if idle {
+            waiting(false);
+        }
+        let available = match filled {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),

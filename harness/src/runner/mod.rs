@@ -35,6 +35,7 @@ use std::time::Duration;
 
 use crate::clock::Now;
 use crate::outcome::Outcome;
+use crate::sandbox::SandboxSettings;
 use protocol::MockUrls;
 
 /// One case to run.
@@ -74,12 +75,14 @@ impl Errored {
 pub type RunResult = Result<Outcome, Errored>;
 
 /// Settings every runner honours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunnerSettings {
     /// How long one case may take (Auth0's own limit is 20 s for a whole flow).
     pub case_timeout: Duration,
     /// How long a program may take to start and answer `start`.
     pub start_timeout: Duration,
+    /// The sandbox programs start in.
+    pub sandbox: SandboxSettings,
 }
 
 /// Failed starts in a row after which a process-backed runner gives up (every later case is errored at
@@ -95,7 +98,12 @@ impl RunnerSettings {
     /// at most 60 s (`--timeout 5`, the default, gives 20 s).
     pub fn with_case_timeout(case_timeout: Duration) -> RunnerSettings {
         let start = case_timeout.saturating_mul(4).clamp(Duration::from_secs(2), Duration::from_secs(60));
-        RunnerSettings { case_timeout, start_timeout: start }
+        RunnerSettings { case_timeout, start_timeout: start, sandbox: SandboxSettings::default() }
+    }
+
+    /// These settings with `sandbox`.
+    pub fn with_sandbox(self, sandbox: SandboxSettings) -> RunnerSettings {
+        RunnerSettings { sandbox, ..self }
     }
 }
 
@@ -122,6 +130,10 @@ pub trait Runner: Send {
     fn prepare(&mut self) -> Result<(), Errored> {
         Ok(())
     }
+
+    /// Lets the implementation reach `mocks` (its sandbox allows connections to their ports only): call
+    /// it before [`Runner::prepare`], so that a process is not started twice.
+    fn allow_mocks(&mut self, _mocks: &MockUrls) {}
 
     /// Runs one case.
     fn run(&mut self, request: &RunRequest<'_>) -> RunResult;
@@ -152,6 +164,9 @@ impl Runner for Box<dyn Runner> {
     }
     fn prepare(&mut self) -> Result<(), Errored> {
         (**self).prepare()
+    }
+    fn allow_mocks(&mut self, mocks: &MockUrls) {
+        (**self).allow_mocks(mocks)
     }
     fn run(&mut self, request: &RunRequest<'_>) -> RunResult {
         (**self).run(request)

@@ -7,9 +7,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use super::channel::{ProtocolProcess, ReplyStream};
-use super::protocol::{self, Hello, Reply};
+use super::protocol::{self, Hello, MockUrls, Reply};
 use super::{Errored, RunRequest, RunResult, Runner, RunnerSettings, MAX_FAILED_STARTS};
 use crate::node::{ensure_runtime, modules_for, ActionSource, NodeError};
+use crate::outcome::{Effects, FileEffect, Outcome, SandboxEventKind};
+use crate::sandbox::{Confinement, ProgramFiles, SandboxSettings};
 
 /// Checks (and repairs) what a program is started from, before every start.
 type Verify = Box<dyn Fn() -> Result<(), NodeError> + Send + Sync>;
@@ -22,11 +24,14 @@ pub struct Launcher {
     stream: ReplyStream,
     env: Vec<(std::ffi::OsString, std::ffi::OsString)>,
     verify: Option<Verify>,
+    files: ProgramFiles,
 }
 
 impl Launcher {
     /// A `cmd:` program: `argv[0]` with the rest as arguments, replying on stdout.
     pub fn program(argv: &[String]) -> Launcher {
+        // Its own files: the program and every argument that names an existing file or folder.
+        let reads = argv.iter().skip(1).map(std::path::PathBuf::from).filter(|p| p.exists()).collect();
         Launcher {
             name: format!(
                 "cmd:{}",
@@ -37,17 +42,24 @@ impl Launcher {
             stream: ReplyStream::Stdout,
             env: Vec::new(),
             verify: None,
+            files: ProgramFiles { program: argv.first().cloned().unwrap_or_default().into(), reads },
         }
     }
 
     /// The Node.js Actions runtime loaded with `action`. Installs the runtime and the action's declared
     /// dependencies first (once per machine), so a missing npm package is reported before any case runs.
-    pub fn node(name: String, action: &ActionSource) -> Result<Launcher, NodeError> {
+    /// The memory cap of `sandbox` bounds Node's heap too (three quarters of it).
+    pub fn node(name: String, action: &ActionSource, sandbox: &SandboxSettings) -> Result<Launcher, NodeError> {
         let runtime = ensure_runtime()?;
-        let mut args: Vec<std::ffi::OsString> =
-            vec![runtime.script().into(), "--action".into(), action.file.clone().into()];
+        let mut args: Vec<std::ffi::OsString> = Vec::new();
+        if sandbox.mode != crate::sandbox::SandboxMode::Off {
+            args.push(format!("--max-old-space-size={}", sandbox.max_memory_mib * 3 / 4).into());
+        }
+        args.extend([runtime.script().into(), "--action".into(), action.file.clone().into()]);
         let mut env = Vec::new();
+        let mut reads = vec![runtime.dir.clone(), action.file.clone()];
         if let Some(modules) = modules_for(action, &runtime)? {
+            reads.push(modules.clone());
             // Every module the action requires (its own siblings too) sees the declared dependencies.
             env.push(("NODE_PATH".into(), modules.clone().into()));
             args.push("--modules".into());
@@ -60,22 +72,67 @@ impl Launcher {
             let runtime = ensure_runtime()?;
             modules_for(&source, &runtime).map(|_| ())
         });
-        Ok(Launcher { name, program: "node".into(), args, stream: ReplyStream::Fd3, env, verify: Some(verify) })
+        let files = ProgramFiles { program: "node".into(), reads };
+        Ok(Launcher { name, program: "node".into(), args, stream: ReplyStream::Fd3, env, verify: Some(verify), files })
     }
 
-    fn spawn(&self) -> Result<ProtocolProcess, Errored> {
+    /// Starts the program, in `sandbox` (reaching the mocks at `mock_ports`).
+    fn spawn(&self, sandbox: &SandboxSettings, mock_ports: &[u16]) -> Result<ProtocolProcess, Errored> {
+        let fail = |e: &dyn std::fmt::Display| Errored::new(format!("{}: {e}", self.name));
         if let Some(verify) = &self.verify {
-            verify().map_err(|e| Errored::new(format!("{}: {e}", self.name)))?;
+            verify().map_err(|e| fail(&e))?;
         }
         let mut command = Command::new(&self.program);
-        command.args(&self.args).envs(self.env.iter().map(|(k, v)| (k, v)));
-        ProtocolProcess::spawn(command, self.stream).map_err(|e| Errored::new(format!("{}: {e}", self.name)))
+        command.args(&self.args);
+        let confinement = Confinement::new(sandbox, crate::sandbox::support(), &self.files, &self.env, mock_ports)
+            .map_err(|e| fail(&e))?;
+        if confinement.is_none() {
+            command.envs(self.env.iter().map(|(k, v)| (k, v)));
+        }
+        ProtocolProcess::spawn(command, self.stream, confinement).map_err(|e| fail(&e))
     }
+}
+
+/// The ports of `mocks`' URLs (`http://127.0.0.1:PORT/…`).
+fn ports_of(mocks: &MockUrls) -> impl Iterator<Item = u16> + '_ {
+    [&mocks.auth0, &mocks.tinybird].into_iter().filter_map(|url| {
+        let authority = url.split("://").nth(1)?.split('/').next()?;
+        authority.rsplit_once(':')?.1.parse().ok()
+    })
+}
+
+/// Adds what the sandbox recorded for the case just answered to its outcome, and says whether the
+/// program started processes (which must then not outlive the case).
+fn add_sandbox_records(process: &ProtocolProcess, outcome: &mut Outcome) -> bool {
+    let Some((events, written)) = process.sandbox_records() else { return false };
+    if events.is_empty() && written.is_empty() {
+        return false;
+    }
+    let spawned = events.iter().any(|e| e.kind == SandboxEventKind::SpawnsProcesses);
+    let effects = outcome.effects.get_or_insert_with(Effects::default);
+    effects.sandbox = events;
+    for path in written {
+        let data = read_start(&path);
+        effects.files.push(FileEffect { path: path.display().to_string(), data });
+    }
+    spawned
+}
+
+/// The first 64 KiB of a file, as text (what the secret search looks in).
+fn read_start(path: &std::path::Path) -> String {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    if let Ok(file) = std::fs::File::open(path) {
+        let _ = file.take(64 * 1024).read_to_end(&mut bytes);
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 struct Live {
     process: ProtocolProcess,
     seq: u64,
+    /// The mock ports its sandbox lets it reach.
+    mock_ports: Vec<u16>,
 }
 
 /// A runner over a protocol program.
@@ -86,12 +143,35 @@ pub struct ProgramRunner {
     hello: Option<Hello>,
     failed_starts: u32,
     last_start_error: String,
+    /// The mocks' ports its processes may connect to.
+    mock_ports: Vec<u16>,
 }
 
 impl ProgramRunner {
     /// A runner that starts `launcher`'s program on first use (or on [`ProgramRunner::start`]).
     pub fn new(launcher: Launcher, settings: RunnerSettings) -> ProgramRunner {
-        ProgramRunner { launcher, settings, live: None, hello: None, failed_starts: 0, last_start_error: String::new() }
+        ProgramRunner {
+            launcher,
+            settings,
+            live: None,
+            hello: None,
+            failed_starts: 0,
+            last_start_error: String::new(),
+            mock_ports: Vec::new(),
+        }
+    }
+
+    /// Lets the program's sandbox reach `mocks` too; a live process that cannot is restarted.
+    fn reach<'m>(&mut self, mocks: impl IntoIterator<Item = &'m MockUrls>) {
+        let before = self.mock_ports.len();
+        for port in mocks.into_iter().flat_map(ports_of) {
+            if !self.mock_ports.contains(&port) {
+                self.mock_ports.push(port);
+            }
+        }
+        if self.mock_ports.len() != before && self.live.as_ref().is_some_and(|l| l.mock_ports != self.mock_ports) {
+            self.stop();
+        }
     }
 
     /// Starts the program now and returns its answer to `start`.
@@ -124,7 +204,7 @@ impl ProgramRunner {
     }
 
     fn start_process(&mut self) -> Result<Live, Errored> {
-        let mut process = self.launcher.spawn()?;
+        let mut process = self.launcher.spawn(&self.settings.sandbox, &self.mock_ports)?;
         let name = &self.launcher.name;
         let timeout = self.settings.start_timeout;
         let answer = process
@@ -133,7 +213,24 @@ impl ProgramRunner {
         let hello = protocol::parse_hello(answer)
             .map_err(|e| Errored::new(format!("{name} did not start: {e}{}", process.context())))?;
         self.hello = Some(hello);
-        Ok(Live { process, seq: 0 })
+        if let Some((startup, _)) = process.sandbox_records() {
+            let shown: Vec<String> = startup
+                .iter()
+                .filter(|e| e.kind != SandboxEventKind::SpawnsProcesses)
+                .map(|e| {
+                    format!("{} {}", serde_json::to_value(e.kind).unwrap_or_default().as_str().unwrap_or(""), e.detail)
+                })
+                .collect();
+            if !shown.is_empty() {
+                use std::io::Write as _;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "tbjwt: {name} attempted while starting (refused): {}",
+                    shown.join("; ")
+                );
+            }
+        }
+        Ok(Live { process, seq: 0, mock_ports: self.mock_ports.clone() })
     }
 
     fn kill(&mut self) {
@@ -156,6 +253,10 @@ impl Runner for ProgramRunner {
         self.start().map(|_| ())
     }
 
+    fn allow_mocks(&mut self, mocks: &MockUrls) {
+        self.reach([mocks]);
+    }
+
     fn run(&mut self, request: &RunRequest<'_>) -> RunResult {
         self.run_batch(std::slice::from_ref(request)).pop().expect("one result per request")
     }
@@ -166,7 +267,9 @@ impl Runner for ProgramRunner {
 
     fn run_batch_while(&mut self, requests: &[RunRequest<'_>], meanwhile: &mut dyn FnMut()) -> Vec<RunResult> {
         let mut meanwhile = Some(meanwhile);
+        self.reach(requests.iter().filter_map(|r| r.mocks));
         let timeout = self.settings.case_timeout;
+        let mut spawned = false;
         let mut results: Vec<RunResult> = Vec::with_capacity(requests.len());
         while results.len() < requests.len() {
             let pending = &requests[results.len()..];
@@ -201,7 +304,10 @@ impl Runner for ProgramRunner {
                     Err(e) => Err(Errored::new(e.to_string())),
                 };
                 match judged {
-                    Ok(Reply::Outcome(outcome)) => results.push(Ok(outcome)),
+                    Ok(Reply::Outcome(mut outcome)) => {
+                        spawned |= add_sandbox_records(&live.process, &mut outcome);
+                        results.push(Ok(outcome));
+                    }
                     Ok(Reply::Errored(message)) => results.push(Err(Errored::new(message))),
                     Err(e) => {
                         results.push(Err(e));
@@ -213,6 +319,10 @@ impl Runner for ProgramRunner {
             if broken {
                 self.kill();
             }
+        }
+        if spawned {
+            // What the program started must not outlive the cases: its whole process group goes.
+            self.kill();
         }
         if let Some(work) = meanwhile.take() {
             work(); // nothing could be sent: the work is still owed once
