@@ -4,6 +4,7 @@
 // as one JSON line; --screenshot keeps a picture of the page after login.
 //
 //   node e2e.mjs --tbjwt tbjwt --action node:path/to/your/action [--pipe kpis] [--screenshot after-login.png]
+//                [--allow-read PATH]   (a folder the action's sandbox may read besides its own)
 //                [--chromium /usr/bin/chromium]
 import { spawn } from "node:child_process";
 import readline from "node:readline";
@@ -20,8 +21,11 @@ const action = option("action", null);
 const pipe = option("pipe", null);
 const screenshot = option("screenshot", null);
 const chromium = option("chromium", process.env.CHROMIUM ?? "/usr/bin/chromium");
+const allowRead = option("allow-read", null);
 if (!action) {
-  console.error("usage: node e2e.mjs --tbjwt PATH --action IMPL [--pipe NAME] [--screenshot FILE] [--chromium PATH]");
+  console.error(
+    "usage: node e2e.mjs --tbjwt PATH --action IMPL [--pipe NAME] [--screenshot FILE] [--chromium PATH] [--allow-read PATH]",
+  );
   process.exit(2);
 }
 
@@ -54,7 +58,8 @@ const settled = (page) =>
 let config;
 const app = await startApp(0, () => config);
 const origin = `http://127.0.0.1:${app.address().port}`;
-const mocks = spawn(tbjwt, ["mocks", "--action", action, "--callback-url", `${origin}/`], {
+const sandbox = allowRead ? ["--allow-read", allowRead] : [];
+const mocks = spawn(tbjwt, ["mocks", "--action", action, "--callback-url", `${origin}/`, ...sandbox], {
   stdio: ["ignore", "pipe", "inherit"],
 });
 let browser;

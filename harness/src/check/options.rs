@@ -134,6 +134,11 @@ pub struct CheckOptions {
     #[arg(long = "pass-env", value_name = "NAME")]
     #[serde(default)]
     pub pass_env: Vec<String>,
+    /// A file or folder the implementation may read besides its own folder, its runtime and dependencies
+    /// and the system's libraries (repeatable).
+    #[arg(long = "allow-read", value_name = "PATH")]
+    #[serde(default)]
+    pub allow_read: Vec<PathBuf>,
     /// The memory cap of each implementation process, in MiB, 64 to 1,048,576 [default: 1024].
     #[arg(long, value_name = "MIB")]
     pub max_memory: Option<u64>,
@@ -218,7 +223,7 @@ impl CheckOptions {
         command: &'static str,
     ) -> Result<Resolved, OptionsError> {
         let (config, base, config_path) = self.load_config()?;
-        let sandbox = sandbox_settings(&self, &config, &config_path)?;
+        let sandbox = sandbox_settings(&self.sandbox_args(), &config.sandbox_args(), &base, &config_path)?;
         let at = |p: PathBuf| relative_to(&base, p);
         let implementation = match (implementation, config.implementation) {
             (Some(i), _) => i,
@@ -341,20 +346,58 @@ impl CheckOptions {
 /// The smallest and largest `--max-memory`, in MiB.
 pub const MAX_MEMORY_RANGE_MIB: (u64, u64) = (64, 1 << 20);
 
-/// The sandbox's settings: the command line's mode and memory cap over the config file's, the variables
-/// to pass from both; each variable must be a plain name.
-fn sandbox_settings(cli: &CheckOptions, config: &CheckOptions, cp: &Path) -> Result<SandboxSettings, OptionsError> {
+/// The sandbox's options, as `run`, `observe` and `tbjwt mocks --action` take them (`check` and `fuzz`
+/// take the same names in [`CheckOptions`], where the config file can set them too).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct SandboxArgs {
+    /// How much the implementation is confined: auto (what this kernel can enforce, saying what it
+    /// cannot), require (everything, or exit 2) or off [default: auto].
+    #[arg(long, value_enum)]
+    pub sandbox: Option<SandboxMode>,
+    /// A host environment variable the implementation may see (repeatable; by default it sees none).
+    #[arg(long = "pass-env", value_name = "NAME")]
+    pub pass_env: Vec<String>,
+    /// A file or folder the implementation may read besides its own folder, its runtime and dependencies
+    /// and the system's libraries (repeatable).
+    #[arg(long = "allow-read", value_name = "PATH")]
+    pub allow_read: Vec<PathBuf>,
+    /// The memory cap of each implementation process, in MiB, 64 to 1,048,576 [default: 1024].
+    #[arg(long, value_name = "MIB")]
+    pub max_memory: Option<u64>,
+}
+
+impl SandboxArgs {
+    /// The settings these options give, checked.
+    pub fn settings(&self) -> Result<SandboxSettings, OptionsError> {
+        sandbox_settings(self, &SandboxArgs::default(), Path::new(""), Path::new(DEFAULT_CONFIG))
+    }
+}
+
+impl CheckOptions {
+    fn sandbox_args(&self) -> SandboxArgs {
+        SandboxArgs {
+            sandbox: self.sandbox,
+            pass_env: self.pass_env.clone(),
+            allow_read: self.allow_read.clone(),
+            max_memory: self.max_memory,
+        }
+    }
+}
+
+/// The sandbox's settings: the command line's mode and memory cap over the config file's (at `cp`, whose
+/// folder `base` its paths are relative to), the variables and paths of both; each variable must be a
+/// plain name and each path must exist.
+fn sandbox_settings(
+    cli: &SandboxArgs,
+    config: &SandboxArgs,
+    base: &Path,
+    cp: &Path,
+) -> Result<SandboxSettings, OptionsError> {
     let (low, high) = MAX_MEMORY_RANGE_MIB;
     let max_memory_mib = checked(cli.max_memory, config.max_memory, "max_memory", cp, |v| {
         (!(low..=high).contains(&v)).then(|| format!("{v} MiB: give {low} to {high}"))
     })?
     .unwrap_or(crate::sandbox::DEFAULT_MAX_MEMORY_MIB);
-    let mut pass_env: Vec<String> = cli.pass_env.clone();
-    for name in &config.pass_env {
-        if !pass_env.contains(name) {
-            pass_env.push(name.clone());
-        }
-    }
     let plain = |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if let Some(bad) = cli.pass_env.iter().find(|n| !plain(n)) {
         return Err(OptionsError(format!("--pass-env {bad:?}: not a variable name (letters, digits, _)")));
@@ -362,9 +405,17 @@ fn sandbox_settings(cli: &CheckOptions, config: &CheckOptions, cp: &Path) -> Res
     if let Some(bad) = config.pass_env.iter().find(|n| !plain(n)) {
         return Err(OptionsError(format!("`pass_env` in {}: {bad:?} is not a variable name", cp.display())));
     }
+    let mut pass_env: Vec<String> = cli.pass_env.clone();
+    pass_env.extend(config.pass_env.iter().filter(|n| !cli.pass_env.contains(n)).cloned());
+    let mut allow_read = cli.allow_read.clone();
+    allow_read.extend(config.allow_read.iter().map(|p| relative_to(base, p.clone())));
+    if let Some(missing) = allow_read.iter().find(|p| !p.exists()) {
+        return Err(OptionsError(format!("--allow-read {}: no such file or folder", missing.display())));
+    }
     Ok(SandboxSettings {
         mode: cli.sandbox.or(config.sandbox).unwrap_or_default(),
         pass_env: pass_env.into(),
+        allow_read: allow_read.into(),
         max_memory_mib,
     })
 }

@@ -42,6 +42,9 @@ pub struct Args {
     /// Repeatable.
     #[arg(long = "callback-url", value_name = "URL", default_values_t = [String::from("http://localhost:3000/"), String::from("http://127.0.0.1:3000/")])]
     callback_urls: Vec<String>,
+    /// The sandbox `--action` runs in.
+    #[command(flatten)]
+    sandbox: harness::check::options::SandboxArgs,
 }
 
 /// The audience a front end may ask for (accepted; the access tokens stay opaque).
@@ -117,8 +120,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mocks = MockServers::start_on(args.auth0_port, args.tinybird_port)?;
     let runner = match &args.action {
         Some(implementation) => {
+            let sandbox = args.sandbox.settings()?;
+            sandbox.enforcement().check_required()?;
             let mut runner = implementation
-                .runner(RunnerSettings::default())
+                .runner(RunnerSettings::default().with_sandbox(sandbox))
                 .with_context(|| format!("--action {implementation}: cannot start it"))?;
             runner.allow_mocks(&mocks.urls(harness::mocks::ScopeId::DEFAULT));
             runner.prepare().map_err(|e| anyhow::anyhow!("--action {implementation}: {}", e.message))?;

@@ -141,6 +141,8 @@ pub struct CaseArgs {
     /// Seconds the case may take before the implementation is killed.
     #[arg(long, default_value_t = 5.0, value_parser = parse_seconds)]
     pub timeout: f64,
+    #[command(flatten)]
+    pub sandbox: harness::check::options::SandboxArgs,
 }
 
 /// Says on stderr that only the first login of a session case runs here.
@@ -163,8 +165,11 @@ impl CaseArgs {
         let case = harness::event::Case::load(&self.event)?;
         warn_of_session(&case, &self.event);
         let now = self.now.or(case.now).unwrap_or_else(harness::clock::Now::wall);
+        let sandbox = self.sandbox.settings()?;
+        sandbox.enforcement().check_required()?;
         let settings =
-            harness::runner::RunnerSettings::with_case_timeout(std::time::Duration::from_secs_f64(self.timeout));
+            harness::runner::RunnerSettings::with_case_timeout(std::time::Duration::from_secs_f64(self.timeout))
+                .with_sandbox(sandbox);
         Ok((case, now, self.implementation.runner(settings)?))
     }
 }

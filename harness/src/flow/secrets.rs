@@ -162,20 +162,29 @@ pub(super) fn findings(secrets: &[Secret], outcome: &Outcome, mocks: &MockUrls) 
         }
     }
     if let Some(effects) = &outcome.effects {
-        let mut outside: Vec<&str> =
-            effects.network.iter().filter(|n| !is_mock(&n.to, mocks)).map(|n| n.to.as_str()).collect();
-        outside.extend(
-            effects
-                .sandbox
-                .iter()
-                .filter(|e| e.kind == SandboxEventKind::ConnectsOutsideMocks)
-                .map(|e| e.detail.as_str()),
-        );
-        outside.dedup();
-        if !outside.is_empty() {
+        // The sandbox's record says the connection was refused; the Node runtime's own record alone (an
+        // unconfined run) says it was made.
+        let refused: Vec<&str> = effects
+            .sandbox
+            .iter()
+            .filter(|e| e.kind == SandboxEventKind::ConnectsOutsideMocks)
+            .map(|e| e.detail.as_str())
+            .collect();
+        let made: Vec<&str> = effects
+            .network
+            .iter()
+            .filter(|n| !is_mock(&n.to, mocks) && !refused.contains(&n.to.as_str()))
+            .map(|n| n.to.as_str())
+            .collect();
+        if !refused.is_empty() {
             findings.push(SecurityFinding {
                 kind: SecurityKind::ConnectsOutsideMocks,
-                detail: format!("the implementation connected to {}, which is not one of the mocks", listed(&outside)),
+                detail: format!("the implementation tried to connect to {} (refused)", listed(&refused)),
+            });
+        } else if !made.is_empty() {
+            findings.push(SecurityFinding {
+                kind: SecurityKind::ConnectsOutsideMocks,
+                detail: format!("the implementation connected to {}, which is not one of the mocks", listed(&made)),
             });
         }
         findings.extend(sandbox_findings(&effects.sandbox));

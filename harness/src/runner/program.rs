@@ -118,6 +118,21 @@ fn add_sandbox_records(process: &ProtocolProcess, outcome: &mut Outcome) -> bool
     spawned
 }
 
+/// What runtimes print when an allocation fails.
+const OUT_OF_MEMORY: [&str; 5] =
+    ["heap out of memory", "MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory"];
+
+/// `message`, with a word on the sandbox's memory cap when the program's output says it ran out of memory.
+fn memory_hint(message: String, settings: &RunnerSettings) -> String {
+    if settings.sandbox.mode == crate::sandbox::SandboxMode::Off || !OUT_OF_MEMORY.iter().any(|m| message.contains(m)) {
+        return message;
+    }
+    format!(
+        "{message}\n(the sandbox's memory cap of {} MiB per implementation process was reached: raise it with --max-memory)",
+        settings.sandbox.max_memory_mib
+    )
+}
+
 /// The first 64 KiB of a file, as text (what the secret search looks in).
 fn read_start(path: &std::path::Path) -> String {
     use std::io::Read;
@@ -207,9 +222,9 @@ impl ProgramRunner {
         let mut process = self.launcher.spawn(&self.settings.sandbox, &self.mock_ports)?;
         let name = &self.launcher.name;
         let timeout = self.settings.start_timeout;
-        let answer = process
-            .request(&protocol::start_message(), timeout)
-            .map_err(|e| Errored::new(format!("{name} did not start within {timeout:?}: {e}")))?;
+        let answer = process.request(&protocol::start_message(), timeout).map_err(|e| {
+            Errored::new(memory_hint(format!("{name} did not start within {timeout:?}: {e}"), &self.settings))
+        })?;
         let hello = protocol::parse_hello(answer)
             .map_err(|e| Errored::new(format!("{name} did not start: {e}{}", process.context())))?;
         self.hello = Some(hello);
@@ -269,6 +284,7 @@ impl Runner for ProgramRunner {
         let mut meanwhile = Some(meanwhile);
         self.reach(requests.iter().filter_map(|r| r.mocks));
         let timeout = self.settings.case_timeout;
+        let settings = self.settings.clone();
         let mut spawned = false;
         let mut results: Vec<RunResult> = Vec::with_capacity(requests.len());
         while results.len() < requests.len() {
@@ -301,7 +317,7 @@ impl Runner for ProgramRunner {
                 let judged = match received {
                     Ok(value) => protocol::parse_reply(value, seq)
                         .map_err(|v| Errored::new(format!("protocol violation: {v}{}", live.process.context()))),
-                    Err(e) => Err(Errored::new(e.to_string())),
+                    Err(e) => Err(Errored::new(memory_hint(e.to_string(), &settings))),
                 };
                 match judged {
                     Ok(Reply::Outcome(mut outcome)) => {

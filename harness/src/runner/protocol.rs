@@ -103,9 +103,16 @@ pub fn parse_reply(value: serde_json::Value, seq: u64) -> Result<Reply, Violatio
         return Ok(Reply::Errored(message));
     }
     match value.get("outcome") {
-        Some(outcome) => serde_json::from_value::<Outcome>(outcome.clone())
-            .map(Reply::Outcome)
-            .map_err(|e| Violation::Shape(format!("{e} in {}", excerpt(outcome)))),
+        Some(outcome) => {
+            let mut own = outcome.clone();
+            // What the sandbox saw is the harness's to say, never the implementation's.
+            if let Some(effects) = own.get_mut("effects").and_then(serde_json::Value::as_object_mut) {
+                effects.remove("sandbox");
+            }
+            serde_json::from_value::<Outcome>(own)
+                .map(Reply::Outcome)
+                .map_err(|e| Violation::Shape(format!("{e} in {}", excerpt(outcome))))
+        }
         None => Err(Violation::Shape(excerpt(&value))),
     }
 }

@@ -127,7 +127,9 @@ impl Confinement {
         // Python's bytecode cache goes to the private folder rather than beside the sources.
         protocol.push(("PYTHONPYCACHEPREFIX".into(), private.tmp().join("pycache").into()));
         let env = super::env::scrubbed(&private.home(), &private.tmp(), &protocol, &settings.pass_env);
-        let reach = Reach::of(&files.program, &files.reads, private.root());
+        let mut reads = files.reads.clone();
+        reads.extend(settings.allow_read.iter().cloned());
+        let reach = Reach::of(&files.program, &reads, private.root());
         let ruleset = if support.landlock_abi > 0 {
             Some(ruleset(&reach, mock_ports, support.landlock_abi).map_err(|e| setup("Landlock", &e))?)
         } else {
@@ -320,7 +322,7 @@ impl InChild {
             // SAFETY: setrlimit reads one rlimit.
             unsafe { libc::setrlimit(resource, &rlimit) }
         };
-        if limit(libc::RLIMIT_AS, self.memory_bytes) < 0
+        if limit(libc::RLIMIT_DATA, self.memory_bytes) < 0
             || limit(libc::RLIMIT_FSIZE, MAX_FILE_BYTES) < 0
             || limit(libc::RLIMIT_CORE, 0) < 0
         {

@@ -11,10 +11,10 @@
 //! |             | and name lookups; Landlock allows TCP connections to the mocks' ports only        |
 //! | files       | Landlock: reads in its own folder, its runtime and dependencies and the system's  |
 //! |             | libraries; writes in its private temp folder; refusals reported                   |
-//! | resources   | an address-space cap (Node's heap under it), a file-size cap, no core dumps; the |
+//! | resources   | a cap on writable memory (Node's heap under it), on file size, no core dumps; the  |
 //! |             | case's time limit kills the whole process group                                   |
 //!
-//! [`SandboxSettings`] is what the user chose (`--sandbox`, `--pass-env`, `--max-memory`);
+//! [`SandboxSettings`] is what the user chose (`--sandbox`, `--pass-env`, `--allow-read`, `--max-memory`);
 //! [`Enforcement`] is what holds on this machine's kernel; [`Confinement`] applies it to one process.
 
 mod confine;
@@ -64,7 +64,9 @@ pub struct SandboxSettings {
     pub mode: SandboxMode,
     /// Host environment variables the implementation may see (by name).
     pub pass_env: Arc<[String]>,
-    /// The address-space cap of each implementation process, in MiB.
+    /// More files and folders the implementation may read (beyond its own, its runtime and the system's).
+    pub allow_read: Arc<[std::path::PathBuf]>,
+    /// The cap on each implementation process's writable memory (`RLIMIT_DATA`), in MiB.
     pub max_memory_mib: u64,
 }
 
@@ -73,6 +75,7 @@ impl Default for SandboxSettings {
         SandboxSettings {
             mode: SandboxMode::Auto,
             pass_env: Arc::from(Vec::new()),
+            allow_read: Arc::from(Vec::new()),
             max_memory_mib: DEFAULT_MAX_MEMORY_MIB,
         }
     }

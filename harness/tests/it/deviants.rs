@@ -63,11 +63,24 @@ fn header(path: &Path) -> Header {
     }
 }
 
+/// Debian's libfaketime (.ci/run installs the `faketime` package).
+fn libfaketime() -> PathBuf {
+    let found = std::fs::read_dir("/usr/lib").ok().and_then(|dirs| {
+        dirs.filter_map(Result::ok).map(|d| d.path().join("faketime/libfaketime.so.1")).find(|p| p.is_file())
+    });
+    found.expect("libfaketime is installed (Debian's faketime package; .ci/run installs it)")
+}
+
 fn implementation_of(path: &Path) -> Implementation {
     if path.extension().is_some_and(|e| e == "py") {
         let program = vec!["python3".into(), path.display().to_string()];
         match header(path).wall_clock {
-            Some(clock) => Implementation::Cmd([vec!["faketime".into(), "-f".into(), clock], program].concat()),
+            // libfaketime preloaded (the `faketime` wrapper would share its clock through /dev/shm, which
+            // the sandbox does not let a program write).
+            Some(clock) => {
+                let preload = format!("LD_PRELOAD={}", libfaketime().display());
+                Implementation::Cmd([vec!["env".into(), preload, format!("FAKETIME={clock}")], program].concat())
+            }
             None => Implementation::Cmd(program),
         }
     } else {
@@ -93,7 +106,12 @@ fn check(implementation: &Implementation, level: Level, domain: Domain) -> Run {
         shrink_failures: 1,
         ..CheckSettings::default()
     };
-    let runner_settings = RunnerSettings::default();
+    // The Python deviants import the port they change from fixtures/implementations/python.
+    let sandbox = harness::sandbox::SandboxSettings {
+        allow_read: vec![common::repo_root().join("fixtures/implementations/python")].into(),
+        ..Default::default()
+    };
+    let runner_settings = RunnerSettings::default().with_sandbox(sandbox);
     let factory = || implementation.runner(runner_settings.clone()).map_err(|e| e.to_string());
     let collect = Collect::default();
     let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(collect.clone())];

@@ -56,6 +56,15 @@ fn every_route_out_for_the_admin_token_is_a_security_finding_that_says_where() {
     let leak_file = dir.arg("leak.txt");
     let to_listener =
         format!("secret_sent_over_network: TINYBIRD_ADMIN_TOKEN found in a connection to 127.0.0.1:{port}");
+    let refused = format!("connects_outside_mocks: the implementation tried to connect to 127.0.0.1:{port} (refused)");
+    let network = action_with(&[(
+        LAST_LOG,
+        &format!(
+            "await new Promise((done) => {{ const s = require('net').connect({port}, '127.0.0.1', () => {{ s.end('token=' + {secret}, done); }}); s.on('error', done); }});\n  {LAST_LOG}"
+        ),
+    )]);
+    // (name, action, expected finding, --sandbox): in the sandbox a connection outside the mocks is refused
+    // (nothing leaves); without it, what was sent on it is followed.
     let routes: Vec<(&str, String, &str)> = vec![
         (
             "nested_claim",
@@ -72,16 +81,8 @@ fn every_route_out_for_the_admin_token_is_a_security_finding_that_says_where() {
             action_with(&[("    scopes,\n", &format!("    scopes,\n    debug: {{ key: {secret} }},\n"))]),
             "(JWT claims)/debug/key",
         ),
-        (
-            "network",
-            action_with(&[(
-                LAST_LOG,
-                &format!(
-                    "await new Promise((done) => {{ const s = require('net').connect({port}, '127.0.0.1', () => {{ s.end('token=' + {secret}, done); }}); s.on('error', done); }});\n  {LAST_LOG}"
-                ),
-            )]),
-            &to_listener,
-        ),
+        ("network", network.clone(), &refused),
+        ("network_unconfined", network, &to_listener),
         (
             "streams",
             action_with(&[(LAST_LOG, &format!("process.stderr.write('debug ' + {secret} + '\\n');\n  {LAST_LOG}"))]),
@@ -98,10 +99,13 @@ fn every_route_out_for_the_admin_token_is_a_security_finding_that_says_where() {
         let file = format!("leak_{name}.js");
         std::fs::write(dir.path(&file), source).unwrap();
         let report = format!("{name}.jsonl");
+        let sandbox = if name.ends_with("_unconfined") { "off" } else { "auto" };
         let out = tbjwt_in(
             &dir.0,
             &[
                 "check",
+                "--sandbox",
+                sandbox,
                 &format!("node:{file}"),
                 "--no-suite",
                 "--cases",
@@ -150,7 +154,12 @@ fn an_implementation_that_rewrites_the_harness_is_reported_and_rigs_nothing() {
     let cache = dir.arg("cache");
     let run =
         |args: &[&str]| common::tbjwt().current_dir(&dir.0).env("TBJWT_CACHE_DIR", &cache).args(args).output().unwrap();
+    // In the sandbox the rewrite is refused and reported, and nothing changes.
     let out = run(&["check", "node:tampers.js", "--no-suite", "--cases", "4", "--no-save"]);
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    assert!(text(&out).contains("writes_outside_sandbox") && !text(&out).contains("was changed"), "{}", text(&out));
+    // Without it, the integrity check is what catches the rewrite.
+    let out = run(&["check", "node:tampers.js", "--no-suite", "--cases", "4", "--no-save", "--sandbox", "off"]);
     assert_eq!(code(&out), 1, "{}", text(&out));
     assert!(text(&out).contains("SECURITY") && text(&out).contains("was changed"), "{}", text(&out));
     for leaky in ["logs_the_token.js", "logs_admin_token.js"] {
@@ -190,9 +199,24 @@ fn no_process_outlives_a_run_however_it_ends() {
     for mode in ["error", "hang", "crash"] {
         let pids = dir.path(&format!("{mode}.pids"));
         let implementation = format!("cmd:python3 forks.py {mode} {}", pids.display());
+        // The program tells its pids in a file beside it, which the sandbox would refuse: what is tested
+        // here is the process groups (sandbox.rs tests the sandbox's own containment).
         let out = tbjwt_in(
             &dir.0,
-            &["check", &implementation, "--no-suite", "--cases", "3", "--timeout", "1", "--jobs", "2", "--no-save"],
+            &[
+                "check",
+                &implementation,
+                "--no-suite",
+                "--cases",
+                "3",
+                "--timeout",
+                "1",
+                "--jobs",
+                "2",
+                "--no-save",
+                "--sandbox",
+                "off",
+            ],
         );
         assert_eq!(code(&out), 3, "{mode}: {}", text(&out));
         let started: Vec<i32> =

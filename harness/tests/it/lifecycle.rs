@@ -236,8 +236,10 @@ fn a_correct_port_on_the_wall_clock_passes_the_default_run_with_any_seed() {
         "cmd:python3 {}",
         common::repo_root().join("fixtures/implementations/ports/python_wall_clock/protocol_stdio.py").display()
     );
+    // The port imports the Python port it changes, in a folder beside its own.
+    let python = common::repo_root().join("fixtures/implementations/python");
     for seed in ["1", "20261204", "987654321"] {
-        let out = check(&port, &["--seed", seed]);
+        let out = check(&port, &["--seed", seed, "--allow-read", python.to_str().unwrap()]);
         assert_eq!(code(&out), 0, "seed {seed}: {}", text(&out));
         assert!(text(&out).contains("the wall clock"), "the run says its cases run at the wall clock: {}", text(&out));
     }

@@ -24,6 +24,7 @@ mod protocol_schemas;
 mod review;
 mod runners;
 mod rust_port;
+mod sandbox;
 mod snapshot_review;
 mod spa_login;
 mod spec_command;

@@ -10,7 +10,11 @@ use harness::runner::{Implementation, RunRequest, RunResult, Runner, RunnerSetti
 use serde_json::{json, Value};
 
 fn settings(case_timeout_ms: u64) -> RunnerSettings {
-    RunnerSettings { case_timeout: Duration::from_millis(case_timeout_ms), start_timeout: Duration::from_secs(20) }
+    RunnerSettings {
+        case_timeout: Duration::from_millis(case_timeout_ms),
+        start_timeout: Duration::from_secs(20),
+        ..RunnerSettings::default()
+    }
 }
 
 fn misbehaving(name: &str) -> String {

@@ -4,7 +4,7 @@
 //! silently from the tenant's session; logout ends it. The screenshot after login is kept under the test
 //! binary's `CARGO_TARGET_TMPDIR/spa/`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
@@ -13,12 +13,20 @@ use crate::common::{self, run_ok};
 
 /// Runs the example's e2e script with `action` at login and returns what it saw.
 fn browse(action: &str, pipe: &str, screenshot: Option<&PathBuf>) -> Value {
+    browse_reading(action, pipe, screenshot, None)
+}
+
+/// [`browse`], with one more folder the action's sandbox may read.
+fn browse_reading(action: &str, pipe: &str, screenshot: Option<&PathBuf>, allow_read: Option<&Path>) -> Value {
     let dir = common::npm_project("example-spa", &common::repo_root().join("examples/spa"));
     let mut command = Command::new("node");
     command
         .current_dir(&dir)
         .args(["e2e.mjs", "--tbjwt", env!("CARGO_BIN_EXE_tbjwt"), "--action", action, "--pipe", pipe])
         .env("NO_COLOR", "1");
+    if let Some(folder) = allow_read {
+        command.arg("--allow-read").arg(folder);
+    }
     if let Some(path) = screenshot {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         command.arg("--screenshot").arg(path);
@@ -58,7 +66,10 @@ fn a_token_service_on_tinybirds_token_api_serves_the_login_too() {
         &common::repo_root().join("fixtures/implementations/ports/tinybird_cli/requirements.txt"),
     );
     let script = common::repo_root().join("fixtures/implementations/ports/tinybird_cli/protocol_stdio.py");
-    let seen = browse(&format!("cmd:{} {}", port.display(), script.display()), "top_pages", None);
+    // The port imports the Python port beside its own folder.
+    let python = common::repo_root().join("fixtures/implementations/python");
+    let seen =
+        browse_reading(&format!("cmd:{} {}", port.display(), script.display()), "top_pages", None, Some(&python));
     assert_eq!(seen["login"]["state"], "ready", "{seen}");
     assert_eq!(rows(&seen["login"]), 3);
 }

@@ -89,10 +89,17 @@ console.log(JSON.stringify({ token, rows: result.data.length, refused }));
     assert_eq!(claims["limits"], serde_json::json!({"rps": 50}));
 }
 
+/// The folder of the Python port that the CLI client's port imports, beside its own: what its sandbox
+/// must let it read too.
+fn python_port_folder() -> String {
+    common::repo_root().join("fixtures/implementations/python").display().to_string()
+}
+
 /// `check PORT --level effect` over the pipe-name domain (300 generated cases, seed 1) conforms.
 fn conforms_at_effect_on_every_pipe_name_class(port: &str) {
     let args = ["--level", "effect", "--domain", "pipe-names", "--no-suite", "--cases", "300", "--seed", "1"];
-    let out = run_tbjwt(&[&["check", port, "--no-save"][..], &args[..]].concat());
+    let python = python_port_folder();
+    let out = run_tbjwt(&[&["check", port, "--no-save", "--allow-read", &python][..], &args[..]].concat());
     assert_eq!(code(&out), 0, "every pipe-name class: {}", text(&out));
 }
 
@@ -102,7 +109,8 @@ fn default_run_at_effect(port: &str, expectations: &str, seed: &str) -> std::pro
     let expectations = ports().join(expectations);
     let expectations = expectations.to_str().unwrap();
     let args = ["--level", "effect", "--cases", "300", "--seed", seed, "--no-save", "--expectations", expectations];
-    run_tbjwt(&[&["check", port][..], &args[..]].concat())
+    let python = python_port_folder();
+    run_tbjwt(&[&["check", port, "--allow-read", &python][..], &args[..]].concat())
 }
 
 #[test]
@@ -114,7 +122,7 @@ fn a_token_service_on_the_cli_client_conforms_at_effect() {
     assert_eq!(code(&out), 0, "{}", text(&out));
     assert!(text(&out).contains("expected 7"), "{}", text(&out));
     // Its tokens are laid out by Tinybird, not by jsonwebtoken: no iat.
-    let out = run_tbjwt(&["check", &port, "--cases", "0", "--no-save"]);
+    let out = run_tbjwt(&["check", &port, "--cases", "0", "--no-save", "--allow-read", &python_port_folder()]);
     assert_eq!(code(&out), 1, "{}", text(&out));
     assert!(text(&out).contains("token claims/iat"), "{}", text(&out));
 }
