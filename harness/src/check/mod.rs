@@ -449,8 +449,10 @@ pub fn run_check(
 /// Returns whether every reporter took it.
 fn render_case(reporters: &mut [Box<dyn Reporter>], report: &CaseReport, error: &mut Option<CheckError>) -> bool {
     let mut ok = true;
+    // Every reporter sees the case with its secrets masked (report::redact).
+    let shown = report.secrets.case(report);
     for r in reporters.iter_mut() {
-        if let Err(e) = r.case(report) {
+        if let Err(e) = r.case(&shown) {
             error.get_or_insert(CheckError::Report(e));
             ok = false;
         }

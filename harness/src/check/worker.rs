@@ -343,6 +343,10 @@ impl Job<'_> {
             let (session, later_time) = self.judge_session(&input.event, input.now, &input.logins, implementation)?;
             implementation_time += later_time;
             let mut report = self.report(input, session)?;
+            if report.verdict != Verdict::Pass {
+                // What the reports must not show of it (they show only cases that did not pass).
+                report.secrets = crate::report::redact::Secrets::of_event(&input.event);
+            }
             report.millis += run_millis + case_started.elapsed().as_secs_f64() * 1000.0;
             reports.push(report);
         }
@@ -504,6 +508,7 @@ impl Job<'_> {
             classes: session.classes,
             millis: 0.0,
             sides: None,
+            secrets: Default::default(),
         };
         report.replay = input.replay_target.as_deref().map(|target| replay_command(settings, target));
         let Judged { differences, sides, .. } = match session.last {
@@ -607,17 +612,20 @@ fn regression(settings: &CheckSettings, index: u64, report: &CaseReport) -> Case
     let mut rules: Vec<crate::spec::Rule> = report.differences.iter().map(|d| d.rule).collect();
     rules.sort();
     rules.dedup();
+    let description = format!(
+        "Found by `tbjwt {} {} --seed {} --domain {}` (generated case {index}, shrunk): {} differs{}.",
+        settings.command,
+        settings.implementation,
+        settings.seed,
+        settings.domain.name(),
+        first.map_or("the observation", |d| d.path.as_str()),
+        first.map(|d| format!(" ({})", d.rule)).unwrap_or_default()
+    );
+    // The file holds the event (secrets included: it is what replays the case); its words do not.
+    let description = report.secrets.text(&description).unwrap_or(description);
     Case {
         name: String::new(),
-        description: format!(
-            "Found by `tbjwt {} {} --seed {} --domain {}` (generated case {index}, shrunk): {} differs{}.",
-            settings.command,
-            settings.implementation,
-            settings.seed,
-            settings.domain.name(),
-            first.map_or("the observation", |d| d.path.as_str()),
-            first.map(|d| format!(" ({})", d.rule)).unwrap_or_default()
-        ),
+        description,
         rules,
         now: Some(report.now),
         event: report.event.clone().unwrap_or(Value::Null),

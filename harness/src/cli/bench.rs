@@ -181,6 +181,7 @@ fn node_worker_rate(action: &Path, cases: usize) -> Result<f64> {
 /// One `check` (suite + `cases` generated, no saving) and its footer.
 fn timed_check(
     implementation: &Implementation,
+    sandbox: &harness::sandbox::SandboxSettings,
     cases: usize,
     seed: u64,
     jobs: usize,
@@ -194,7 +195,7 @@ fn timed_check(
         regressions: None,
         ..harness::check::CheckSettings::default()
     };
-    let runner_settings = RunnerSettings::with_case_timeout(settings.timeout);
+    let runner_settings = RunnerSettings::with_case_timeout(settings.timeout).with_sandbox(sandbox.clone());
     implementation.runner(runner_settings.clone())?; // install once, before the clock starts
     let factory = || implementation.runner(runner_settings.clone()).map_err(|e| e.to_string());
     let footer = harness::check::run_check(&settings, &factory, &mut [], &harness::check::Interrupt::new())?;
@@ -227,15 +228,27 @@ fn check_cost(
     println!(
         "  Node worker alone (the bundled action, as `tbjwt bench node`): {worker:>7.0} cases/s ({low:.0}–{high:.0})"
     );
-    for (name, implementation) in
-        [("reference", Implementation::Reference), (implementation.to_string().as_str(), implementation.clone())]
-    {
-        let mut footers = Vec::with_capacity(repeat);
-        for _ in 0..repeat {
-            footers.push(timed_check(&implementation, cases, seed, jobs)?);
+    // The implementation in its sandbox (the default) and without it, interleaved run by run, so that what
+    // the sandbox costs is measured under the same load.
+    let confined = harness::sandbox::SandboxSettings::default();
+    let unconfined = harness::sandbox::SandboxSettings::off();
+    let name = implementation.to_string();
+    let rows = [
+        ("reference".to_owned(), Implementation::Reference, &confined),
+        (name.clone(), implementation.clone(), &confined),
+        (format!("{name} --sandbox off"), implementation.clone(), &unconfined),
+    ];
+    let mut footers: Vec<Vec<harness::report::RunFooter>> = vec![Vec::with_capacity(repeat); rows.len()];
+    for _ in 0..repeat {
+        for ((_, implementation, sandbox), runs) in rows.iter().zip(&mut footers) {
+            runs.push(timed_check(implementation, sandbox, cases, seed, jobs)?);
         }
+    }
+    let mut medians = Vec::with_capacity(rows.len());
+    for ((name, _, _), footers) in rows.iter().zip(&footers) {
         let mut rates: Vec<f64> = footers.iter().map(|f| f.cases_per_second).collect();
         let (rate, low, high) = median_and_range(&mut rates);
+        medians.push(rate);
         let footer = footers
             .iter()
             .min_by(|a, b| (a.cases_per_second - rate).abs().total_cmp(&(b.cases_per_second - rate).abs()))
@@ -251,6 +264,11 @@ fn check_cost(
             footer.conclusion.sentence(),
         );
     }
+    println!(
+        "  {}: {:+.1}% cases/s against --sandbox off",
+        confined.enforcement(),
+        100.0 * (medians[1] / medians[2] - 1.0)
+    );
     Ok(ExitCode::SUCCESS)
 }
 

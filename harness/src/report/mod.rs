@@ -15,6 +15,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod matrix;
+pub mod redact;
 pub mod summary;
 pub mod text;
 
@@ -193,6 +194,10 @@ pub struct CaseReport {
     /// for the reports that show them side by side. Not in the JSON lines (they hold the differences).
     #[serde(skip)]
     pub sides: Option<Box<Sides>>,
+    /// The case's secrets, masked in whatever a reporter shows of it ([`redact::Secrets::case`]); set
+    /// for every case that did not pass.
+    #[serde(skip)]
+    pub secrets: redact::Secrets,
 }
 
 impl CaseReport {
