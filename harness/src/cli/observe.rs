@@ -13,7 +13,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mocks = MockServers::start()?;
     let observation = FlowClient::new(&mocks).run(&mut runner, &case.event, now)?;
     runner.stop();
-    println!("{}", serde_json::to_string_pretty(&observation)?);
+    // What an implementation leaked is shown by the secret's name, never its value.
+    let mut shown = serde_json::to_value(&observation)?;
+    harness::report::redact::Secrets::of_event(&case.event).value(&mut shown);
+    println!("{}", serde_json::to_string_pretty(&shown)?);
     Ok(if observation.errored.is_some() {
         ExitCode::from(super::EXIT_IMPLEMENTATION_ERRORED)
     } else {

@@ -11,13 +11,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let (case, now, mut runner) = args.prepare()?;
     let result = runner.run(&RunRequest { now, event: &case.event, mocks: None });
     runner.stop();
+    // What an implementation leaked is shown by the secret's name, never its value.
+    let secrets = harness::report::redact::Secrets::of_event(&case.event);
     match result {
         Ok(outcome) => {
-            println!("{}", serde_json::to_string_pretty(&outcome)?);
+            let mut shown = serde_json::to_value(&outcome)?;
+            secrets.value(&mut shown);
+            println!("{}", serde_json::to_string_pretty(&shown)?);
             Ok(ExitCode::SUCCESS)
         }
         Err(errored) => {
-            eprintln!("tbjwt: {} errored: {errored}", args.implementation);
+            let message = errored.to_string();
+            eprintln!("tbjwt: {} errored: {}", args.implementation, secrets.text(&message).unwrap_or(message));
             Ok(ExitCode::from(super::EXIT_IMPLEMENTATION_ERRORED))
         }
     }

@@ -285,7 +285,6 @@ impl Runner for ProgramRunner {
         self.reach(requests.iter().filter_map(|r| r.mocks));
         let timeout = self.settings.case_timeout;
         let settings = self.settings.clone();
-        let mut spawned = false;
         let mut results: Vec<RunResult> = Vec::with_capacity(requests.len());
         while results.len() < requests.len() {
             let pending = &requests[results.len()..];
@@ -321,8 +320,14 @@ impl Runner for ProgramRunner {
                 };
                 match judged {
                     Ok(Reply::Outcome(mut outcome)) => {
-                        spawned |= add_sandbox_records(&live.process, &mut outcome);
+                        let started_processes = add_sandbox_records(&live.process, &mut outcome);
                         results.push(Ok(outcome));
+                        if started_processes {
+                            // What it started must not outlive the case: its whole process group goes,
+                            // and the cases sent after this one go to a fresh process.
+                            broken = true;
+                            break;
+                        }
                     }
                     Ok(Reply::Errored(message)) => results.push(Err(Errored::new(message))),
                     Err(e) => {
@@ -335,10 +340,6 @@ impl Runner for ProgramRunner {
             if broken {
                 self.kill();
             }
-        }
-        if spawned {
-            // What the program started must not outlive the cases: its whole process group goes.
-            self.kill();
         }
         if let Some(work) = meanwhile.take() {
             work(); // nothing could be sent: the work is still owed once

@@ -220,3 +220,38 @@ for line in sys.stdin:
     assert_eq!(code(&out), 3, "{}", text(&out));
     assert!(text(&out).contains("memory cap of 128 MiB"), "{}", text(&out));
 }
+
+#[test]
+fn no_output_shows_a_secret_and_each_finding_still_says_where_it_went() {
+    let dir = TempDir::new("sandbox-masking");
+    const ADMIN: &str = "p.made-up-admin-token-the-reports-must-not-show";
+    std::fs::create_dir_all(dir.path("cases")).unwrap();
+    let event = serde_json::json!({
+        "secrets": {"TINYBIRD_ADMIN_TOKEN": ADMIN},
+        "configuration": {"TINYBIRD_WORKSPACE_ID": "ws", "TINYBIRD_PIPE_NAMES": "kpis"},
+        "user": {"user_id": "auth0|masking"},
+        "authorization": {"roles": []}
+    });
+    std::fs::write(dir.path("cases/logs_the_key.json"), event.to_string()).unwrap();
+    let deviant =
+        format!("node:{}", common::repo_root().join("fixtures/implementations/deviant/logs_admin_token.js").display());
+    let out = common::tbjwt()
+        .current_dir(&dir.0)
+        .args(["check", &deviant, "--no-suite", "--fixtures", "cases", "--cases", "3", "--seed", "1"])
+        .args(["--save-failures", "saved"])
+        .args(["--report", "json=r.jsonl", "--report", "junit=r.xml", "--report", "markdown=r.md"])
+        .args(["--report", "html=r.html"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    assert!(text(&out).contains("admin_token_in_logs: TINYBIRD_ADMIN_TOKEN found in logs[0]"), "{}", text(&out));
+    assert!(text(&out).contains("«secret TINYBIRD_ADMIN_TOKEN»"), "{}", text(&out));
+    let mut outputs = vec![("terminal".to_owned(), text(&out))];
+    for report in ["r.jsonl", "r.xml", "r.md", "r.html"] {
+        outputs.push((report.to_owned(), std::fs::read_to_string(dir.path(report)).unwrap()));
+    }
+    let run = common::tbjwt().current_dir(&dir.0).args(["run", &deviant, "cases/logs_the_key.json"]).output().unwrap();
+    outputs.push(("tbjwt run".to_owned(), text(&run)));
+    let shown: Vec<&String> = outputs.iter().filter(|(_, o)| o.contains(ADMIN)).map(|(name, _)| name).collect();
+    assert!(shown.is_empty(), "the admin token is shown in {shown:?}");
+}
