@@ -302,7 +302,7 @@ impl CheckOptions {
         // Only an implementation the harness starts as a process runs in its sandbox.
         let sandbox_line = match &implementation {
             Implementation::Node(_) | Implementation::Cmd(_) => {
-                let enforcement = sandbox.enforcement();
+                let enforcement = crate::sandbox::Enforcement::of_settings(&sandbox);
                 enforcement.check_required().map_err(|e| OptionsError(e.to_string()))?;
                 Some(enforcement.to_string())
             }

@@ -266,7 +266,7 @@ fn check_cost(
     }
     println!(
         "  {}: {:+.1}% cases/s against --sandbox off",
-        confined.enforcement(),
+        harness::sandbox::Enforcement::of_settings(&confined),
         100.0 * (medians[1] / medians[2] - 1.0)
     );
     Ok(ExitCode::SUCCESS)

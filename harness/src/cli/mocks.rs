@@ -121,7 +121,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let runner = match &args.action {
         Some(implementation) => {
             let sandbox = args.sandbox.settings()?;
-            sandbox.enforcement().check_required()?;
+            harness::sandbox::Enforcement::of_settings(&sandbox).check_required()?;
             let mut runner = implementation
                 .runner(RunnerSettings::default().with_sandbox(sandbox))
                 .with_context(|| format!("--action {implementation}: cannot start it"))?;

@@ -166,7 +166,7 @@ impl CaseArgs {
         warn_of_session(&case, &self.event);
         let now = self.now.or(case.now).unwrap_or_else(harness::clock::Now::wall);
         let sandbox = self.sandbox.settings()?;
-        sandbox.enforcement().check_required()?;
+        harness::sandbox::Enforcement::of_settings(&sandbox).check_required()?;
         let settings =
             harness::runner::RunnerSettings::with_case_timeout(std::time::Duration::from_secs_f64(self.timeout))
                 .with_sandbox(sandbox);

@@ -18,51 +18,19 @@ use landlock::{
     RulesetCreated, RulesetCreatedAttr, Scope, ABI,
 };
 
+use super::error::SandboxError;
 use super::filter::{self, Filters};
+use super::kernel::Support;
 use super::paths::Reach;
 use super::private_dir::PrivateDir;
+use super::settings::{SandboxMode, SandboxSettings};
 use super::supervisor::{self, EventLog, Judge};
-use super::{SandboxError, SandboxMode, SandboxSettings, Support};
 
 /// The largest file a sandboxed process may write.
 const MAX_FILE_BYTES: u64 = 64 << 20;
 
 /// The Landlock ABI whose rights the ruleset asks for (best effort: an older kernel enforces its own).
 const LANDLOCK_ABI: ABI = ABI::V6;
-
-/// The Landlock ABI of the running kernel (0 when there is none).
-pub(super) fn landlock_abi() -> i32 {
-    const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
-    // SAFETY: the version query takes no ruleset and writes nothing.
-    let abi = unsafe {
-        libc::syscall(
-            libc::SYS_landlock_create_ruleset,
-            std::ptr::null::<libc::c_void>(),
-            0usize,
-            LANDLOCK_CREATE_RULESET_VERSION,
-        )
-    };
-    abi.max(0) as i32
-}
-
-/// Whether seccomp user notification can supervise a child here: the kernel has the action, the
-/// `CONTINUE` answer and `pidfd_getfd` (Linux 5.9), and Yama lets the harness take the child's listener.
-pub(super) fn seccomp_notify_available() -> bool {
-    let mut action = libc::SECCOMP_RET_USER_NOTIF;
-    // SAFETY: GET_ACTION_AVAIL reads one u32.
-    let has_action =
-        unsafe { libc::syscall(libc::SYS_seccomp, libc::SECCOMP_GET_ACTION_AVAIL, 0, &mut action as *mut u32) == 0 };
-    // SAFETY: with an invalid pidfd the call only reports EBADF (or ENOSYS when it does not exist).
-    let getfd = unsafe { libc::syscall(libc::SYS_pidfd_getfd, -1, 0, 0) };
-    let has_getfd = getfd == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ENOSYS);
-    let yama = std::fs::read_to_string("/proc/sys/kernel/yama/ptrace_scope")
-        .ok()
-        .and_then(|s| s.trim().parse::<u32>().ok())
-        .unwrap_or(0);
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    has_action && has_getfd && (yama < 2 || (yama == 2 && root))
-}
 
 /// What a runner knows its program needs: how it is started and the files it must read (its own
 /// folder, its runtime, its dependencies).
