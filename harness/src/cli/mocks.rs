@@ -120,8 +120,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mocks = MockServers::start_on(args.auth0_port, args.tinybird_port)?;
     let runner = match &args.action {
         Some(implementation) => {
-            let sandbox = args.sandbox.settings()?;
-            harness::sandbox::Enforcement::of_settings(&sandbox).check_required()?;
+            let sandbox = super::sandbox_for(implementation, &args.sandbox)?;
             let mut runner = implementation
                 .runner(RunnerSettings::default().with_sandbox(sandbox))
                 .with_context(|| format!("--action {implementation}: cannot start it"))?;

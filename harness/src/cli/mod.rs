@@ -145,6 +145,23 @@ pub struct CaseArgs {
     pub sandbox: harness::check::options::SandboxArgs,
 }
 
+/// The sandbox settings of `args` for `implementation`: refused under `--sandbox require` where something
+/// cannot be enforced, and said on stderr where something is not (for an implementation that runs in a
+/// process of the harness's).
+pub fn sandbox_for(
+    implementation: &harness::runner::Implementation,
+    args: &harness::check::options::SandboxArgs,
+) -> anyhow::Result<harness::sandbox::SandboxSettings> {
+    use harness::runner::Implementation;
+    let settings = args.settings()?;
+    let enforcement = harness::sandbox::Enforcement::of_settings(&settings);
+    enforcement.check_required()?;
+    if matches!(implementation, Implementation::Node(_) | Implementation::Cmd(_)) && !enforcement.complete() {
+        eprintln!("tbjwt: {enforcement}");
+    }
+    Ok(settings)
+}
+
 /// Says on stderr that only the first login of a session case runs here.
 pub fn warn_of_session(case: &harness::event::Case, path: &std::path::Path) {
     if !case.logins.is_empty() {
@@ -165,8 +182,7 @@ impl CaseArgs {
         let case = harness::event::Case::load(&self.event)?;
         warn_of_session(&case, &self.event);
         let now = self.now.or(case.now).unwrap_or_else(harness::clock::Now::wall);
-        let sandbox = self.sandbox.settings()?;
-        harness::sandbox::Enforcement::of_settings(&sandbox).check_required()?;
+        let sandbox = sandbox_for(&self.implementation, &self.sandbox)?;
         let settings =
             harness::runner::RunnerSettings::with_case_timeout(std::time::Duration::from_secs_f64(self.timeout))
                 .with_sandbox(sandbox);

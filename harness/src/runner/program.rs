@@ -128,7 +128,7 @@ fn memory_hint(message: String, settings: &RunnerSettings) -> String {
         return message;
     }
     format!(
-        "{message}\n(the sandbox's memory cap of {} MiB per implementation process was reached: raise it with --max-memory)",
+        "{message}\n(out of memory under the sandbox's memory cap of {} MiB per implementation process: --max-memory raises it)",
         settings.sandbox.max_memory_mib
     )
 }

@@ -62,9 +62,14 @@ impl Enforcement {
                 let missing = match (mode, p) {
                     (SandboxMode::Off, _) => Some("--sandbox off".to_owned()),
                     (_, Promise::Environment | Promise::Resources) => None,
-                    (_, Promise::Processes) => {
-                        (!support.seccomp_notify).then(|| "no seccomp user notification (Linux 5.5+)".to_owned())
-                    }
+                    (_, Promise::Processes) => match (support.seccomp_notify, support.landlock_abi >= 6) {
+                        (true, true) => None,
+                        (false, _) => Some("no seccomp user notification (Linux 5.5+)".to_owned()),
+                        (true, false) => Some(format!(
+                            "Landlock ABI {} cannot refuse signals to processes outside (ABI 6, Linux 6.12+)",
+                            support.landlock_abi
+                        )),
+                    },
                     (_, Promise::Network) => match (support.seccomp_notify, support.landlock_abi >= 4) {
                         (true, true) => None,
                         (false, _) => Some("no seccomp user notification (Linux 5.5+)".to_owned()),
@@ -151,7 +156,7 @@ mod tests {
         let e = bare.check_required().unwrap_err().to_string();
         assert!(e.contains("processes: no seccomp") && e.contains("files: no Landlock"), "{e}");
         let old = Enforcement::of(SandboxMode::Auto, Support { landlock_abi: 3, seccomp_notify: true });
-        assert_eq!(old.missing().map(|(p, _)| p).collect::<Vec<_>>(), [Promise::Network]);
+        assert_eq!(old.missing().map(|(p, _)| p).collect::<Vec<_>>(), [Promise::Processes, Promise::Network]);
         assert!(old.check_required().is_ok(), "auto never refuses");
         let off = Enforcement::of(SandboxMode::Off, Support { landlock_abi: 7, seccomp_notify: true });
         assert!(!off.active() && off.to_string().starts_with("sandbox: off"));

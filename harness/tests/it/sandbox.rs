@@ -77,7 +77,8 @@ fn every_attack_on_the_host_is_contained_and_named_from_node_and_from_python() {
     };
     let attacks: [(&str, &[&str]); 4] = [
         ("environment", &["writes_outside_sandbox: the implementation tried to write (refused): /tmp/tbjwt-"]),
-        ("detach", &["spawns_processes: the implementation started processes: ", "runs /usr/bin/setsid"]),
+        // What runs before the case's process group is ended depends on timing; that it started any is not.
+        ("detach", &["spawns_processes: the implementation started processes: "]),
         ("dns", &["resolves_names: the implementation tried to resolve names (refused)", "sends_udp"]),
         (
             "files",
