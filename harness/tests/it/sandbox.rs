@@ -256,3 +256,47 @@ fn no_output_shows_a_secret_and_each_finding_still_says_where_it_went() {
     let shown: Vec<&String> = outputs.iter().filter(|(_, o)| o.contains(ADMIN)).map(|(name, _)| name).collect();
     assert!(shown.is_empty(), "the admin token is shown in {shown:?}");
 }
+
+#[test]
+fn each_attempt_is_told_in_the_case_it_was_made_in_even_when_cases_are_pipelined() {
+    let dir = TempDir::new("sandbox-attribution");
+    // The bundled action, reading /etc/hostname only for users whose id says so.
+    let action = std::fs::read_to_string(common::repo_root().join("fixtures/implementations/tinybird-jwt/integration.action.js"))
+        .unwrap()
+        .replace(
+            "  // R11\n",
+            "  if (String(event.user.user_id).includes(\"attack\")) {\n    try { require(\"fs\").readFileSync(\"/etc/hostname\"); } catch (e) {}\n  }\n  // R11\n",
+        );
+    assert!(action.contains("includes(\"attack\")"));
+    std::fs::write(dir.path("sometimes.js"), action).unwrap();
+    std::fs::create_dir_all(dir.path("cases")).unwrap();
+    let names = ["a_attack", "b_clean", "c_attack", "d_clean", "e_clean", "f_attack"];
+    for name in names {
+        let event = serde_json::json!({
+            "secrets": {"TINYBIRD_ADMIN_TOKEN": "p.made-up-admin-token"},
+            "configuration": {"TINYBIRD_WORKSPACE_ID": "ws", "TINYBIRD_PIPE_NAMES": "kpis"},
+            "user": {"user_id": format!("auth0|{name}")},
+            "authorization": {"roles": []}
+        });
+        std::fs::write(dir.path(&format!("cases/{name}.json")), event.to_string()).unwrap();
+    }
+    // One job: the six cases go to one process in one pipelined batch.
+    let out = common::tbjwt()
+        .current_dir(&dir.0)
+        .args(["check", "node:sometimes.js", "--no-suite", "--fixtures", "cases", "--cases", "0", "--jobs", "1"])
+        .args(["--no-save", "--report", "json=r.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let verdicts: Vec<(String, String)> = std::fs::read_to_string(dir.path("r.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["type"] == "case")
+        .map(|l| (l["name"].as_str().unwrap().to_owned(), l["verdict"].as_str().unwrap().to_owned()))
+        .collect();
+    for name in names {
+        let want = if name.ends_with("attack") { "fail" } else { "pass" };
+        assert!(verdicts.contains(&(name.to_owned(), want.to_owned())), "{name} should {want}: {verdicts:?}");
+    }
+}
