@@ -247,6 +247,11 @@ impl ProtocolProcess {
         self.sandbox.as_ref().map(|s| s.log.take_before(self.lines_received))
     }
 
+    /// Everything the sandbox recorded and no reply took yet (what a program that died did before).
+    pub fn sandbox_records_so_far(&self) -> Option<(Vec<SandboxEvent>, Vec<std::path::PathBuf>)> {
+        self.sandbox.as_ref().map(|s| s.log.take_before(u64::MAX))
+    }
+
     /// The program name, for messages.
     pub fn program(&self) -> &str {
         &self.program

@@ -118,6 +118,28 @@ fn add_sandbox_records(process: &ProtocolProcess, outcome: &mut Outcome) -> bool
     spawned
 }
 
+/// What the sandbox refused a program while it started (its processes, which a launcher may start, left
+/// out), the first five and how many more; `None` when nothing was refused.
+fn refused_while_starting(
+    records: Option<(Vec<crate::outcome::SandboxEvent>, Vec<std::path::PathBuf>)>,
+) -> Option<String> {
+    const SHOWN: usize = 5;
+    let (events, _) = records?;
+    let refused: Vec<String> = events
+        .iter()
+        .filter(|e| e.kind != SandboxEventKind::SpawnsProcesses)
+        .map(|e| format!("{} {}", serde_json::to_value(e.kind).unwrap_or_default().as_str().unwrap_or(""), e.detail))
+        .collect();
+    if refused.is_empty() {
+        return None;
+    }
+    let mut text = refused.iter().take(SHOWN).cloned().collect::<Vec<_>>().join("; ");
+    if refused.len() > SHOWN {
+        text.push_str(&format!("; and {} more", refused.len() - SHOWN));
+    }
+    Some(text)
+}
+
 /// What runtimes print when an allocation fails.
 const OUT_OF_MEMORY: [&str; 5] =
     ["heap out of memory", "MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory"];
@@ -222,28 +244,25 @@ impl ProgramRunner {
         let mut process = self.launcher.spawn(&self.settings.sandbox, &self.mock_ports)?;
         let name = &self.launcher.name;
         let timeout = self.settings.start_timeout;
-        let answer = process.request(&protocol::start_message(), timeout).map_err(|e| {
-            Errored::new(memory_hint(format!("{name} did not start within {timeout:?}: {e}"), &self.settings))
-        })?;
-        let hello = protocol::parse_hello(answer)
-            .map_err(|e| Errored::new(format!("{name} did not start: {e}{}", process.context())))?;
+        // A program that cannot start in the sandbox is told what the sandbox refused it meanwhile.
+        let failed = |process: &ProtocolProcess, message: String| {
+            let refused = refused_while_starting(process.sandbox_records_so_far()).map_or_else(String::new, |r| {
+                format!("\n(the sandbox refused it while it started: {r}; --allow-read PATH lets it read more)")
+            });
+            Errored::new(format!("{}{refused}", memory_hint(message, &self.settings)))
+        };
+        let answer = match process.request(&protocol::start_message(), timeout) {
+            Ok(answer) => answer,
+            Err(e) => return Err(failed(&process, format!("{name} did not start within {timeout:?}: {e}"))),
+        };
+        let hello = match protocol::parse_hello(answer) {
+            Ok(hello) => hello,
+            Err(e) => return Err(failed(&process, format!("{name} did not start: {e}{}", process.context()))),
+        };
         self.hello = Some(hello);
-        if let Some((startup, _)) = process.sandbox_records() {
-            let shown: Vec<String> = startup
-                .iter()
-                .filter(|e| e.kind != SandboxEventKind::SpawnsProcesses)
-                .map(|e| {
-                    format!("{} {}", serde_json::to_value(e.kind).unwrap_or_default().as_str().unwrap_or(""), e.detail)
-                })
-                .collect();
-            if !shown.is_empty() {
-                use std::io::Write as _;
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "tbjwt: {name} attempted while starting (refused): {}",
-                    shown.join("; ")
-                );
-            }
+        if let Some(refused) = refused_while_starting(process.sandbox_records()) {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "tbjwt: {name} attempted while starting (refused): {refused}");
         }
         Ok(Live { process, seq: 0, mock_ports: self.mock_ports.clone() })
     }

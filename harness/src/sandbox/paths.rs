@@ -77,8 +77,9 @@ impl Reach {
             let path = absolute(path);
             if path.is_dir() {
                 reads.push(path);
-            } else if let Some(parent) = path.parent() {
-                reads.push(parent.to_owned());
+            } else {
+                // A program named on the line (`env … /x/venv/bin/python port.py`) brings its installation.
+                reads.push(installation_of(&path));
             }
         }
         let mut writes: Vec<PathBuf> = SYSTEM_WRITES.iter().map(PathBuf::from).collect();

@@ -63,6 +63,12 @@ fn header(path: &Path) -> Header {
     }
 }
 
+/// The `python3` that `PATH` finds.
+fn python3() -> PathBuf {
+    let paths = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&paths).map(|dir| dir.join("python3")).find(|p| p.is_file()).expect("python3 on PATH")
+}
+
 /// Debian's libfaketime (.ci/run installs the `faketime` package).
 fn libfaketime() -> PathBuf {
     let found = std::fs::read_dir("/usr/lib").ok().and_then(|dirs| {
@@ -79,6 +85,8 @@ fn implementation_of(path: &Path) -> Implementation {
             // the sandbox does not let a program write).
             Some(clock) => {
                 let preload = format!("LD_PRELOAD={}", libfaketime().display());
+                // `env` would look python3 up itself; named by its path, its installation is readable.
+                let program = vec![python3().display().to_string(), path.display().to_string()];
                 Implementation::Cmd([vec!["env".into(), preload, format!("FAKETIME={clock}")], program].concat())
             }
             None => Implementation::Cmd(program),
