@@ -19,12 +19,14 @@ use landlock::{
 };
 
 use super::error::SandboxError;
+use super::events::EventLog;
 use super::filter::{self, Filters};
+use super::judge::Judge;
 use super::kernel::Support;
 use super::paths::Reach;
 use super::private_dir::PrivateDir;
 use super::settings::{SandboxMode, SandboxSettings};
-use super::supervisor::{self, EventLog, Judge};
+use super::supervisor;
 
 /// The largest file a sandboxed process may write.
 const MAX_FILE_BYTES: u64 = 64 << 20;
