@@ -82,13 +82,6 @@ pub struct Effects {
     pub sandbox: Vec<SandboxEvent>,
 }
 
-impl Effects {
-    /// Whether nothing at all was recorded.
-    pub fn is_empty(&self) -> bool {
-        self.output.is_empty() && self.network.is_empty() && self.files.is_empty() && self.sandbox.is_empty()
-    }
-}
-
 /// One thing the sandbox saw the implementation attempt during a case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SandboxEvent {

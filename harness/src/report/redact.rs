@@ -29,11 +29,6 @@ impl Secrets {
         Secrets(found)
     }
 
-    /// Whether there is no secret to mask.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// How a secret is shown: its name.
     fn mask(name: &str) -> String {
         format!("«secret {name}»")

@@ -289,7 +289,7 @@ impl Judge {
                 if opens.is_some() && path.starts_with(&self.private) {
                     written.push(path);
                 }
-            } else if path.exists() && !self.reach.may_read(&path) {
+            } else if path.exists() && (!self.reach.may_read(&path) || self.of_another_process(&path)) {
                 let kind = if path == Path::new(RESOLVER_CONFIG) {
                     SandboxEventKind::ResolvesNames
                 } else {
@@ -308,6 +308,21 @@ impl Judge {
             log.written(path);
         }
         Answer::Continue
+    }
+
+    /// Whether `path` is under `/proc/PID/` of a process outside the sandbox (not in the program's
+    /// process group, which it cannot leave): Landlock refuses what such a path gives (another process's
+    /// environment, memory, descriptors), and the supervisor reports it.
+    fn of_another_process(&self, path: &Path) -> bool {
+        let Ok(rest) = path.strip_prefix("/proc") else { return false };
+        let Some(pid) = rest.components().next().and_then(|c| c.as_os_str().to_str()?.parse::<u32>().ok()) else {
+            return false;
+        };
+        let group = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().and_then(|stat| {
+            // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so read after the last ')'.
+            stat.rsplit_once(')')?.1.split_whitespace().nth(2)?.parse::<u32>().ok()
+        });
+        group.is_some_and(|g| g != self.main_pid)
     }
 
     /// The absolute path `raw` names for process `pid`, relative to `dirfd`, with its links resolved as

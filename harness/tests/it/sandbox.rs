@@ -97,6 +97,11 @@ fn every_attack_on_the_host_is_contained_and_named_from_node_and_from_python() {
             let report = format!("{language}-{attack}.jsonl");
             let out = check(&dir, &implementation, &report, &[]);
             let found = findings(&dir.path(&report));
+            let mut expected = expected.to_vec();
+            if (language, attack) == ("python", "environment") {
+                // It also reads the harness's own environment through /proc: refused, and told.
+                expected.push("reads_outside_sandbox: the implementation tried to read (refused): /proc/");
+            }
             let missing: Vec<&&str> = expected.iter().filter(|e| !found.iter().any(|f| f.contains(**e))).collect();
             if code(&out) != 1 || !missing.is_empty() {
                 problems.push(format!(
