@@ -185,5 +185,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         mocks.tinybird_url()
     );
     mocks.serve_until_interrupted();
+    // The action's process group and its sandbox's private folder go with the mocks.
+    harness::runner::channel::end_all_processes();
     Ok(ExitCode::SUCCESS)
 }

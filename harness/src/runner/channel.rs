@@ -85,8 +85,9 @@ fn live_groups() -> std::sync::MutexGuard<'static, std::collections::BTreeSet<i3
     LIVE_GROUPS.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Kills every process group of a live protocol program (each program and whatever it started), and
-/// refuses to start any program from now on. For a process that is stopping (an interrupted run).
+/// Kills every process group of a live protocol program (each program and whatever it started), removes
+/// their sandboxes' private folders, and refuses to start any program from now on. For a process that is
+/// stopping (an interrupted run).
 pub fn end_all_processes() {
     ENDING.store(true, std::sync::atomic::Ordering::SeqCst);
     for group in std::mem::take(&mut *live_groups()) {
@@ -95,6 +96,8 @@ pub fn end_all_processes() {
             libc::killpg(group, libc::SIGKILL);
         }
     }
+    // Their private folders too: an abandoned case's runner is never dropped.
+    crate::sandbox::remove_private_dirs();
 }
 
 type Tail = Arc<Mutex<VecDeque<u8>>>;

@@ -36,4 +36,5 @@ pub use enforcement::{Enforcement, Promise};
 pub use error::SandboxError;
 pub use events::EventLog;
 pub use kernel::{support, Support, PRETEND_MISSING_VAR};
+pub use private_dir::remove_all as remove_private_dirs;
 pub use settings::{SandboxMode, SandboxSettings, DEFAULT_MAX_MEMORY_MIB};

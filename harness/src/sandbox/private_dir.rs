@@ -1,8 +1,25 @@
 //! A process's private folder: its `HOME` and temp folder, the only place it may write, removed with
 //! everything in it when the process is done.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// Every private folder not yet removed, so that a harness that ends abruptly (an interrupted run
+/// abandoning its cases) removes them all.
+static LIVE: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
+fn live() -> std::sync::MutexGuard<'static, BTreeSet<PathBuf>> {
+    LIVE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Removes every private folder still there (their processes must be ended first).
+pub fn remove_all() {
+    for root in std::mem::take(&mut *live()) {
+        let _ = std::fs::remove_dir_all(root);
+    }
+}
 
 /// A private folder with `home/` and `tmp/` in it.
 #[derive(Debug)]
@@ -20,6 +37,7 @@ impl PrivateDir {
             let root = base.join(format!("tbjwt-sandbox-{}-{n}", std::process::id()));
             match std::fs::create_dir(&root) {
                 Ok(()) => {
+                    live().insert(root.clone());
                     let dir = PrivateDir { root };
                     std::fs::create_dir(dir.home())?;
                     std::fs::create_dir(dir.tmp())?;
@@ -50,6 +68,7 @@ impl PrivateDir {
 impl Drop for PrivateDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.root);
+        live().remove(&self.root);
     }
 }
 

@@ -130,7 +130,20 @@ impl RunningMocks {
 }
 
 impl Drop for RunningMocks {
+    /// Stops it as a user would (SIGTERM, so that it ends its action's processes and removes their
+    /// sandbox's folder), and kills it if it has not stopped within 5 s.
     fn drop(&mut self) {
+        // SAFETY: kill has no memory-safety preconditions.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -248,15 +248,34 @@ impl MockServers {
         self.gates.iter().map(|g| g.passed()).sum()
     }
 
-    /// Serves until Ctrl-C (for `tbjwt mocks`), resetting the wiremock servers every
+    /// Serves until Ctrl-C, SIGTERM or SIGHUP (for `tbjwt mocks`), resetting the wiremock servers every
     /// [`RESET_EVERY_REQUESTS`] requests so that memory stays flat however long it serves.
     pub fn serve_until_interrupted(&self) {
+        use tokio::signal::unix::{signal, SignalKind};
         self.runtime.block_on(async {
             let stop = tokio::signal::ctrl_c();
             tokio::pin!(stop);
+            // SIGTERM and SIGHUP stop it as Ctrl-C does, so that what it started is cleaned up.
+            let (mut term, mut hangup) = (signal(SignalKind::terminate()).ok(), signal(SignalKind::hangup()).ok());
+            let received = |s: &mut Option<tokio::signal::unix::Signal>| {
+                let s = s.take();
+                async move {
+                    match s {
+                        Some(mut s) => {
+                            s.recv().await;
+                        }
+                        None => std::future::pending::<()>().await,
+                    }
+                }
+            };
+            let (term, hangup) = (received(&mut term), received(&mut hangup));
+            tokio::pin!(term);
+            tokio::pin!(hangup);
             loop {
                 tokio::select! {
                     _ = &mut stop => break,
+                    () = &mut term => break,
+                    () = &mut hangup => break,
                     () = tokio::time::sleep(std::time::Duration::from_millis(200)) => self.reset_when_due().await,
                 }
             }
