@@ -46,6 +46,44 @@ pub(crate) fn secrets_of(event: &Value) -> Vec<Secret> {
         .collect()
 }
 
+/// `text` with every secret's value replaced by `<secret NAME>` (a secret inside a longer one is masked
+/// as the longer one); `None` when it holds none.
+pub(crate) fn masked_text(text: &str, secrets: &[Secret]) -> Option<String> {
+    if !secrets.iter().any(|s| text.contains(s.value.as_str())) {
+        return None;
+    }
+    let mut longest_first: Vec<&Secret> = secrets.iter().collect();
+    longest_first.sort_by_key(|s| std::cmp::Reverse(s.value.len()));
+    Some(
+        longest_first
+            .into_iter()
+            .fold(text.to_owned(), |t, s| t.replace(s.value.as_str(), &format!("<secret {}>", s.name))),
+    )
+}
+
+/// Masks every secret in `value`'s strings and object keys, in place ([`masked_text`]).
+pub(crate) fn mask(value: &mut Value, secrets: &[Secret]) {
+    if secrets.is_empty() {
+        return;
+    }
+    match value {
+        Value::String(s) => {
+            if let Some(masked) = masked_text(s, secrets) {
+                *s = masked;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| mask(v, secrets)),
+        Value::Object(fields) => {
+            let entries = std::mem::take(fields);
+            for (key, mut v) in entries {
+                mask(&mut v, secrets);
+                fields.insert(masked_text(&key, secrets).unwrap_or(key), v);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn is_admin_token(secret: &Secret) -> bool {
     secret.name == crate::spec::keys::ADMIN_TOKEN
 }

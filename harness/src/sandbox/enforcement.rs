@@ -56,28 +56,29 @@ impl Enforcement {
 
     /// What holds in `mode` on a kernel that offers `support`.
     pub fn of(mode: SandboxMode, support: Support) -> Enforcement {
+        // Held by the supervisor and by Landlock from ABI `abi` on; what `lacking` says otherwise.
+        let seccomp_and_landlock = |abi: i32, lacking: &str| {
+            if !support.seccomp_notify {
+                Some("no seccomp user notification (Linux 5.5+)".to_owned())
+            } else if support.landlock_abi < abi {
+                Some(format!("Landlock ABI {} {lacking}", support.landlock_abi))
+            } else {
+                None
+            }
+        };
         let promises = Promise::ALL
             .into_iter()
             .map(|p| {
                 let missing = match (mode, p) {
                     (SandboxMode::Off, _) => Some("--sandbox off".to_owned()),
                     (_, Promise::Environment | Promise::Resources) => None,
-                    (_, Promise::Processes) => match (support.seccomp_notify, support.landlock_abi >= 6) {
-                        (true, true) => None,
-                        (false, _) => Some("no seccomp user notification (Linux 5.5+)".to_owned()),
-                        (true, false) => Some(format!(
-                            "Landlock ABI {} cannot refuse signals to processes outside (ABI 6, Linux 6.12+)",
-                            support.landlock_abi
-                        )),
-                    },
-                    (_, Promise::Network) => match (support.seccomp_notify, support.landlock_abi >= 4) {
-                        (true, true) => None,
-                        (false, _) => Some("no seccomp user notification (Linux 5.5+)".to_owned()),
-                        (true, false) => Some(format!(
-                            "Landlock ABI {} has no TCP rules (ABI 4, Linux 6.7+): refused and reported by seccomp only",
-                            support.landlock_abi
-                        )),
-                    },
+                    (_, Promise::Processes) => {
+                        seccomp_and_landlock(6, "cannot refuse signals to processes outside (ABI 6, Linux 6.12+)")
+                    }
+                    (_, Promise::Network) => seccomp_and_landlock(
+                        4,
+                        "has no TCP rules (ABI 4, Linux 6.7+): refused and reported by seccomp only",
+                    ),
                     (_, Promise::Files) => (support.landlock_abi < 1).then(|| {
                         "no Landlock (Linux 5.13+ with the landlock LSM enabled): refused and reported by seccomp only"
                             .to_owned()

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
-use crate::flow::secrets::{secrets_of, Secret};
+use crate::flow::secrets::{mask, secrets_of};
 use crate::js::JsValue;
 use crate::jwt::{b64url, hs256_verify, DecodedJwt};
 use crate::observation::{Login, Observation, TokenSource};
@@ -82,7 +82,7 @@ pub fn readable(observation: &Observation, event: &Value) -> Value {
         doc.insert("security".into(), Value::Array(findings.collect()));
     }
     let mut doc = Value::Object(doc);
-    redact(&mut doc, &secrets_of(event));
+    mask(&mut doc, &secrets_of(event));
     doc
 }
 
@@ -179,31 +179,6 @@ fn token_entry(raw: &str, admin_token: Option<&str>) -> Value {
         }
     }
     Value::Object(entry)
-}
-
-/// Replaces every occurrence of a secret's value in `value`'s strings (and keys) by `<secret NAME>`.
-fn redact(value: &mut Value, secrets: &[Secret]) {
-    let scrub = |text: &str| -> Option<String> {
-        secrets.iter().any(|s| text.contains(s.value.as_str())).then(|| {
-            secrets.iter().fold(text.to_owned(), |t, s| t.replace(s.value.as_str(), &format!("<secret {}>", s.name)))
-        })
-    };
-    match value {
-        Value::String(s) => {
-            if let Some(clean) = scrub(s) {
-                *s = clean;
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| redact(v, secrets)),
-        Value::Object(fields) => {
-            let entries = std::mem::take(fields);
-            for (key, mut v) in entries {
-                redact(&mut v, secrets);
-                fields.insert(scrub(&key).unwrap_or(key), v);
-            }
-        }
-        _ => {}
-    }
 }
 
 #[cfg(test)]

@@ -149,6 +149,19 @@ impl Drop for RunningMocks {
     }
 }
 
+/// The implementation's side of every security difference in a JSON report (`kind: detail`).
+pub fn security_findings(report: &Path) -> Vec<String> {
+    std::fs::read_to_string(report)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| l["type"] == "case")
+        .flat_map(|l| l["differences"].as_array().cloned().unwrap_or_default())
+        .filter(|d| d["observable"] == "security")
+        .filter_map(|d| d["implementation"].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// Runs `command`, panicking with its output when it fails.
 pub fn run_ok(command: &mut Command, what: &str) -> Output {
     let out = command.output().unwrap_or_else(|e| panic!("{what}: {e}"));

@@ -7,8 +7,6 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use crate::common::{self, code, text, TempDir};
 
 fn tbjwt_in(dir: &Path, args: &[&str]) -> std::process::Output {
@@ -28,18 +26,6 @@ fn action_with(edits: &[(&str, &str)]) -> String {
 }
 
 const LAST_LOG: &str = "console.log(`Tinybird JWT token set for user`);";
-
-fn security_values(report: &Path) -> Vec<String> {
-    std::fs::read_to_string(report)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|l| l["type"] == "case")
-        .flat_map(|l| l["differences"].as_array().cloned().unwrap_or_default())
-        .filter(|d| d["observable"] == "security")
-        .filter_map(|d| d["implementation"].as_str().map(str::to_owned))
-        .collect()
-}
 
 #[test]
 fn every_route_out_for_the_admin_token_is_a_security_finding_that_says_where() {
@@ -117,7 +103,7 @@ fn every_route_out_for_the_admin_token_is_a_security_finding_that_says_where() {
                 &format!("json={report}"),
             ],
         );
-        let found = security_values(&dir.path(&report));
+        let found = common::security_findings(&dir.path(&report));
         if code(&out) != 1 || !found.iter().any(|f| f.contains(expected)) {
             problems.push(format!("{name}: exit {:?}, findings {found:?}\n{}", out.status.code(), text(&out)));
         }

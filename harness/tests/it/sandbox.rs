@@ -20,19 +20,6 @@ const LEFT_FILES: [&str; 4] = [
     "/tmp/tbjwt-python-anywhere.txt",
 ];
 
-/// The security findings of a JSON report, as `kind: detail`.
-fn findings(report: &Path) -> Vec<String> {
-    std::fs::read_to_string(report)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|l| l["type"] == "case")
-        .flat_map(|l| l["differences"].as_array().cloned().unwrap_or_default())
-        .filter(|d| d["observable"] == "security")
-        .filter_map(|d| d["implementation"].as_str().map(str::to_owned))
-        .collect()
-}
-
 /// Processes whose command line is `sleep SECONDS` (what the detaching attacks start).
 fn sleepers(seconds: &str) -> Vec<i32> {
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
@@ -96,7 +83,7 @@ fn every_attack_on_the_host_is_contained_and_named_from_node_and_from_python() {
         for (language, implementation) in [("node", node(&format!("{attack}.js"))), ("python", python(attack))] {
             let report = format!("{language}-{attack}.jsonl");
             let out = check(&dir, &implementation, &report, &[]);
-            let found = findings(&dir.path(&report));
+            let found = common::security_findings(&dir.path(&report));
             let mut expected = expected.to_vec();
             if (language, attack) == ("python", "environment") {
                 // It also reads the harness's own environment through /proc: refused, and told.
@@ -251,7 +238,7 @@ fn no_output_shows_a_secret_and_each_finding_still_says_where_it_went() {
         .unwrap();
     assert_eq!(code(&out), 1, "{}", text(&out));
     assert!(text(&out).contains("admin_token_in_logs: TINYBIRD_ADMIN_TOKEN found in logs[0]"), "{}", text(&out));
-    assert!(text(&out).contains("«secret TINYBIRD_ADMIN_TOKEN»"), "{}", text(&out));
+    assert!(text(&out).contains("<secret TINYBIRD_ADMIN_TOKEN>"), "{}", text(&out));
     let mut outputs = vec![("terminal".to_owned(), text(&out))];
     for report in ["r.jsonl", "r.xml", "r.md", "r.html"] {
         outputs.push((report.to_owned(), std::fs::read_to_string(dir.path(report)).unwrap()));
