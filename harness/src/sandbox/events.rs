@@ -14,6 +14,10 @@ use crate::outcome::{SandboxEvent, SandboxEventKind};
 /// How long the supervisor waits for the reply reader to catch up before it tags a record.
 const TAG_WAIT: Duration = Duration::from_millis(200);
 
+/// Records kept waiting for their reply at most: a program that makes refused attempts in a loop cannot
+/// grow the harness's memory (its case is told the first ones; a finding names at most five anyway).
+const MAX_PENDING: usize = 1024;
+
 /// The reply stream's reader, as the supervisor sees it.
 #[derive(Debug)]
 struct Tap {
@@ -121,7 +125,10 @@ impl EventLog {
 
     fn record(&self, entry: Entry) {
         let tag = self.tag_now();
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).push((tag, entry));
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() < MAX_PENDING {
+            entries.push((tag, entry));
+        }
     }
 
     /// Records an attempt.
@@ -157,5 +164,9 @@ mod tests {
         assert_eq!(case1.len(), 1, "the same attempt twice is told once");
         assert_eq!(case1[0].detail, "in case 1");
         assert!(log.take_before(3).0.is_empty());
+        for i in 0..MAX_PENDING * 2 {
+            log.event(SandboxEventKind::ReadsOutsideSandbox, format!("/etc/{i}"));
+        }
+        assert_eq!(log.take_before(u64::MAX).0.len(), MAX_PENDING, "a flood of attempts is bounded");
     }
 }
