@@ -111,17 +111,19 @@ fn found_token(id_token: Option<&IdTokenObservation>, app_metadata: &Value) -> O
 
 /// The found token, decoded, with the access matrix `status` gives (every configured pipe, then the
 /// decoy).
+/// `status` is given the pipe, the raw token and what [`DecodedJwt::decode`] made of it (decoded once).
 fn token_and_access<E>(
     world: &CaseWorld,
     found: Option<(TokenSource, String)>,
-    mut status: impl FnMut(&str, &str) -> Result<u16, E>,
+    mut status: impl FnMut(&str, &str, &Result<DecodedJwt, crate::jwt::JwtDecodeError>) -> Result<u16, E>,
 ) -> Result<(Option<TokenObservation>, Map<String, Value>), E> {
     let mut access = Map::new();
     let Some((source, raw)) = found else { return Ok((None, access)) };
+    let decoded = DecodedJwt::decode(&raw);
     for pipe in world.pipes.iter().map(String::as_str).chain([DECOY_PIPE]) {
-        access.insert(pipe.to_owned(), status(pipe, &raw)?.into());
+        access.insert(pipe.to_owned(), status(pipe, &raw, &decoded)?.into());
     }
-    let decoded = DecodedJwt::decode(&raw).ok();
+    let decoded = decoded.ok();
     let token = TokenObservation {
         source,
         header: decoded.as_ref().map_or(Value::Null, |d| d.header.clone()),
@@ -150,10 +152,22 @@ pub enum LoginClient {
     Spa,
 }
 
+/// How a [`FlowClient`] plays the browser's and back office's side of a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Playing {
+    /// In process: the mocks' state read directly, and the rules they serve applied to it
+    /// ([`model::observe_in`]); no request. What `check` does.
+    InProcess,
+    /// Over HTTP, as a browser logging in through this application would (the proof that the rules the
+    /// mocks serve are the ones [`Playing::InProcess`] applies).
+    OverHttp(LoginClient),
+}
+
 /// The browser and back-office side of flows, bound to running mocks. One per thread.
 pub struct FlowClient<'m> {
     mocks: &'m MockServers,
     agent: ureq::Agent,
+    playing: Playing,
     login_client: LoginClient,
     management_token: Option<String>,
     jwks: Option<jsonwebtoken::DecodingKey>,
@@ -214,13 +228,22 @@ fn request_failed(request: String) -> impl FnOnce(ureq::Error) -> FlowError {
 }
 
 impl<'m> FlowClient<'m> {
-    /// A client for `mocks` that logs in through the regular web application ([`LoginClient::WebApp`]).
+    /// A client for `mocks` that plays flows in process ([`Playing::InProcess`]).
     pub fn new(mocks: &'m MockServers) -> FlowClient<'m> {
-        FlowClient::logging_in_through(mocks, LoginClient::WebApp)
+        FlowClient::playing(mocks, Playing::InProcess)
     }
 
-    /// A client for `mocks` that logs in through `login_client`.
+    /// A client for `mocks` that logs in over HTTP through `login_client`.
     pub fn logging_in_through(mocks: &'m MockServers, login_client: LoginClient) -> FlowClient<'m> {
+        FlowClient::playing(mocks, Playing::OverHttp(login_client))
+    }
+
+    /// A client for `mocks` that plays flows as `playing` says.
+    pub fn playing(mocks: &'m MockServers, playing: Playing) -> FlowClient<'m> {
+        let login_client = match playing {
+            Playing::InProcess => LoginClient::WebApp,
+            Playing::OverHttp(client) => client,
+        };
         let agent = crate::http_agent::agent(
             ureq::Agent::config_builder()
                 .timeout_global(Some(Duration::from_secs(10)))
@@ -228,7 +251,7 @@ impl<'m> FlowClient<'m> {
                 .max_idle_connections_per_host(8)
                 .build(),
         );
-        FlowClient { mocks, agent, login_client, management_token: None, jwks: None }
+        FlowClient { mocks, agent, playing, login_client, management_token: None, jwks: None }
     }
 
     /// Opens a scope for `event` at `now`: a tenant with the event's user, and a Tinybird workspace
@@ -251,12 +274,24 @@ impl<'m> FlowClient<'m> {
 
     /// Plays the rest of the flow for a prepared case, then closes its scope.
     pub fn observe(&mut self, case: PreparedCase, result: RunResult) -> Result<Observation, FlowError> {
-        let observation = match result {
-            Ok(outcome) => self.flow(&case, outcome),
-            Err(errored) => Ok(Observation::errored(errored.message)),
+        let observation = match (result, self.playing) {
+            (Ok(outcome), Playing::InProcess) => Ok(self.flow_in_process(&case, outcome)),
+            (Ok(outcome), Playing::OverHttp(_)) => self.flow(&case, outcome),
+            (Err(errored), _) => Ok(Observation::errored(errored.message)),
         };
         self.mocks.close_scope(case.scope);
         observation
+    }
+
+    /// The flow of a prepared case in process: the scope's state as the implementation left it (the
+    /// stored user, the rate budget its own pipe calls spent), with the mocks' rules applied to it.
+    fn flow_in_process(&self, case: &PreparedCase, outcome: Outcome) -> Observation {
+        let mut state = model::WorldState::initial(&case.world);
+        if let Some(user) = self.mocks.auth0.stored_user(case.scope, &case.world.user_id) {
+            state.user = user;
+        }
+        state.spent = self.mocks.tinybird.spent(case.scope, case.now.seconds());
+        model::observe_in(&state, case.now, &case.urls, outcome)
     }
 
     fn flow(&mut self, case: &PreparedCase, outcome: Outcome) -> Result<Observation, FlowError> {
@@ -326,7 +361,7 @@ impl<'m> FlowClient<'m> {
 
         let found = found_token(id_token.as_ref(), &app_metadata);
         let (tinybird_jwt, access) =
-            token_and_access(&case.world, found, |pipe, raw| self.tinybird_status(case, pipe, raw))?;
+            token_and_access(&case.world, found, |pipe, raw, _| self.tinybird_status(case, pipe, raw))?;
         let security = security_findings(&case.world, &case.urls, &outcome, tinybird_jwt.as_ref(), &access);
         Ok(Observation {
             outcome: Some(outcome),

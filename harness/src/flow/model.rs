@@ -15,15 +15,41 @@ use super::{
 };
 use crate::clock::Now;
 use crate::mocks::auth0::{merge_user_field, platform_claims, Commits, ID_TOKEN_LIFETIME};
-use crate::mocks::tinybird::{authenticate, authorize, Credential, Denial};
+use crate::mocks::tinybird::{authenticate, authenticate_decoded, authorize, Credential, Denial};
 use crate::outcome::Outcome;
 use crate::runner::protocol::MockUrls;
 
 /// The observation of `outcome` (an implementation that made no request of its own) in `world` at `now`.
 /// `urls` are the mocks' URLs the implementation was given (for the findings about its connections).
 pub fn observe(world: &CaseWorld, now: Now, urls: &MockUrls, outcome: Outcome) -> Observation {
+    observe_in(&WorldState::initial(world), now, urls, outcome)
+}
+
+/// What a case's world holds when the implementation has run: the user as the tenant stores it, and the
+/// rate budget its own pipe calls spent in the case's second. The mocks' state, read in process.
+#[derive(Debug, Clone)]
+pub struct WorldState<'w> {
+    /// The world the case opened with.
+    pub world: &'w CaseWorld,
+    /// The user as stored now.
+    pub user: Map<String, Value>,
+    /// Requests already spent, by (workspace id, token name), in the case's second.
+    pub spent: HashMap<(String, String), u64>,
+}
+
+impl<'w> WorldState<'w> {
+    /// The world as it opened: nothing done to it yet.
+    pub fn initial(world: &'w CaseWorld) -> WorldState<'w> {
+        WorldState { world, user: world.user.clone(), spent: HashMap::new() }
+    }
+}
+
+/// The observation of `outcome` committed to `state` at `now`: what the browser's flow (the Management
+/// API's merge, the token exchange, the pipe calls) would see, without a request.
+pub fn observe_in(state: &WorldState<'_>, now: Now, urls: &MockUrls, outcome: Outcome) -> Observation {
+    let world = state.world;
     let commits = Commits::of(&outcome);
-    let mut user = world.user.clone();
+    let mut user = state.user.clone();
     let mut login = Login::Succeeded;
     let mut id_token = None;
     match commits.failure {
@@ -56,30 +82,38 @@ pub fn observe(world: &CaseWorld, now: Now, urls: &MockUrls, outcome: Outcome) -
     }
     let app_metadata = user.get("app_metadata").cloned().unwrap_or(Value::Null);
     let found = found_token(id_token.as_ref(), &app_metadata);
-    let mut budget: HashMap<(String, String), u64> = HashMap::new();
+    let mut budget = state.spent.clone();
     // Every pipe is called with the same token: it is judged once.
     let mut credential: Option<Result<Credential, Denial>> = None;
-    let Ok((tinybird_jwt, access)) = token_and_access(world, found, |pipe, raw| {
-        let credential = credential.get_or_insert_with(|| authenticate(&world.workspaces, raw.trim(), now));
-        Ok::<u16, std::convert::Infallible>(pipe_status(world, credential, pipe, raw, &mut budget))
+    // Whether the token can be sent in a header at all, also judged once.
+    let mut sendable = None;
+    let Ok((tinybird_jwt, access)) = token_and_access(world, found, |pipe, raw, decoded| {
+        if !*sendable.get_or_insert_with(|| sendable_in_a_header(raw)) {
+            return Ok::<u16, std::convert::Infallible>(0);
+        }
+        let credential = credential.get_or_insert_with(|| {
+            let token = raw.trim();
+            if token.len() == raw.len() {
+                authenticate_decoded(&world.workspaces, token, decoded.as_ref(), now)
+            } else {
+                authenticate(&world.workspaces, token, now)
+            }
+        });
+        Ok(pipe_status(world, credential, pipe, &mut budget))
     });
     let security = security_findings(world, urls, &outcome, tinybird_jwt.as_ref(), &access);
     Observation { outcome: Some(outcome), errored: None, login, app_metadata, id_token, tinybird_jwt, access, security }
 }
 
-/// What `GET /v0/pipes/{pipe}.json` with `Authorization: Bearer {token}` answers, `credential` being
-/// what Tinybird makes of the token: the status of the Tinybird decision, or 429 once a token with
+/// What `GET /v0/pipes/{pipe}.json` with `Authorization: Bearer {token}` answers for a token that can be
+/// sent in a header, `credential` being what Tinybird makes of the token: the status of the Tinybird decision, or 429 once a token with
 /// `limits.rps` has spent its budget in this second.
 fn pipe_status(
     world: &CaseWorld,
     credential: &Result<Credential, Denial>,
     pipe: &str,
-    token: &str,
     budget: &mut HashMap<(String, String), u64>,
 ) -> u16 {
-    if !sendable_in_a_header(token) {
-        return 0;
-    }
     let decision = credential.as_ref().map_err(Clone::clone).and_then(|c| authorize(&world.workspaces, c, pipe));
     match decision {
         Err(denial) => denial.status,

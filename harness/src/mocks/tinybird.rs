@@ -16,6 +16,7 @@
 //! A workspace's admin token (`p.…`) opens every pipe of its workspace.
 
 use serde_json::{json, Map, Value};
+use std::sync::{Arc, OnceLock};
 
 use crate::clock::Now;
 use crate::jwt::{hs256_verify, DecodedJwt};
@@ -32,21 +33,23 @@ pub const INVALID_SCOPE: &str = "Invalid token: every scope must be PIPES:READ w
 pub struct Pipe {
     /// The pipe's name.
     pub name: String,
-    /// Its rows (columns `date`, `customer_id`, `hits`).
-    pub rows: Vec<Map<String, Value>>,
+    /// Its rows (columns `date`, `customer_id`, `hits`), shared by every sample pipe.
+    pub rows: Arc<Vec<Map<String, Value>>>,
 }
 
 impl Pipe {
-    /// A pipe named `name` with three sample rows for three customers.
+    /// A pipe named `name` with three sample rows for three customers (made once, shared: a case's
+    /// world opens with a pipe per configured name).
     pub fn sample(name: &str) -> Pipe {
-        let rows = [("acme", 42), ("globex", 7), ("initech", 1234)]
-            .iter()
-            .map(|(customer, hits)| {
+        static ROWS: OnceLock<Arc<Vec<Map<String, Value>>>> = OnceLock::new();
+        let rows = ROWS.get_or_init(|| {
+            let rows = [("acme", 42), ("globex", 7), ("initech", 1234)].iter().map(|(customer, hits)| {
                 let row = json!({"date": "2025-11-24", "customer_id": customer, "hits": hits});
                 row.as_object().cloned().unwrap_or_default()
-            })
-            .collect();
-        Pipe { name: name.to_owned(), rows }
+            });
+            Arc::new(rows.collect())
+        });
+        Pipe { name: name.to_owned(), rows: Arc::clone(rows) }
     }
 
     /// The columns of the `meta` field.
@@ -137,13 +140,27 @@ pub struct JwtCredential {
 
 /// Judges a token alone (rules 1–5 of the module doc).
 pub fn authenticate(workspaces: &[Workspace], token: &str, now: Now) -> Result<Credential, Denial> {
+    if token.is_empty() || workspaces.iter().any(|w| !w.admin_token.is_empty() && w.admin_token == token) {
+        // Nothing to decode.
+        return authenticate_decoded(workspaces, token, Err(&crate::jwt::JwtDecodeError::Parts(1)), now);
+    }
+    authenticate_decoded(workspaces, token, DecodedJwt::decode(token).as_ref(), now)
+}
+
+/// [`authenticate`] for a token already decoded (`decoded` is what [`DecodedJwt::decode`] made of it).
+pub fn authenticate_decoded(
+    workspaces: &[Workspace],
+    token: &str,
+    decoded: Result<&DecodedJwt, &crate::jwt::JwtDecodeError>,
+    now: Now,
+) -> Result<Credential, Denial> {
     if token.is_empty() {
         return Err(Denial::forbidden("You need to provide a token to access this resource"));
     }
     if let Some(i) = workspaces.iter().position(|w| !w.admin_token.is_empty() && w.admin_token == token) {
         return Ok(Credential { workspace: i, jwt: None });
     }
-    let decoded = DecodedJwt::decode(token).map_err(|e| Denial::forbidden(format!("Invalid token: {e}")))?;
+    let decoded = decoded.map_err(|e| Denial::forbidden(format!("Invalid token: {e}")))?;
     let workspace_id = decoded.claims.get("workspace_id").and_then(Value::as_str);
     let Some(index) = workspace_id.and_then(|id| workspaces.iter().position(|w| w.id == id)) else {
         return Err(Denial::forbidden("Invalid token: unknown workspace_id"));

@@ -14,8 +14,13 @@ fn fixture(name: &str) -> Case {
     Case::load(&common::repo_root().join(format!("fixtures/events/{name}.json"))).unwrap()
 }
 
+/// The flow over real HTTP, as a browser logging in through the web application plays it.
 fn observe(mocks: &MockServers, runner: &mut dyn Runner, case: &Case) -> Observation {
-    FlowClient::new(mocks).run(runner, &case.event, case.now_or(Now::DEFAULT)).unwrap()
+    over_http(mocks).run(runner, &case.event, case.now_or(Now::DEFAULT)).unwrap()
+}
+
+fn over_http(mocks: &MockServers) -> FlowClient<'_> {
+    FlowClient::logging_in_through(mocks, harness::flow::LoginClient::WebApp)
 }
 
 fn access(o: &Observation) -> Value {
@@ -180,9 +185,10 @@ fn replaying(outcome: &harness::outcome::Outcome) -> Box<dyn Runner> {
     Box::new(harness::runner::from_fn("branches", move |_, _| outcome.clone()))
 }
 
-/// `check` observes the reference with the flow model (the mocks' rules without their servers); it must
-/// see exactly what the HTTP flow sees, on [`equivalence_cases`] at every level and on
-/// [`branch_outcomes`].
+/// `check` observes both sides in process (the mocks' rules applied to their state, no request): the
+/// reference with the flow model alone, the implementation with the model over its case's scope as the
+/// implementation left it. Both must see exactly what the HTTP flow sees, on [`equivalence_cases`] at
+/// every level and on [`branch_outcomes`].
 #[test]
 fn the_flow_model_sees_what_the_http_flow_sees() {
     use harness::compare::{compare, CompareOptions, Level, NormalizeContext};
@@ -191,7 +197,8 @@ fn the_flow_model_sees_what_the_http_flow_sees() {
     use harness::mocks::ScopeId;
 
     let mocks = MockServers::start().unwrap();
-    let mut client = FlowClient::new(&mocks);
+    let mut client = over_http(&mocks);
+    let mut in_process = FlowClient::new(&mocks);
     let urls = mocks.urls(ScopeId::DEFAULT);
     for (event, now) in &equivalence_cases() {
         let evaluation = harness::spec::evaluate(&JsValue::from_json(event), *now);
@@ -199,6 +206,8 @@ fn the_flow_model_sees_what_the_http_flow_sees() {
         let world = CaseWorld::of(event, || "auth0|flow-model".to_owned());
         let modelled = model::observe(&world, *now, &urls, evaluation.outcome.clone());
         assert_eq!(modelled, http, "event {event} at {now}");
+        let read = in_process.run(&mut ReferenceRunner, event, *now).unwrap();
+        assert_eq!(read, http, "in process: event {event} at {now}");
         let context = NormalizeContext {
             admin_token: event.pointer("/secrets/TINYBIRD_ADMIN_TOKEN").and_then(Value::as_str).map(str::to_owned),
             wall_clock: None,
@@ -213,7 +222,80 @@ fn the_flow_model_sees_what_the_http_flow_sees() {
         let http = client.run(&mut *replaying(outcome), &event, Now::DEFAULT).unwrap();
         let world = CaseWorld::of(&event, || "auth0|flow-model".to_owned());
         assert_eq!(model::observe(&world, Now::DEFAULT, &urls, outcome.clone()), http, "{outcome:?}");
+        assert_eq!(in_process.run(&mut *replaying(outcome), &event, Now::DEFAULT).unwrap(), http, "{outcome:?}");
     }
+}
+
+/// An implementation that calls the mocks itself before it returns: it stores metadata through the
+/// Management API and spends a rate-limited token's budget on a pipe call, then commits that token.
+struct CallingOut {
+    token: String,
+}
+
+impl Runner for CallingOut {
+    fn describe(&self) -> String {
+        "calls the mocks itself".into()
+    }
+
+    fn run(&mut self, request: &harness::runner::RunRequest<'_>) -> harness::runner::RunResult {
+        use harness::mocks::auth0::{M2M_CLIENT_ID, M2M_CLIENT_SECRET};
+        use harness::outcome::{ApiCall, Outcome};
+        let urls = request.mocks.expect("the flow gives the mocks' URLs");
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let form = format!("grant_type=client_credentials&client_id={M2M_CLIENT_ID}&client_secret={M2M_CLIENT_SECRET}");
+        let text = agent
+            .post(&format!("{}/oauth/token", urls.auth0))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send(form.as_bytes())
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        let answer: Value = serde_json::from_str(&text).unwrap();
+        let management = answer["access_token"].as_str().unwrap().to_owned();
+        let user = request.event["user"]["user_id"].as_str().unwrap();
+        let patched = agent
+            .patch(&format!("{}/api/v2/users/{}", urls.auth0, user.replace('|', "%7C")))
+            .header("authorization", &format!("Bearer {management}"))
+            .header("content-type", "application/json")
+            .send(json!({"app_metadata": {"set_through_the_api": true}}).to_string().as_bytes())
+            .unwrap();
+        assert_eq!(patched.status(), 200);
+        let called = agent
+            .get(&format!("{}/v0/pipes/top_pages.json", urls.tinybird))
+            .header("authorization", &format!("Bearer {}", self.token))
+            .call()
+            .unwrap();
+        assert_eq!(called.status(), 200, "the token's one request of the second");
+        let mut outcome = Outcome::completed();
+        outcome
+            .calls
+            .push(ApiCall { api: "user.setAppMetadata".into(), args: vec![json!("tinybirdJWT"), json!(self.token)] });
+        Ok(outcome)
+    }
+}
+
+/// What an implementation did to its case's world through the mocks' HTTP APIs (the stored user, a
+/// token's spent rate budget) is what the in-process flow reads: it sees what the HTTP flow sees.
+#[test]
+fn the_in_process_flow_reads_what_an_implementation_did_over_http() {
+    let mocks = MockServers::start().unwrap();
+    let case = fixture("happy_path_with_roles");
+    let admin = case.event["secrets"]["TINYBIRD_ADMIN_TOKEN"].as_str().unwrap().to_owned();
+    let claims = json!({"workspace_id": case.event["configuration"]["TINYBIRD_WORKSPACE_ID"], "name": "limited",
+        "scopes": [{"type": "PIPES:READ", "resource": "top_pages"}], "exp": 1_900_000_000, "limits": {"rps": 1}});
+    let input = format!(
+        "{}.{}",
+        harness::jwt::b64url(br#"{"alg":"HS256","typ":"JWT"}"#),
+        harness::jwt::b64url(claims.to_string().as_bytes())
+    );
+    let token = format!("{input}.{}", harness::jwt::hs256_sign(admin.as_bytes(), input.as_bytes()).unwrap());
+    let now = case.now_or(Now::DEFAULT);
+    let http = over_http(&mocks).run(&mut CallingOut { token: token.clone() }, &case.event, now).unwrap();
+    let read = FlowClient::new(&mocks).run(&mut CallingOut { token }, &case.event, now).unwrap();
+    assert_eq!(http.app_metadata["set_through_the_api"], true, "{:?}", http.app_metadata);
+    assert_eq!(http.access["top_pages"], 429, "the implementation spent the token's budget: {:?}", http.access);
+    assert_eq!(read, http);
 }
 
 /// The harness's flows log in through the regular web application (HS256 ID tokens under its client

@@ -275,6 +275,12 @@ impl Auth0Responder {
         format!("{prefix}{:016x}", self.counter.fetch_add(1, Ordering::Relaxed) + 1)
     }
 
+    /// The user `user_id` of `scope` as the tenant stores it now (after whatever an implementation did
+    /// through the Management API), read in process.
+    pub fn stored_user(&self, scope: ScopeId, user_id: &str) -> Option<Map<String, Value>> {
+        self.scopes.with(scope, |t| t.and_then(|t| t.users.get(user_id)).and_then(Value::as_object).cloned())
+    }
+
     /// Ends a login in `scope` for `user_id` with the custom claims the flow set, as Auth0 does after the
     /// Actions ran: reserved names dropped, the size limit enforced. Returns the authorization code.
     pub fn authorize(&self, scope: ScopeId, user_id: &str, custom_claims: &[(String, Value)], nonce: &str) -> String {

@@ -71,6 +71,17 @@ impl TinybirdResponder {
         self.credentials.lock().unwrap_or_else(|p| p.into_inner()).remove(&scope);
     }
 
+    /// The requests each token name has spent of its budget in `scope` during `second`, by (workspace id,
+    /// token name): what an implementation's own pipe calls used up before the browser's.
+    pub fn spent(&self, scope: ScopeId, second: i64) -> HashMap<(String, String), u64> {
+        let budget = self.budget.lock().unwrap_or_else(|p| p.into_inner());
+        budget
+            .iter()
+            .filter(|((s, _, _), (at, _))| *s == scope && *at == second)
+            .map(|((_, workspace, name), (_, spent))| ((workspace.clone(), name.clone()), *spent))
+            .collect()
+    }
+
     /// What `token` is in `world` (scope `scope`) at `now`.
     fn credential(
         &self,
