@@ -58,12 +58,12 @@ pub fn has_non_ascii_cased(s: &str) -> bool {
 
 /// Changes under Unicode normalisation form C (combining sequences, Hangul jamo, singletons).
 pub fn is_not_nfc(s: &str) -> bool {
-    !s.chars().eq(s.nfc())
+    !s.is_ascii() && !s.chars().eq(s.nfc()) // ASCII is its own normal form
 }
 
 /// NFC already, but changes under NFKC (ligatures, full-width forms, superscripts).
 pub fn is_nfc_but_not_nfkc(s: &str) -> bool {
-    !is_not_nfc(s) && !s.chars().eq(s.nfkc())
+    !s.is_ascii() && !is_not_nfc(s) && !s.chars().eq(s.nfkc())
 }
 
 /// A character outside the Basic Multilingual Plane (two UTF-16 units: emoji, mathematical letters).
