@@ -8,34 +8,54 @@ use harness::js::JsValue;
 use harness::runner::protocol;
 use serde_json::{json, Value};
 
+/// Checks of instances against the schemas, run in one go by the Python reference implementation of JSON
+/// Schema (`fixtures/tools/jsonschema`, pinned) when the value is dropped: every schema under `schemas/`
+/// registered by its `$id`, so that their `$ref`s resolve.
 struct Schemas {
-    registry: jsonschema::Registry<'static>,
+    checks: String,
 }
 
 impl Schemas {
     fn load() -> Schemas {
-        let mut registry = jsonschema::Registry::new();
-        for name in ["outcome", "start", "ready", "run", "reply", "stop"] {
-            let path = common::repo_root().join(format!("schemas/{name}.schema.json"));
-            let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-            let id = schema["$id"].as_str().unwrap().to_owned();
-            registry = registry.add(id, schema).unwrap();
-        }
-        Schemas { registry: registry.prepare().unwrap() }
+        Schemas { checks: String::new() }
     }
 
-    fn assert_valid(&self, name: &str, instance: &Value) {
-        let wrapper = json!({"$ref": format!("https://tbjwt.dev/schemas/{name}.schema.json")});
-        let validator = jsonschema::options().with_registry(&self.registry).build(&wrapper).unwrap();
-        if let Err(e) = validator.validate(instance) {
-            panic!("{name} schema rejects {instance}: {e}");
-        }
+    fn check(&mut self, name: &str, instance: &Value, valid: bool) {
+        self.checks.push_str(&json!({"schema": name, "instance": instance, "valid": valid}).to_string());
+        self.checks.push('\n');
     }
 
-    fn assert_invalid(&self, name: &str, instance: &Value) {
-        let wrapper = json!({"$ref": format!("https://tbjwt.dev/schemas/{name}.schema.json")});
-        let validator = jsonschema::options().with_registry(&self.registry).build(&wrapper).unwrap();
-        assert!(!validator.is_valid(instance), "{name} schema accepts {instance}");
+    fn assert_valid(&mut self, name: &str, instance: &Value) {
+        self.check(name, instance, true);
+    }
+
+    fn assert_invalid(&mut self, name: &str, instance: &Value) {
+        self.check(name, instance, false);
+    }
+
+    /// Runs every check; panics with the ones that did not come out as expected.
+    fn verify(self) {
+        let tool = common::repo_root().join("fixtures/tools/jsonschema");
+        let python = common::python_env("jsonschema", &tool.join("requirements.txt"));
+        let mut child = std::process::Command::new(python)
+            .arg(tool.join("validate.py"))
+            .arg(common::repo_root().join("schemas"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let checks = self.checks;
+        let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, checks.as_bytes()));
+        let output = child.wait_with_output().unwrap();
+        writer.join().unwrap().unwrap();
+        assert!(
+            output.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 }
 
@@ -45,7 +65,7 @@ fn parse(line: &str) -> Value {
 
 #[test]
 fn harness_messages_and_reference_outcomes_validate() {
-    let schemas = Schemas::load();
+    let mut schemas = Schemas::load();
     schemas.assert_valid("start", &parse(&protocol::start_message()));
     schemas.assert_valid("stop", &parse(protocol::STOP_MESSAGE));
     let mocks = protocol::MockUrls { auth0: "http://127.0.0.1:1".into(), tinybird: "http://127.0.0.1:2".into() };
@@ -59,11 +79,12 @@ fn harness_messages_and_reference_outcomes_validate() {
     }
     schemas.assert_valid("reply", &json!({"seq": 3, "errored": {"message": "boom"}}));
     schemas.assert_valid("ready", &json!({"ready": true, "name": "x", "language": "go", "honours_now": false}));
+    schemas.verify();
 }
 
 #[test]
 fn schemas_reject_malformed_messages() {
-    let schemas = Schemas::load();
+    let mut schemas = Schemas::load();
     schemas.assert_invalid("reply", &json!({"seq": 1}));
     schemas.assert_invalid(
         "reply",
@@ -76,6 +97,7 @@ fn schemas_reject_malformed_messages() {
     );
     schemas.assert_invalid("ready", &json!({"ready": false}));
     schemas.assert_invalid("run", &json!({"cmd": "run", "seq": 0, "now": 1, "event": {}}));
+    schemas.verify();
 }
 
 #[test]
@@ -97,11 +119,12 @@ fn python_port_replies_validate() {
         std::process::Command::new("python3").arg(script).stdin(std::fs::File::open(&dir).unwrap()).output().unwrap();
     std::fs::remove_file(&dir).unwrap();
     assert!(output.status.success());
-    let schemas = Schemas::load();
+    let mut schemas = Schemas::load();
     let lines: Vec<Value> = String::from_utf8(output.stdout).unwrap().lines().map(parse).collect();
     assert_eq!(lines.len(), cases.len() + 1);
     schemas.assert_valid("ready", &lines[0]);
     for reply in &lines[1..] {
         schemas.assert_valid("reply", reply);
     }
+    schemas.verify();
 }
