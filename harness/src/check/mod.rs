@@ -463,7 +463,7 @@ fn render_case(reporters: &mut [Box<dyn Reporter>], report: &CaseReport, error: 
 /// Changes of the harness's own files found during the run (checked once more now that every
 /// implementation process has stopped).
 fn integrity_findings() -> Vec<String> {
-    crate::node::integrity::verify_seen();
+    crate::node::verify_after_run();
     crate::node::integrity::take_findings()
 }
 

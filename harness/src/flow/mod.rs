@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 use std::time::Duration;
 
 use crate::jwt::{hs256_verify, DecodedJwt};
-use crate::mocks::auth0::{
+use crate::mocks::auth0_rules::{
     Commits, M2M_CLIENT_ID, M2M_CLIENT_SECRET, SPA_CLIENT_ID, WEB_APP_CLIENT_ID, WEB_APP_CLIENT_SECRET,
 };
 use crate::mocks::tinybird::Workspace;

@@ -14,7 +14,7 @@ use super::{
     Observation, STANDARD_CLAIMS,
 };
 use crate::clock::Now;
-use crate::mocks::auth0::{merge_user_field, platform_claims, Commits, ID_TOKEN_LIFETIME};
+use crate::mocks::auth0_rules::{merge_user_field, platform_claims, Commits, ID_TOKEN_LIFETIME};
 use crate::mocks::tinybird::{authenticate, authenticate_decoded, authorize, Credential, Denial};
 use crate::outcome::Outcome;
 use crate::runner::protocol::MockUrls;

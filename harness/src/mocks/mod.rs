@@ -8,6 +8,8 @@
 //! [`tinybird`] (the pure JWT decision) is in every build, the fuzz targets included; the running servers
 //! ([`server`]) only in the `full` one.
 
+#[cfg(feature = "full")]
+pub mod auth0_rules;
 pub mod tinybird;
 pub mod token_api;
 

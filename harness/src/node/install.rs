@@ -124,8 +124,18 @@ fn restore_files(dir: &Path) -> Result<(), NodeError> {
     Ok(())
 }
 
+/// Checks what the harness installed at the end of a run (after the last implementation process
+/// stopped): restores the runtime's files, then checks every package tree seen against its digest
+/// ([`integrity::verify_seen`]). What changed is recorded ([`integrity::take_findings`]).
+pub fn verify_after_run() {
+    // The runtime files first: a changed package tree removes the install's marker, and the runtime
+    // files are only restored (and their change recorded) where the marker is.
+    restore_runtime_files();
+    integrity::verify_seen();
+}
+
 /// Restores the installed runtime's files, if it is installed (end of a run).
-pub(super) fn restore_runtime_files() {
+fn restore_runtime_files() {
     let dir = cache_root().join("runtime").join(runtime_key());
     if dir.join(".complete").exists() {
         let _ = restore_files(&dir);

@@ -98,11 +98,9 @@ pub(super) fn tree_intact(dir: &Path, marker: &Path) -> bool {
 
 /// Checks every tree this process has seen against its digest (at the end of a run, after the last
 /// implementation process stopped); a changed one is recorded and forgotten, so that its next use
-/// installs it again.
-pub fn verify_seen() {
-    // The runtime files first: a changed package tree below removes the install's marker, and the
-    // runtime files are only restored (and their change recorded) where the marker is.
-    super::install::restore_runtime_files();
+/// installs it again. Call it through [`super::install::verify_after_run`], which restores the runtime's
+/// files first.
+pub(super) fn verify_seen() {
     let seen: Vec<(PathBuf, String)> = SEEN
         .lock()
         .unwrap_or_else(|p| p.into_inner())

@@ -10,4 +10,6 @@ mod install;
 pub mod integrity;
 
 pub use action::{ActionSource, Dependency};
-pub use install::{cache_root, ensure_dependencies, ensure_runtime, modules_for, NodeError, RuntimeDir};
+pub use install::{
+    cache_root, ensure_dependencies, ensure_runtime, modules_for, verify_after_run, NodeError, RuntimeDir,
+};

@@ -18,19 +18,21 @@
 //! the values a failure rarely depends on (the clock, the noise, tokens, ids) try their simplest form
 //! first, in one step ([`simplest_first`]).
 
+pub mod class_examples;
 mod simplest_first;
 
+pub use crate::classes::Domain;
 pub use simplest_first::{simplest_first, SimplestFirst};
 
 use proptest::prelude::*;
 use proptest::strategy::{BoxedStrategy, Union};
 use serde_json::{json, Map, Value};
 
-use crate::classes::examples::{example, realistic_seconds, Example};
 use crate::classes::{Input, CLASSES};
 use crate::clock::Now;
 use crate::event::session::{Grant, LaterLogin};
 use crate::event::PostLoginEvent;
+use class_examples::{example, realistic_seconds, Example};
 
 /// A generated case: an event, the instant it happens at, and the same user's later logins (a session;
 /// none for most cases).
@@ -48,30 +50,6 @@ impl Generated {
     /// A single login.
     pub fn single(event: Value, now: Now) -> Generated {
         Generated { event, now, logins: Vec::new() }
-    }
-}
-
-/// Which events to generate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum Domain {
-    /// Events Auth0 can really send.
-    #[default]
-    Auth0,
-    /// Any JSON value wherever the action reads one.
-    AnyJson,
-    /// One login, pipe names from the pipe-name grammar (the fuzz targets' input space).
-    PipeNames,
-}
-
-impl Domain {
-    /// The domain's name as the CLI spells it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Domain::Auth0 => "auth0",
-            Domain::AnyJson => "any-json",
-            Domain::PipeNames => "pipe-names",
-        }
     }
 }
 
@@ -176,7 +154,7 @@ impl StoredState {
             StoredState::NotAString => Some(json!({"token": "not a JWT", "v": 1})),
         };
         // Without a minted token (the settings are incomplete) an old token of another tenant stands in.
-        let stored = stored.unwrap_or_else(|| json!(crate::classes::examples::FOREIGN_STORED_TOKEN));
+        let stored = stored.unwrap_or_else(|| json!(class_examples::FOREIGN_STORED_TOKEN));
         let Some(Value::Object(user)) = event.get_mut("user") else { return };
         let metadata = user.entry("app_metadata").or_insert_with(|| json!({}));
         if !metadata.is_object() {

@@ -5,12 +5,14 @@ pub mod front;
 pub mod oidc;
 pub mod scope;
 mod signing_key;
+pub mod tenant;
 mod tinybird_http;
 
 pub use super::tinybird::Workspace;
-pub use auth0::{Auth0Responder, Tenant};
+pub use auth0::Auth0Responder;
 pub use scope::ScopeId;
 pub use signing_key::{SigningKey, KEY_ID};
+pub use tenant::Tenant;
 pub use tinybird_http::{TinybirdResponder, TinybirdScope};
 
 use crate::clock::Now;

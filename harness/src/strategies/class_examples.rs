@@ -5,9 +5,9 @@ use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 use serde_json::{json, Value};
 
+use super::{pipe_identifier, re, StoredState};
 use crate::clock::{Now, DEFAULT_NOW};
 use crate::event::session::{Grant, LaterLogin};
-use crate::strategies::{pipe_identifier, re, StoredState};
 
 /// What a class's example sets: a value at the class's input (`None`: leave it out) or the clock.
 #[derive(Debug, Clone, PartialEq)]
@@ -330,4 +330,39 @@ pub fn example(id: &str) -> Option<BoxedStrategy<Example>> {
         }
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classes::{classify, classify_session, Domain, CLASSES};
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::TestRunner;
+
+    #[test]
+    fn every_class_has_an_example() {
+        for class in CLASSES {
+            assert!(example(class.id).is_some(), "{} has no example", class.id);
+        }
+    }
+
+    #[test]
+    fn every_example_lands_in_its_class_in_every_domain_it_belongs_to() {
+        let mut runner = TestRunner::deterministic();
+        for (index, class) in CLASSES.iter().enumerate() {
+            for domain in [Domain::Auth0, Domain::AnyJson, Domain::PipeNames] {
+                if !class.belongs_to(domain) {
+                    continue;
+                }
+                let strategy = crate::strategies::directed(domain, index);
+                for _ in 0..48 {
+                    let case = strategy.new_tree(&mut runner).unwrap().current();
+                    let evaluation = crate::spec::evaluate(&crate::js::JsValue::from_json(&case.event), case.now);
+                    let set =
+                        classify(&case.event, case.now, &evaluation).union(classify_session(&case.logins, &evaluation));
+                    assert!(set.contains(index), "{} in {domain:?}: {} at {}", class.id, case.event, case.now);
+                }
+            }
+        }
+    }
 }
