@@ -141,7 +141,8 @@ pub enum CheckError {
 }
 
 /// Makes one runner per job (so in-process Rust ports and process-backed runners alike can run in parallel).
-pub type RunnerFactory<'a> = dyn Fn() -> Result<Box<dyn Runner>, String> + Sync + 'a;
+/// Why it could not is typed ([`crate::runner::StartError`]): the job reports it as the harness's failure.
+pub type RunnerFactory<'a> = dyn Fn() -> Result<Box<dyn Runner>, crate::runner::StartError> + Sync + 'a;
 
 /// A case of the run's fixture part, with the file it came from (none for built-in cases).
 #[derive(Debug, Clone)]

@@ -137,8 +137,8 @@ pub(super) enum Message {
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     /// The job's runner could not be made.
-    #[error("{0}")]
-    Runner(String),
+    #[error(transparent)]
+    Runner(#[from] crate::runner::StartError),
     /// The mocks misbehaved.
     #[error(transparent)]
     Flow(#[from] crate::flow::FlowError),

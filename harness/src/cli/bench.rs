@@ -197,7 +197,7 @@ fn timed_check(
     };
     let runner_settings = RunnerSettings::with_case_timeout(settings.timeout).with_sandbox(sandbox.clone());
     implementation.runner(runner_settings.clone())?; // install once, before the clock starts
-    let factory = || implementation.runner(runner_settings.clone()).map_err(|e| e.to_string());
+    let factory = || implementation.runner(runner_settings.clone());
     let footer = harness::check::run_check(&settings, &factory, &mut [], &harness::check::Interrupt::new())?;
     Ok(footer)
 }

@@ -83,7 +83,7 @@ fn execute_one(
     let runner_settings = RunnerSettings::with_case_timeout(settings.timeout).with_sandbox(settings.sandbox.clone());
     // Install once (npm packages, action folder) before the jobs start; a broken folder is a usage error.
     implementation.runner(runner_settings.clone())?;
-    let make_runner = || implementation.runner(runner_settings.clone()).map_err(|e| e.to_string());
+    let make_runner = || implementation.runner(runner_settings.clone());
 
     let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Human::new().with_coverage_table(coverage_table))];
     for request in resolved_reports {

@@ -75,7 +75,7 @@ fn judge(path: &std::path::Path, seed: u64, jobs: usize) -> (Option<bool>, Strin
         ..CheckSettings::default()
     };
     let runner_settings = RunnerSettings::with_case_timeout(settings.timeout);
-    let factory = || implementation.runner(runner_settings.clone()).map_err(|e| e.to_string());
+    let factory = || implementation.runner(runner_settings.clone());
     match run_check(&settings, &factory, &mut [], &Interrupt::new()) {
         Ok(footer) => {
             let cases = footer.counts.total();

@@ -236,13 +236,13 @@ impl<W: Write> Html<W> {
         if let Some(h) = &self.header {
             let _ = write!(
                 html,
-                "<p>level {}, domain {}, seed {}, {} fixtures + {} generated cases, {} jobs; tbjwt {}{}</p>",
+                "<p>level {}, domain {}, seed {}, {} fixtures + {} generated cases, {}; tbjwt {}{}</p>",
                 h.level.name(),
                 h.domain.name(),
                 h.seed,
                 h.fixture_cases,
                 h.generated_cases,
-                h.jobs,
+                super::text::counted(h.jobs as u64, "job", "jobs"),
                 escape(h.version),
                 h.suite_version.as_deref().map(|v| format!(", built-in suite {}", escape(v))).unwrap_or_default()
             );

@@ -172,7 +172,7 @@ impl Reporter for Human {
         let mut err = std::io::stderr();
         writeln!(
             err,
-            "tbjwt {} {} — level {}, domain {}, seed {}, {} fixtures + {}{} generated cases{}, {} jobs",
+            "tbjwt {} {} — level {}, domain {}, seed {}, {} fixtures + {}{} generated cases{}, {}",
             header.command,
             style(visible(&header.implementation)).bold(),
             header.level.name(),
@@ -182,7 +182,7 @@ impl Reporter for Human {
             if header.time_budget_seconds.is_some() { "at most " } else { "" },
             header.generated_cases,
             header.partition.as_ref().map(|p| format!(" (partition {p})")).unwrap_or_default(),
-            header.jobs,
+            super::text::counted(header.jobs as u64, "job", "jobs"),
         )?;
         if !header.case_sources.is_empty() {
             writeln!(err, "cases from: {}", visible(&header.case_sources.join("; ")))?;
@@ -277,13 +277,13 @@ impl Reporter for Human {
         if let Some(h) = &self.header {
             writeln!(
                 out,
-                "{} cases ({} fixtures, {} generated) in {:.2} s — {} cases/s, {} jobs, seed {}",
+                "{} cases ({} fixtures, {} generated) in {:.2} s — {} cases/s, {}, seed {}",
                 c.total(),
                 footer.fixture_cases_run,
                 footer.generated_cases_run,
                 footer.duration_seconds,
                 style(format!("{:.0}", footer.cases_per_second)).bold(),
-                h.jobs,
+                super::text::counted(h.jobs as u64, "job", "jobs"),
                 h.seed
             )?;
         }

@@ -76,3 +76,9 @@ mod tests {
         assert_eq!(visible("\u{10ffff}\u{1fffe}"), "\\u{10ffff}\\u{1fffe}");
     }
 }
+
+/// `count` and the noun, singular for one: "1 job", "6 jobs".
+pub fn counted(count: impl Into<u64>, singular: &str, plural: &str) -> String {
+    let count = count.into();
+    format!("{count} {}", if count == 1 { singular } else { plural })
+}

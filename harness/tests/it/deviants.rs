@@ -120,7 +120,7 @@ fn check(implementation: &Implementation, level: Level, domain: Domain) -> Run {
         ..Default::default()
     };
     let runner_settings = RunnerSettings::default().with_sandbox(sandbox);
-    let factory = || implementation.runner(runner_settings.clone()).map_err(|e| e.to_string());
+    let factory = || implementation.runner(runner_settings.clone());
     let collect = Collect::default();
     let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(collect.clone())];
     let footer = run_check(&settings, &factory, &mut reporters, &Interrupt::new()).unwrap();

@@ -31,3 +31,4 @@ mod spec_command;
 mod spec_rules;
 mod spec_snapshots;
 mod tinybird_clients;
+mod what_people_read;
