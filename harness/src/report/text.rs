@@ -61,6 +61,12 @@ pub fn shell_words<'a>(words: impl IntoIterator<Item = &'a str>) -> String {
         .join(" ")
 }
 
+/// `count` and the noun, singular for one: "1 job", "6 jobs".
+pub fn counted(count: impl Into<u64>, singular: &str, plural: &str) -> String {
+    let count = count.into();
+    format!("{count} {}", if count == 1 { singular } else { plural })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,10 +81,4 @@ mod tests {
         assert_eq!(visible_lines("line one\n\tline two\r\u{1b}[31m"), "line one\n\tline two\\u{d}\\u{1b}[31m");
         assert_eq!(visible("\u{10ffff}\u{1fffe}"), "\\u{10ffff}\\u{1fffe}");
     }
-}
-
-/// `count` and the noun, singular for one: "1 job", "6 jobs".
-pub fn counted(count: impl Into<u64>, singular: &str, plural: &str) -> String {
-    let count = count.into();
-    format!("{count} {}", if count == 1 { singular } else { plural })
 }
