@@ -65,7 +65,7 @@ pub struct CheckOptions {
     /// fuzz input space) [default: auth0].
     #[arg(long, value_enum)]
     pub domain: Option<Domain>,
-    /// Parallel jobs, each with its own implementation process, 1 to 256 [default: three per CPU].
+    /// Parallel jobs, each with its own implementation process, 1 to 256 [default: one per CPU; three per CPU for http:].
     #[arg(long)]
     pub jobs: Option<usize>,
     /// Seconds a case may take before the implementation is killed, over 0 and at most 3600 [default: 20
@@ -250,7 +250,7 @@ impl CheckOptions {
         let jobs = checked(self.jobs, config.jobs, "jobs", cp, |v| {
             (v == 0 || v > MAX_JOBS).then(|| format!("{v} jobs: give 1 to {MAX_JOBS}"))
         })?
-        .unwrap_or_else(super::default_jobs);
+        .unwrap_or_else(|| super::default_jobs_for(&implementation));
         // One case runs on one job: more would only start implementation processes that get no case.
         let jobs = if self.replay.is_some() { 1 } else { jobs };
         let timeout = checked(self.timeout, config.timeout, "timeout", cp, |v| {

@@ -55,7 +55,7 @@ pub enum Target {
         /// The seed of the generated cases.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Jobs of each check, 1 to 256 (default: three per CPU, as `check`).
+        /// Jobs of each check, 1 to 256 (default: one per CPU, as `check`).
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
         jobs: Option<u16>,
         /// Runs of each measurement, 1 to 20: the median is reported, with the range.
@@ -71,7 +71,7 @@ pub enum Target {
         /// Flows to measure for each, 1 to 1,000,000.
         #[arg(long, default_value_t = 5_000, value_parser = bench_cases)]
         cases: usize,
-        /// Threads for the reference flows, 1 to 256 (default: three per CPU, as `check`).
+        /// Threads for the reference flows, 1 to 256 (default: one per CPU, as `check`).
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
         jobs: Option<u16>,
     },

@@ -26,7 +26,7 @@ pub struct Args {
     /// The seed of the generated cases [default: 1].
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Jobs of each mutant's check [default: three per CPU].
+    /// Jobs of each mutant's check [default: one per CPU].
     #[arg(long)]
     jobs: Option<usize>,
     /// Write the fates as JSON to this file.
