@@ -6,6 +6,7 @@
 //! Work is split into small batches pulled by `jobs` worker threads (each with its own implementation
 //! runner, pipelining its batch); one collector thread renders the reports in completion order.
 
+mod collect;
 pub mod expectations;
 pub mod generated;
 mod interrupt;
@@ -17,7 +18,7 @@ pub use interrupt::{Interrupt, GRACE};
 pub use replay::replay_command;
 pub use worker::JobError;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -26,7 +27,7 @@ use std::time::{Duration, Instant};
 use crate::compare::{Level, Observable};
 use crate::event::{suite, Case};
 use crate::mocks::MockServers;
-use crate::report::{CaseReport, CaseSource, Conclusion, Counts, Reporter, RunFooter, RunHeader, Verdict};
+use crate::report::{Reporter, RunFooter, RunHeader};
 use crate::runner::Runner;
 use crate::strategies::Domain;
 use expectations::Expectations;
@@ -315,18 +316,9 @@ pub fn run_check(
     let shrinking = worker::ShrinkQueue::default();
     let timing = worker::Timing::default();
     let on_wall_clock = AtomicBool::new(false);
-    let mut shrinkable = Shrinkable::new(settings.shrink_failures);
-    let mut jobs_done = 0;
-    let (sender, receiver) = mpsc::channel::<worker::Message>();
-    let mut counts = Counts::default();
-    let mut coverage = crate::classes::Coverage::default();
-    let (mut fixtures_run, mut generated_run) = (0u64, 0u64);
-    let mut used = vec![false; settings.expectations.as_ref().map_or(0, |e| e.entries.len())];
-    let mut stopped_early = None;
-    let mut harness_error: Option<CheckError> = None;
-    let mut abandoned = false;
     let deadline = settings.time_budget.map(|d| started + d);
-    let shrink = settings.shrink_steps > 0 && settings.shrink_failures > 0;
+    let (sender, receiver) = mpsc::channel::<worker::Message>();
+    let mut collector = collect::Collector::new(settings, &fixtures, reporters);
 
     let (footer, error) = std::thread::scope(|scope| {
         for _ in 0..settings.jobs.max(1) {
@@ -348,6 +340,7 @@ pub fn run_check(
             scope.spawn(move || worker::work(context, make_runner, sender));
         }
         drop(sender);
+        let mut abandoned = false;
         loop {
             if interrupt.requested() {
                 stop.store(true, Ordering::Relaxed);
@@ -356,103 +349,31 @@ pub fn run_check(
                     break;
                 }
             }
-            let message = match receiver.recv_timeout(Duration::from_millis(50)) {
-                Ok(message) => message,
+            match receiver.recv_timeout(Duration::from_millis(50)) {
+                Ok(message) => collector.take(message, &stop, &shrinking),
                 Err(mpsc::RecvTimeoutError::Timeout) => continue,
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            };
-            let mut render = |report: &CaseReport, harness_error: &mut Option<CheckError>| {
-                if !render_case(reporters, report, harness_error) {
-                    stop.store(true, Ordering::Relaxed);
-                }
-            };
-            let report = match message {
-                worker::Message::Failed(e) => {
-                    harness_error.get_or_insert(CheckError::Job(e));
-                    stop.store(true, Ordering::Relaxed);
-                    continue;
-                }
-                worker::Message::Done => {
-                    jobs_done += 1;
-                    if jobs_done == settings.jobs.max(1) {
-                        let (chosen, left) = shrinkable.choose();
-                        for report in left {
-                            render(&report, &mut harness_error);
-                        }
-                        shrinking.open(chosen);
-                    }
-                    continue;
-                }
-                worker::Message::Shrunk(report) => {
-                    render(&report, &mut harness_error);
-                    continue;
-                }
-                worker::Message::Case(report) => report,
-            };
-            counts.add(report.verdict);
-            coverage.add(report.classes);
-            match report.source {
-                CaseSource::Fixture => fixtures_run += 1,
-                CaseSource::Generated => generated_run += 1,
-            }
-            for &i in &report.expectations {
-                if let Some(u) = used.get_mut(i) {
-                    *u = true;
-                }
-            }
-            let failures = counts.fail + counts.unexpected_pass;
-            if let Some(max) = settings.max_failures {
-                if failures >= max && stopped_early.is_none() && report.verdict == Verdict::Fail {
-                    stopped_early = Some(format!("{failures} failing cases (--max-failures {max})"));
-                    stop.store(true, Ordering::Relaxed);
-                }
-            }
-            if report.verdict == Verdict::Fail && report.generated_index.is_none() {
-                shrinkable.known(&report);
-            }
-            if shrink && report.verdict == Verdict::Fail && report.generated_index.is_some() {
-                if let Some(out) = shrinkable.offer(report) {
-                    render(&out, &mut harness_error);
-                }
-            } else {
-                render(&report, &mut harness_error);
             }
         }
         // Release the jobs waiting for the shrinking phase (when the run was abandoned before it), and show
         // what was never shrunk.
         shrinking.open(Vec::new());
-        for report in shrinkable.choose().1 {
-            render_case(reporters, &report, &mut harness_error);
-        }
-        if let Some(why) = gave_up.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            stopped_early.get_or_insert(format!("the implementation was given up on: {why}"));
-        }
-        let footer = footer(Finished {
-            settings,
+        collector.report_unshrunk();
+        let gave_up = gave_up.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let finished = collector.finish(collect::Ending {
             integrity: integrity_findings(),
-            counts,
-            coverage: (settings.replay.is_none()).then_some(&coverage),
             timing: timing.totals(),
             on_wall_clock: on_wall_clock.load(Ordering::Relaxed),
-            fixtures_run,
-            generated_run,
-            used: &used,
             started,
             interrupted: interrupt.requested(),
-            stopped_early: stopped_early.take(),
-            harness_error: harness_error.is_some(),
+            gave_up,
         });
-        for r in reporters.iter_mut() {
-            if let Err(e) = r.footer(&footer) {
-                harness_error.get_or_insert(CheckError::Report(e));
-            }
-        }
         if abandoned {
             // The reports are complete; end the processes the jobs may still wait on, and let the jobs go.
             interrupt.abort();
         }
         drop(receiver);
-        (footer, harness_error.take())
+        finished
     });
     match error {
         Some(e) => Err(e),
@@ -460,163 +381,9 @@ pub fn run_check(
     }
 }
 
-/// Renders one case to every reporter; a reporter that fails is recorded as the run's harness error.
-/// Returns whether every reporter took it.
-fn render_case(reporters: &mut [Box<dyn Reporter>], report: &CaseReport, error: &mut Option<CheckError>) -> bool {
-    let mut ok = true;
-    // Every reporter sees the case with its secrets masked (report::redact).
-    let shown = report.secrets.case(report);
-    for r in reporters.iter_mut() {
-        if let Err(e) = r.case(&shown) {
-            error.get_or_insert(CheckError::Report(e));
-            ok = false;
-        }
-    }
-    ok
-}
-
 /// Changes of the harness's own files found during the run (checked once more now that every
 /// implementation process has stopped).
 fn integrity_findings() -> Vec<String> {
     crate::node::verify_after_run();
     crate::node::integrity::take_findings()
-}
-
-/// The divergence a failing case shows, as a set of differences with array indices left out, a token's
-/// claims named once wherever the token shows (calls, metadata, ID token, Tinybird JWT), and the access
-/// matrix left out when a token differs (it follows from the token): two failures with the same
-/// signature are most likely the same bug.
-fn divergence_signature(report: &CaseReport) -> BTreeSet<String> {
-    let token = |d: &crate::compare::Difference| {
-        let generic = crate::compare::signature(d);
-        generic.rfind("/jwt/").map(|at| generic[at..].to_owned())
-    };
-    let token_differs = report.differences.iter().any(|d| token(d).is_some());
-    report
-        .differences
-        .iter()
-        .filter_map(|d| match (token(d), d.observable) {
-            (Some(claim), _) => Some(claim),
-            (None, Observable::Access) if token_differs => None,
-            (None, Observable::Access) => Some(format!("/access/* ({})", d.rule)),
-            (None, _) => Some(crate::compare::signature(d)),
-        })
-        .collect()
-}
-
-/// The failing generated cases that may be shrunk: the one with the smallest index of each divergence
-/// signature that no failing fixture (a saved regression, say) already shows, at most `capacity × 4`
-/// signatures held at once. At the end, the `capacity` smallest indices are shrunk; the rest are reported
-/// as they are. The choice depends only on the cases, never on the jobs' timing, so that the same run
-/// saves the same minimal cases.
-struct Shrinkable {
-    capacity: usize,
-    by_signature: BTreeMap<BTreeSet<String>, CaseReport>,
-    known: HashMap<BTreeSet<String>, String>,
-}
-
-impl Shrinkable {
-    fn new(capacity: u64) -> Shrinkable {
-        Shrinkable { capacity: capacity.min(1 << 16) as usize, by_signature: BTreeMap::new(), known: HashMap::new() }
-    }
-
-    /// A failing fixture: generated cases with its divergence are not shrunk again.
-    fn known(&mut self, report: &CaseReport) {
-        self.known.entry(divergence_signature(report)).or_insert_with(|| report.name.clone());
-    }
-
-    /// Takes a failing generated case; returns a case to report now (this one or one it displaced).
-    fn offer(&mut self, report: CaseReport) -> Option<CaseReport> {
-        let index = report.generated_index.unwrap_or(u64::MAX);
-        let signature = divergence_signature(&report);
-        let out = match self.by_signature.get(&signature) {
-            Some(held) if held.generated_index.unwrap_or(u64::MAX) <= index => return Some(report),
-            _ => self.by_signature.insert(signature, report),
-        };
-        if out.is_some() {
-            return out;
-        }
-        if self.by_signature.len() > self.capacity.saturating_mul(4) {
-            let largest = self
-                .by_signature
-                .iter()
-                .max_by_key(|(_, r)| r.generated_index)
-                .map(|(signature, _)| signature.clone())?;
-            return self.by_signature.remove(&largest);
-        }
-        None
-    }
-
-    /// The cases to shrink (smallest indices first) and the ones to report as they are.
-    fn choose(&mut self) -> (Vec<CaseReport>, Vec<CaseReport>) {
-        let mut held: Vec<(BTreeSet<String>, CaseReport)> =
-            std::mem::take(&mut self.by_signature).into_iter().collect();
-        held.sort_by_key(|(_, r)| r.generated_index);
-        let (mut chosen, mut left) = (Vec::new(), Vec::new());
-        for (signature, mut report) in held {
-            if let Some(name) = self.known.get(&signature) {
-                report.same_as = Some(name.clone());
-                left.push(report);
-            } else if chosen.len() < self.capacity {
-                chosen.push(report);
-            } else {
-                left.push(report);
-            }
-        }
-        (chosen, left)
-    }
-}
-
-/// What a run had when it ended.
-struct Finished<'a> {
-    settings: &'a CheckSettings,
-    /// Changes of the harness's own files found during the run.
-    integrity: Vec<String>,
-    counts: Counts,
-    coverage: Option<&'a crate::classes::Coverage>,
-    timing: crate::report::RunTiming,
-    on_wall_clock: bool,
-    fixtures_run: u64,
-    generated_run: u64,
-    used: &'a [bool],
-    started: Instant,
-    interrupted: bool,
-    stopped_early: Option<String>,
-    harness_error: bool,
-}
-
-fn footer(run: Finished<'_>) -> RunFooter {
-    let settings = run.settings;
-    let mut problems = Vec::new();
-    if let Some(e) = &settings.expectations {
-        problems.extend(e.expired(&expectations::today()));
-        let full_run = settings.partition.is_none()
-            && settings.replay.is_none()
-            && !run.interrupted
-            && run.stopped_early.is_none()
-            && settings.time_budget.is_none();
-        if full_run && !run.harness_error {
-            problems.extend(e.unused(run.used));
-        }
-    }
-    let duration = run.started.elapsed().as_secs_f64();
-    // Changing the harness's own files is a divergence of the worst kind, whatever the cases said.
-    let failing_problems = problems.len() + run.integrity.len();
-    let conclusion = Conclusion::of_run(&run.counts, failing_problems, run.harness_error, run.interrupted);
-    RunFooter {
-        counts: run.counts,
-        fixture_cases_run: run.fixtures_run,
-        generated_cases_run: run.generated_run,
-        duration_seconds: duration,
-        cases_per_second: run.counts.total() as f64 / duration.max(1e-9),
-        interrupted: run.interrupted,
-        stopped_early: run.stopped_early,
-        expectation_problems: problems,
-        integrity: run.integrity,
-        timing: run.timing,
-        class_coverage: run.coverage.map(|c| crate::report::ClassCoverage::new(settings.domain, c)),
-        on_wall_clock: run.on_wall_clock,
-        conclusion,
-        exit_code: conclusion.exit_code(),
-    }
 }

@@ -1,5 +1,6 @@
 //! One job: pulls batches of case ordinals, runs the implementation on a batch (pipelined), plays both
-//! flows, compares, shrinks and saves failures, and sends each case's report to the collector.
+//! flows, compares, shrinks the failures it is handed, and sends each case's report to the collector
+//! (which alone writes files).
 
 use serde_json::Value;
 use std::borrow::Cow;
@@ -13,8 +14,8 @@ use super::generated::{case_size, case_tree, shrink};
 use super::{replay_command, CaseInput, CheckSettings, FixtureCase, Interrupt, RunnerFactory};
 use crate::clock::Now;
 use crate::compare::{compare, normalize, CompareOptions, Difference, NormalizeContext};
+use crate::event::regressions;
 use crate::event::session::{self, LaterLogin};
-use crate::event::{regressions, Case};
 use crate::flow::{FlowClient, Observation};
 use crate::js::JsValue;
 use crate::mocks::MockServers;
@@ -123,14 +124,23 @@ enum LastLogin {
 
 /// What a job tells the collector.
 pub(super) enum Message {
-    /// A case's report, to count and render.
-    Case(CaseReport),
+    /// A case's report, to count and render, with its first login's observation when it is to be
+    /// written as a `--snapshots` document.
+    Case(CaseReport, Option<Box<Snapshot>>),
     /// A case shrunk in the shrinking phase (counted already), to render.
     Shrunk(CaseReport),
     /// The job has run every case it could take; it now waits for the shrinking phase.
     Done,
     /// The harness failed.
     Failed(JobError),
+}
+
+/// A case's report, and its snapshot when one is to be written.
+type Judgement = (CaseReport, Option<Box<Snapshot>>);
+
+/// What a `--snapshots` document of a fixture shows: the implementation's observation of its first login.
+pub(super) struct Snapshot {
+    pub observation: Observation,
 }
 
 /// How a job failed (the harness's fault, never the implementation's).
@@ -142,7 +152,7 @@ pub enum JobError {
     /// The mocks misbehaved.
     #[error(transparent)]
     Flow(#[from] crate::flow::FlowError),
-    /// A failing case could not be saved.
+    /// A failing case could not be saved (by the collector).
     #[error(transparent)]
     Save(#[from] regressions::SaveError),
     /// A snapshot could not be written.
@@ -221,8 +231,8 @@ pub(super) fn work(context: Context<'_>, make_runner: &RunnerFactory<'_>, sender
         job.context.mocks.maintain();
         match result {
             Ok(reports) => {
-                for r in reports {
-                    if sender.send(Message::Case(r)).is_err() {
+                for (r, snapshot) in reports {
+                    if sender.send(Message::Case(r, snapshot)).is_err() {
                         return;
                     }
                 }
@@ -312,7 +322,7 @@ impl Job<'_> {
         }
     }
 
-    fn run_batch(&mut self, inputs: &[CaseInput]) -> Result<Vec<CaseReport>, JobError> {
+    fn run_batch(&mut self, inputs: &[CaseInput]) -> Result<Vec<Judgement>, JobError> {
         let started = Instant::now();
         let narrowed: Vec<CaseInput>;
         let inputs = if self.runner.honours_now() {
@@ -339,7 +349,7 @@ impl Job<'_> {
         for ((input, prepared), result) in inputs.iter().zip(prepared).zip(results) {
             let case_started = Instant::now();
             let implementation = self.flow.observe(prepared, result)?;
-            self.snapshot(input, &implementation)?;
+            let snapshot = self.snapshot(input, &implementation);
             let (session, later_time) = self.judge_session(&input.event, input.now, &input.logins, implementation)?;
             implementation_time += later_time;
             let mut report = self.report(input, session)?;
@@ -348,7 +358,7 @@ impl Job<'_> {
                 report.secrets = crate::report::redact::Secrets::of_event(&input.event);
             }
             report.millis += run_millis + case_started.elapsed().as_secs_f64() * 1000.0;
-            reports.push(report);
+            reports.push((report, snapshot));
         }
         self.context.timing.add(implementation_time, started.elapsed());
         Ok(reports)
@@ -468,15 +478,10 @@ impl Job<'_> {
         Ok((!covered && !judged.differences.is_empty()).then_some((login, judged)))
     }
 
-    /// Writes a fixture's first login as a snapshot, under `--snapshots`.
-    fn snapshot(&self, input: &CaseInput, implementation: &Observation) -> Result<(), JobError> {
-        let settings = self.context.settings;
-        let (Some(dir), CaseSource::Fixture) = (&settings.snapshots, input.source) else { return Ok(()) };
-        let case = &self.context.fixtures[input.ordinal as usize].case;
-        let description = format!("{} (now = {})", case.description, input.now);
-        crate::snapshots::write_observation(dir, &input.name, &description, implementation, &input.event)
-            .map(|_| ())
-            .map_err(|e| JobError::Snapshot(format!("{}: {e}", dir.join(&input.name).display())))
+    /// A fixture's first login to write as a snapshot, under `--snapshots` (the collector writes it).
+    fn snapshot(&self, input: &CaseInput, implementation: &Observation) -> Option<Box<Snapshot>> {
+        let wanted = self.context.settings.snapshots.is_some() && input.source == CaseSource::Fixture;
+        wanted.then(|| Box::new(Snapshot { observation: implementation.clone() }))
     }
 
     /// The report of a case whose session was judged.
@@ -596,39 +601,6 @@ impl Job<'_> {
             report.logins = shrunk.logins;
             report.event = Some(shrunk.event);
         }
-        if let Some(dir) = &settings.save_failures {
-            let saved = regressions::save(dir, "check", &regression(settings, index, report))?;
-            report.replay = Some(replay_command(settings, &saved.path.display().to_string()));
-            report.saved_to = Some(saved.path);
-            report.saved_now = saved.new;
-        }
         Ok(())
-    }
-}
-
-/// The case file of a shrunk failure, saying how it was found.
-fn regression(settings: &CheckSettings, index: u64, report: &CaseReport) -> Case {
-    let first = report.differences.first();
-    let mut rules: Vec<crate::spec::Rule> = report.differences.iter().map(|d| d.rule).collect();
-    rules.sort();
-    rules.dedup();
-    let description = format!(
-        "Found by `tbjwt {} {} --seed {} --domain {}` (generated case {index}, shrunk): {} differs{}.",
-        settings.command,
-        settings.implementation,
-        settings.seed,
-        settings.domain.name(),
-        first.map_or("the observation", |d| d.path.as_str()),
-        first.map(|d| format!(" ({})", d.rule)).unwrap_or_default()
-    );
-    // The file holds the event (secrets included: it is what replays the case); its words do not.
-    let description = report.secrets.text(&description).unwrap_or(description);
-    Case {
-        name: String::new(),
-        description,
-        rules,
-        now: Some(report.now),
-        event: report.event.clone().unwrap_or(Value::Null),
-        logins: report.logins.clone(),
     }
 }

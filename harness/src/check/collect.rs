@@ -1,0 +1,386 @@
+//! The one collector of a check run (as nextest's dispatcher): the jobs send it what happened, and it
+//! alone counts, decides when to stop, chooses the failures to shrink, renders to the reporters and
+//! writes files (the saved regressions, the `--snapshots` documents). The jobs write nothing.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::worker::{Message, ShrinkQueue, Snapshot};
+use super::{expectations, replay_command, CheckError, CheckSettings, FixtureCase};
+use crate::compare::Observable;
+use crate::event::{regressions, Case};
+use crate::report::{CaseReport, CaseSource, Conclusion, Counts, Reporter, RunFooter, Verdict};
+
+/// What the collector holds while the run goes on.
+pub(super) struct Collector<'c> {
+    settings: &'c CheckSettings,
+    fixtures: &'c [FixtureCase],
+    reporters: &'c mut [Box<dyn Reporter>],
+    counts: Counts,
+    coverage: crate::classes::Coverage,
+    fixtures_run: u64,
+    generated_run: u64,
+    /// Which expectations some case used.
+    used: Vec<bool>,
+    stopped_early: Option<String>,
+    harness_error: Option<CheckError>,
+    shrinkable: Shrinkable,
+    /// Whether failing generated cases are shrunk at all.
+    shrink: bool,
+    jobs_done: usize,
+}
+
+/// What the run's end brings besides what the collector counted.
+pub(super) struct Ending {
+    /// Changes of the harness's own files found during the run.
+    pub integrity: Vec<String>,
+    pub timing: crate::report::RunTiming,
+    pub on_wall_clock: bool,
+    pub started: Instant,
+    pub interrupted: bool,
+    /// Why the implementation was given up on, when it was.
+    pub gave_up: Option<String>,
+}
+
+impl<'c> Collector<'c> {
+    pub fn new(
+        settings: &'c CheckSettings,
+        fixtures: &'c [FixtureCase],
+        reporters: &'c mut [Box<dyn Reporter>],
+    ) -> Collector<'c> {
+        Collector {
+            settings,
+            fixtures,
+            reporters,
+            counts: Counts::default(),
+            coverage: crate::classes::Coverage::default(),
+            fixtures_run: 0,
+            generated_run: 0,
+            used: vec![false; settings.expectations.as_ref().map_or(0, |e| e.entries.len())],
+            stopped_early: None,
+            harness_error: None,
+            shrinkable: Shrinkable::new(settings.shrink_failures),
+            shrink: settings.shrink_steps > 0 && settings.shrink_failures > 0,
+            jobs_done: 0,
+        }
+    }
+
+    /// Takes one message of a job; sets `stop` when the run must take no new case, and opens `shrinking`
+    /// once every job has run out of cases.
+    pub fn take(&mut self, message: Message, stop: &AtomicBool, shrinking: &ShrinkQueue) {
+        match message {
+            Message::Failed(e) => {
+                self.harness_error.get_or_insert(CheckError::Job(e));
+                stop.store(true, Ordering::Relaxed);
+            }
+            Message::Done => {
+                self.jobs_done += 1;
+                if self.jobs_done == self.settings.jobs.max(1) {
+                    let (chosen, left) = self.shrinkable.choose();
+                    for report in left {
+                        self.render(&report, stop);
+                    }
+                    shrinking.open(chosen);
+                }
+            }
+            Message::Shrunk(mut report) => {
+                self.save(&mut report);
+                self.render(&report, stop);
+            }
+            Message::Case(report, snapshot) => {
+                if let Some(snapshot) = snapshot {
+                    self.write_snapshot(&report, &snapshot);
+                }
+                self.case(report, stop);
+            }
+        }
+    }
+
+    fn case(&mut self, report: CaseReport, stop: &AtomicBool) {
+        self.counts.add(report.verdict);
+        self.coverage.add(report.classes);
+        match report.source {
+            CaseSource::Fixture => self.fixtures_run += 1,
+            CaseSource::Generated => self.generated_run += 1,
+        }
+        for &i in &report.expectations {
+            if let Some(u) = self.used.get_mut(i) {
+                *u = true;
+            }
+        }
+        let failures = self.counts.fail + self.counts.unexpected_pass;
+        if let Some(max) = self.settings.max_failures {
+            if failures >= max && self.stopped_early.is_none() && report.verdict == Verdict::Fail {
+                self.stopped_early = Some(format!("{failures} failing cases (--max-failures {max})"));
+                stop.store(true, Ordering::Relaxed);
+            }
+        }
+        if report.verdict == Verdict::Fail && report.generated_index.is_none() {
+            self.shrinkable.known(&report);
+        }
+        if self.shrink && report.verdict == Verdict::Fail && report.generated_index.is_some() {
+            if let Some(out) = self.shrinkable.offer(report) {
+                self.render(&out, stop);
+            }
+        } else {
+            self.render(&report, stop);
+        }
+    }
+
+    /// Renders what was held for shrinking and never shrunk (a run abandoned before its shrinking phase).
+    pub fn report_unshrunk(&mut self) {
+        for report in self.shrinkable.choose().1 {
+            render_case(self.reporters, &report, &mut self.harness_error);
+        }
+    }
+
+    fn render(&mut self, report: &CaseReport, stop: &AtomicBool) {
+        if !render_case(self.reporters, report, &mut self.harness_error) {
+            stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Saves a shrunk failure under `--save-failures` (the only writer of regressions in a run), and
+    /// points its replay command at the file.
+    fn save(&mut self, report: &mut CaseReport) {
+        let (Some(dir), Some(index)) = (&self.settings.save_failures, report.generated_index) else { return };
+        match regressions::save(dir, "check", &regression(self.settings, index, report)) {
+            Ok(saved) => {
+                report.replay = Some(replay_command(self.settings, &saved.path.display().to_string()));
+                report.saved_to = Some(saved.path);
+                report.saved_now = saved.new;
+            }
+            Err(e) => {
+                self.harness_error.get_or_insert(CheckError::Job(e.into()));
+            }
+        }
+    }
+
+    /// Writes a fixture's first login as a `--snapshots` document.
+    fn write_snapshot(&mut self, report: &CaseReport, snapshot: &Snapshot) {
+        let (Some(dir), Some(fixture)) = (&self.settings.snapshots, self.fixtures.get(report.ordinal as usize)) else {
+            return;
+        };
+        let case = &fixture.case;
+        let description = format!("{} (now = {})", case.description, report.now);
+        if let Err(e) =
+            crate::snapshots::write_observation(dir, &report.name, &description, &snapshot.observation, &case.event)
+        {
+            let message = format!("{}: {e}", dir.join(&report.name).display());
+            self.harness_error.get_or_insert(CheckError::Job(super::worker::JobError::Snapshot(message)));
+        }
+    }
+
+    /// The run's footer, rendered to every reporter; the harness's error, if it had one.
+    pub fn finish(mut self, ending: Ending) -> (RunFooter, Option<CheckError>) {
+        if let Some(why) = ending.gave_up {
+            self.stopped_early.get_or_insert(format!("the implementation was given up on: {why}"));
+        }
+        let settings = self.settings;
+        let footer = footer(Finished {
+            settings,
+            integrity: ending.integrity,
+            counts: self.counts,
+            coverage: (settings.replay.is_none()).then_some(&self.coverage),
+            timing: ending.timing,
+            on_wall_clock: ending.on_wall_clock,
+            fixtures_run: self.fixtures_run,
+            generated_run: self.generated_run,
+            used: &self.used,
+            started: ending.started,
+            interrupted: ending.interrupted,
+            stopped_early: self.stopped_early.take(),
+            harness_error: self.harness_error.is_some(),
+        });
+        for r in self.reporters.iter_mut() {
+            if let Err(e) = r.footer(&footer) {
+                self.harness_error.get_or_insert(CheckError::Report(e));
+            }
+        }
+        (footer, self.harness_error)
+    }
+}
+
+/// Renders one case to every reporter; a reporter that fails is recorded as the run's harness error.
+/// Returns whether every reporter took it.
+fn render_case(reporters: &mut [Box<dyn Reporter>], report: &CaseReport, error: &mut Option<CheckError>) -> bool {
+    let mut ok = true;
+    // Every reporter sees the case with its secrets masked (report::redact).
+    let shown = report.secrets.case(report);
+    for r in reporters.iter_mut() {
+        if let Err(e) = r.case(&shown) {
+            error.get_or_insert(CheckError::Report(e));
+            ok = false;
+        }
+    }
+    ok
+}
+
+/// The divergence a failing case shows, as a set of differences with array indices left out, a token's
+/// claims named once wherever the token shows (calls, metadata, ID token, Tinybird JWT), and the access
+/// matrix left out when a token differs (it follows from the token): two failures with the same
+/// signature are most likely the same bug.
+fn divergence_signature(report: &CaseReport) -> BTreeSet<String> {
+    let token = |d: &crate::compare::Difference| {
+        let generic = crate::compare::signature(d);
+        generic.rfind("/jwt/").map(|at| generic[at..].to_owned())
+    };
+    let token_differs = report.differences.iter().any(|d| token(d).is_some());
+    report
+        .differences
+        .iter()
+        .filter_map(|d| match (token(d), d.observable) {
+            (Some(claim), _) => Some(claim),
+            (None, Observable::Access) if token_differs => None,
+            (None, Observable::Access) => Some(format!("/access/* ({})", d.rule)),
+            (None, _) => Some(crate::compare::signature(d)),
+        })
+        .collect()
+}
+
+/// The failing generated cases that may be shrunk: the one with the smallest index of each divergence
+/// signature that no failing fixture (a saved regression, say) already shows, at most `capacity × 4`
+/// signatures held at once. At the end, the `capacity` smallest indices are shrunk; the rest are reported
+/// as they are. The choice depends only on the cases, never on the jobs' timing, so that the same run
+/// saves the same minimal cases.
+struct Shrinkable {
+    capacity: usize,
+    by_signature: BTreeMap<BTreeSet<String>, CaseReport>,
+    known: HashMap<BTreeSet<String>, String>,
+}
+
+impl Shrinkable {
+    fn new(capacity: u64) -> Shrinkable {
+        Shrinkable { capacity: capacity.min(1 << 16) as usize, by_signature: BTreeMap::new(), known: HashMap::new() }
+    }
+
+    /// A failing fixture: generated cases with its divergence are not shrunk again.
+    fn known(&mut self, report: &CaseReport) {
+        self.known.entry(divergence_signature(report)).or_insert_with(|| report.name.clone());
+    }
+
+    /// Takes a failing generated case; returns a case to report now (this one or one it displaced).
+    fn offer(&mut self, report: CaseReport) -> Option<CaseReport> {
+        let index = report.generated_index.unwrap_or(u64::MAX);
+        let signature = divergence_signature(&report);
+        let out = match self.by_signature.get(&signature) {
+            Some(held) if held.generated_index.unwrap_or(u64::MAX) <= index => return Some(report),
+            _ => self.by_signature.insert(signature, report),
+        };
+        if out.is_some() {
+            return out;
+        }
+        if self.by_signature.len() > self.capacity.saturating_mul(4) {
+            let largest = self
+                .by_signature
+                .iter()
+                .max_by_key(|(_, r)| r.generated_index)
+                .map(|(signature, _)| signature.clone())?;
+            return self.by_signature.remove(&largest);
+        }
+        None
+    }
+
+    /// The cases to shrink (smallest indices first) and the ones to report as they are.
+    fn choose(&mut self) -> (Vec<CaseReport>, Vec<CaseReport>) {
+        let mut held: Vec<(BTreeSet<String>, CaseReport)> =
+            std::mem::take(&mut self.by_signature).into_iter().collect();
+        held.sort_by_key(|(_, r)| r.generated_index);
+        let (mut chosen, mut left) = (Vec::new(), Vec::new());
+        for (signature, mut report) in held {
+            if let Some(name) = self.known.get(&signature) {
+                report.same_as = Some(name.clone());
+                left.push(report);
+            } else if chosen.len() < self.capacity {
+                chosen.push(report);
+            } else {
+                left.push(report);
+            }
+        }
+        (chosen, left)
+    }
+}
+
+/// What a run had when it ended.
+struct Finished<'a> {
+    settings: &'a CheckSettings,
+    /// Changes of the harness's own files found during the run.
+    integrity: Vec<String>,
+    counts: Counts,
+    coverage: Option<&'a crate::classes::Coverage>,
+    timing: crate::report::RunTiming,
+    on_wall_clock: bool,
+    fixtures_run: u64,
+    generated_run: u64,
+    used: &'a [bool],
+    started: Instant,
+    interrupted: bool,
+    stopped_early: Option<String>,
+    harness_error: bool,
+}
+
+fn footer(run: Finished<'_>) -> RunFooter {
+    let settings = run.settings;
+    let mut problems = Vec::new();
+    if let Some(e) = &settings.expectations {
+        problems.extend(e.expired(&expectations::today()));
+        let full_run = settings.partition.is_none()
+            && settings.replay.is_none()
+            && !run.interrupted
+            && run.stopped_early.is_none()
+            && settings.time_budget.is_none();
+        if full_run && !run.harness_error {
+            problems.extend(e.unused(run.used));
+        }
+    }
+    let duration = run.started.elapsed().as_secs_f64();
+    // Changing the harness's own files is a divergence of the worst kind, whatever the cases said.
+    let failing_problems = problems.len() + run.integrity.len();
+    let conclusion = Conclusion::of_run(&run.counts, failing_problems, run.harness_error, run.interrupted);
+    RunFooter {
+        counts: run.counts,
+        fixture_cases_run: run.fixtures_run,
+        generated_cases_run: run.generated_run,
+        duration_seconds: duration,
+        cases_per_second: run.counts.total() as f64 / duration.max(1e-9),
+        interrupted: run.interrupted,
+        stopped_early: run.stopped_early,
+        expectation_problems: problems,
+        integrity: run.integrity,
+        timing: run.timing,
+        class_coverage: run.coverage.map(|c| crate::report::ClassCoverage::new(settings.domain, c)),
+        on_wall_clock: run.on_wall_clock,
+        conclusion,
+        exit_code: conclusion.exit_code(),
+    }
+}
+
+/// The case file of a shrunk failure, saying how it was found.
+fn regression(settings: &CheckSettings, index: u64, report: &CaseReport) -> Case {
+    let first = report.differences.first();
+    let mut rules: Vec<crate::spec::Rule> = report.differences.iter().map(|d| d.rule).collect();
+    rules.sort();
+    rules.dedup();
+    let description = format!(
+        "Found by `tbjwt {} {} --seed {} --domain {}` (generated case {index}, shrunk): {} differs{}.",
+        settings.command,
+        settings.implementation,
+        settings.seed,
+        settings.domain.name(),
+        first.map_or("the observation", |d| d.path.as_str()),
+        first.map(|d| format!(" ({})", d.rule)).unwrap_or_default()
+    );
+    // The file holds the event (secrets included: it is what replays the case); its words do not.
+    let description = report.secrets.text(&description).unwrap_or(description);
+    Case {
+        name: String::new(),
+        description,
+        rules,
+        now: Some(report.now),
+        event: report.event.clone().unwrap_or(Value::Null),
+        logins: report.logins.clone(),
+    }
+}
