@@ -249,7 +249,8 @@ fn divergence_signature(report: &CaseReport) -> BTreeSet<String> {
 struct Shrinkable {
     capacity: usize,
     by_signature: BTreeMap<BTreeSet<String>, CaseReport>,
-    known: HashMap<BTreeSet<String>, String>,
+    /// The failing fixture of each signature with the smallest ordinal (whatever order the jobs report in).
+    known: HashMap<BTreeSet<String>, (u64, String)>,
 }
 
 impl Shrinkable {
@@ -259,7 +260,10 @@ impl Shrinkable {
 
     /// A failing fixture: generated cases with its divergence are not shrunk again.
     fn known(&mut self, report: &CaseReport) {
-        self.known.entry(divergence_signature(report)).or_insert_with(|| report.name.clone());
+        let first = self.known.entry(divergence_signature(report)).or_insert((u64::MAX, String::new()));
+        if report.ordinal < first.0 {
+            *first = (report.ordinal, report.name.clone());
+        }
     }
 
     /// Takes a failing generated case; returns a case to report now (this one or one it displaced).
@@ -291,7 +295,7 @@ impl Shrinkable {
         held.sort_by_key(|(_, r)| r.generated_index);
         let (mut chosen, mut left) = (Vec::new(), Vec::new());
         for (signature, mut report) in held {
-            if let Some(name) = self.known.get(&signature) {
+            if let Some((_, name)) = self.known.get(&signature) {
                 report.same_as = Some(name.clone());
                 left.push(report);
             } else if chosen.len() < self.capacity {
