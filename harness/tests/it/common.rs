@@ -18,6 +18,16 @@ pub fn fixture_cases() -> Vec<Case> {
     cases
 }
 
+/// insta's settings for the snapshots under `folder` (from the repository root): named by the test's own
+/// name, without the module or the expression.
+pub fn snapshot_settings(folder: &str) -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(repo_root().join(folder));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings
+}
+
 /// The `tbjwt` binary, run in the repository root without colours.
 pub fn tbjwt() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tbjwt"));

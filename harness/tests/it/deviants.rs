@@ -156,11 +156,8 @@ fn summary(run: &Run) -> BTreeMap<String, serde_json::Value> {
 }
 
 fn snapshot(name: &str, run: &Run) {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(common::repo_root().join("snapshots/implementations"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
-    settings.bind(|| insta::assert_yaml_snapshot!(name.to_owned(), summary(run)));
+    common::snapshot_settings("snapshots/implementations")
+        .bind(|| insta::assert_yaml_snapshot!(name.to_owned(), summary(run)));
 }
 
 fn in_parallel<T: Send>(items: Vec<PathBuf>, f: impl Fn(&Path) -> T + Sync) -> Vec<(PathBuf, T)> {
