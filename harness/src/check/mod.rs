@@ -12,6 +12,7 @@ pub mod generated;
 mod interrupt;
 pub mod options;
 mod replay;
+mod shrink;
 mod worker;
 
 pub use interrupt::{Interrupt, GRACE};
@@ -313,7 +314,7 @@ pub fn run_check(
     let stop = AtomicBool::new(false);
     let gave_up = std::sync::Mutex::new(None);
     let cursor = AtomicU64::new(0);
-    let shrinking = worker::ShrinkQueue::default();
+    let shrinking = shrink::ShrinkQueue::default();
     let timing = worker::Timing::default();
     let on_wall_clock = AtomicBool::new(false);
     let deadline = settings.time_budget.map(|d| started + d);

@@ -4,13 +4,13 @@
 
 use serde_json::Value;
 use std::borrow::Cow;
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
-use std::sync::{Condvar, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use super::generated::{case_size, case_tree, shrink};
+use super::shrink::ShrinkQueue;
 use super::{replay_command, CaseInput, CheckSettings, FixtureCase, Interrupt, RunnerFactory};
 use crate::clock::Now;
 use crate::compare::{compare, normalize, CompareOptions, Difference, NormalizeContext};
@@ -158,37 +158,6 @@ pub enum JobError {
     /// A snapshot could not be written.
     #[error("--snapshots: {0}")]
     Snapshot(String),
-}
-
-/// The failing generated cases chosen for shrinking, handed out to the jobs once every case has run.
-/// Shrinking the cases with the smallest indices, after the run, makes the choice (and so the minimal
-/// events saved) the same on every run of the same seed, whatever the jobs' timing.
-#[derive(Default)]
-pub(super) struct ShrinkQueue {
-    queue: Mutex<Option<VecDeque<CaseReport>>>,
-    opened: Condvar,
-}
-
-impl ShrinkQueue {
-    /// Hands out `reports` (in order); later calls do nothing.
-    pub fn open(&self, reports: impl IntoIterator<Item = CaseReport>) {
-        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-        if queue.is_none() {
-            *queue = Some(reports.into_iter().collect());
-            self.opened.notify_all();
-        }
-    }
-
-    /// The next case to shrink, waiting until the queue is open; `None` when it is empty.
-    fn next(&self) -> Option<CaseReport> {
-        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-        loop {
-            if let Some(q) = queue.as_mut() {
-                return q.pop_front();
-            }
-            queue = self.opened.wait(queue).unwrap_or_else(|p| p.into_inner());
-        }
-    }
 }
 
 pub(super) fn work(context: Context<'_>, make_runner: &RunnerFactory<'_>, sender: Sender<Message>) {

@@ -1,0 +1,130 @@
+//! Which failing generated cases are shrunk, and how they reach the jobs: the collector offers each
+//! failure ([`Shrinkable`]: one per divergence, the smallest index first, none a failing fixture already
+//! shows), and once every case has run hands the chosen ones to the jobs ([`ShrinkQueue`]), which shrink
+//! them ([`super::generated::shrink`], judged by the job's runner) and send them back to be saved.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::{Condvar, Mutex};
+
+use crate::compare::Observable;
+use crate::report::CaseReport;
+
+/// The failing generated cases chosen for shrinking, handed out to the jobs once every case has run.
+/// Shrinking the cases with the smallest indices, after the run, makes the choice (and so the minimal
+/// events saved) the same on every run of the same seed, whatever the jobs' timing.
+#[derive(Default)]
+pub(super) struct ShrinkQueue {
+    queue: Mutex<Option<VecDeque<CaseReport>>>,
+    opened: Condvar,
+}
+
+impl ShrinkQueue {
+    /// Hands out `reports` (in order); later calls do nothing.
+    pub fn open(&self, reports: impl IntoIterator<Item = CaseReport>) {
+        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        if queue.is_none() {
+            *queue = Some(reports.into_iter().collect());
+            self.opened.notify_all();
+        }
+    }
+
+    /// The next case to shrink, waiting until the queue is open; `None` when it is empty.
+    pub fn next(&self) -> Option<CaseReport> {
+        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(q) = queue.as_mut() {
+                return q.pop_front();
+            }
+            queue = self.opened.wait(queue).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+/// The divergence a failing case shows, as a set of differences with array indices left out, a token's
+/// claims named once wherever the token shows (calls, metadata, ID token, Tinybird JWT), and the access
+/// matrix left out when a token differs (it follows from the token): two failures with the same
+/// signature are most likely the same bug.
+fn divergence_signature(report: &CaseReport) -> BTreeSet<String> {
+    let token = |d: &crate::compare::Difference| {
+        let generic = crate::compare::signature(d);
+        generic.rfind("/jwt/").map(|at| generic[at..].to_owned())
+    };
+    let token_differs = report.differences.iter().any(|d| token(d).is_some());
+    report
+        .differences
+        .iter()
+        .filter_map(|d| match (token(d), d.observable) {
+            (Some(claim), _) => Some(claim),
+            (None, Observable::Access) if token_differs => None,
+            (None, Observable::Access) => Some(format!("/access/* ({})", d.rule)),
+            (None, _) => Some(crate::compare::signature(d)),
+        })
+        .collect()
+}
+
+/// The failing generated cases that may be shrunk: the one with the smallest index of each divergence
+/// signature that no failing fixture (a saved regression, say) already shows, at most `capacity × 4`
+/// signatures held at once. At the end, the `capacity` smallest indices are shrunk; the rest are reported
+/// as they are. The choice depends only on the cases, never on the jobs' timing, so that the same run
+/// saves the same minimal cases.
+pub(super) struct Shrinkable {
+    capacity: usize,
+    by_signature: BTreeMap<BTreeSet<String>, CaseReport>,
+    /// The failing fixture of each signature with the smallest ordinal (whatever order the jobs report in).
+    known: HashMap<BTreeSet<String>, (u64, String)>,
+}
+
+impl Shrinkable {
+    pub fn new(capacity: u64) -> Shrinkable {
+        Shrinkable { capacity: capacity.min(1 << 16) as usize, by_signature: BTreeMap::new(), known: HashMap::new() }
+    }
+
+    /// A failing fixture: generated cases with its divergence are not shrunk again.
+    pub fn known(&mut self, report: &CaseReport) {
+        let first = self.known.entry(divergence_signature(report)).or_insert((u64::MAX, String::new()));
+        if report.ordinal < first.0 {
+            *first = (report.ordinal, report.name.clone());
+        }
+    }
+
+    /// Takes a failing generated case; returns a case to report now (this one or one it displaced).
+    pub fn offer(&mut self, report: CaseReport) -> Option<CaseReport> {
+        let index = report.generated_index.unwrap_or(u64::MAX);
+        let signature = divergence_signature(&report);
+        let out = match self.by_signature.get(&signature) {
+            Some(held) if held.generated_index.unwrap_or(u64::MAX) <= index => return Some(report),
+            _ => self.by_signature.insert(signature, report),
+        };
+        if out.is_some() {
+            return out;
+        }
+        if self.by_signature.len() > self.capacity.saturating_mul(4) {
+            let largest = self
+                .by_signature
+                .iter()
+                .max_by_key(|(_, r)| r.generated_index)
+                .map(|(signature, _)| signature.clone())?;
+            return self.by_signature.remove(&largest);
+        }
+        None
+    }
+
+    /// The cases to shrink (smallest indices first) and the ones to report as they are.
+    pub fn choose(&mut self) -> (Vec<CaseReport>, Vec<CaseReport>) {
+        let mut held: Vec<(BTreeSet<String>, CaseReport)> =
+            std::mem::take(&mut self.by_signature).into_iter().collect();
+        held.sort_by_key(|(_, r)| r.generated_index);
+        let (mut chosen, mut left) = (Vec::new(), Vec::new());
+        for (signature, mut report) in held {
+            if let Some((_, name)) = self.known.get(&signature) {
+                report.same_as = Some(name.clone());
+                left.push(report);
+            } else if chosen.len() < self.capacity {
+                chosen.push(report);
+            } else {
+                left.push(report);
+            }
+        }
+        (chosen, left)
+    }
+}
