@@ -8,7 +8,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use super::shrink::{ShrinkQueue, Shrinkable};
-use super::worker::{Message, Snapshot};
+use super::worker::Message;
 use super::{expectations, replay_command, CheckError, CheckSettings, FixtureCase};
 use crate::event::{regressions, Case};
 use crate::report::{CaseReport, CaseSource, Conclusion, Counts, Reporter, RunFooter, Verdict};
@@ -90,8 +90,8 @@ impl<'c> Collector<'c> {
                 self.render(&report, stop);
             }
             Message::Case(report, snapshot) => {
-                if let Some(snapshot) = snapshot {
-                    self.write_snapshot(&report, &snapshot);
+                if let Some(observation) = snapshot {
+                    self.write_snapshot(&report, &observation);
                 }
                 self.case(report, stop);
             }
@@ -153,53 +153,77 @@ impl<'c> Collector<'c> {
                 report.saved_now = saved.new;
             }
             Err(e) => {
-                self.harness_error.get_or_insert(CheckError::Job(e.into()));
+                self.harness_error.get_or_insert(CheckError::Save(e));
             }
         }
     }
 
     /// Writes a fixture's first login as a `--snapshots` document.
-    fn write_snapshot(&mut self, report: &CaseReport, snapshot: &Snapshot) {
+    fn write_snapshot(&mut self, report: &CaseReport, observation: &crate::flow::Observation) {
         let (Some(dir), Some(fixture)) = (&self.settings.snapshots, self.fixtures.get(report.ordinal as usize)) else {
             return;
         };
         let case = &fixture.case;
         let description = format!("{} (now = {})", case.description, report.now);
-        if let Err(e) =
-            crate::snapshots::write_observation(dir, &report.name, &description, &snapshot.observation, &case.event)
-        {
+        if let Err(e) = crate::snapshots::write_observation(dir, &report.name, &description, observation, &case.event) {
             let message = format!("{}: {e}", dir.join(&report.name).display());
-            self.harness_error.get_or_insert(CheckError::Job(super::worker::JobError::Snapshot(message)));
+            self.harness_error.get_or_insert(CheckError::Snapshot(message));
         }
     }
 
     /// The run's footer, rendered to every reporter; the harness's error, if it had one.
     pub fn finish(mut self, ending: Ending) -> (RunFooter, Option<CheckError>) {
-        if let Some(why) = ending.gave_up {
+        if let Some(why) = &ending.gave_up {
             self.stopped_early.get_or_insert(format!("the implementation was given up on: {why}"));
         }
-        let settings = self.settings;
-        let footer = footer(Finished {
-            settings,
-            integrity: ending.integrity,
-            counts: self.counts,
-            coverage: (settings.replay.is_none()).then_some(&self.coverage),
-            timing: ending.timing,
-            on_wall_clock: ending.on_wall_clock,
-            fixtures_run: self.fixtures_run,
-            generated_run: self.generated_run,
-            used: &self.used,
-            started: ending.started,
-            interrupted: ending.interrupted,
-            stopped_early: self.stopped_early.take(),
-            harness_error: self.harness_error.is_some(),
-        });
+        let footer = self.footer(ending);
         for r in self.reporters.iter_mut() {
             if let Err(e) = r.footer(&footer) {
                 self.harness_error.get_or_insert(CheckError::Report(e));
             }
         }
         (footer, self.harness_error)
+    }
+
+    /// What the run concludes from what it counted and how it ended.
+    fn footer(&mut self, ending: Ending) -> RunFooter {
+        let settings = self.settings;
+        let harness_error = self.harness_error.is_some();
+        let mut problems = Vec::new();
+        if let Some(e) = &settings.expectations {
+            problems.extend(e.expired(&expectations::today()));
+            let full_run = settings.partition.is_none()
+                && settings.replay.is_none()
+                && !ending.interrupted
+                && self.stopped_early.is_none()
+                && settings.time_budget.is_none();
+            if full_run && !harness_error {
+                problems.extend(e.unused(&self.used));
+            }
+        }
+        let duration = ending.started.elapsed().as_secs_f64();
+        // Changing the harness's own files is a divergence of the worst kind, whatever the cases said.
+        let failing_problems = problems.len() + ending.integrity.len();
+        let conclusion = Conclusion::of_run(&self.counts, failing_problems, harness_error, ending.interrupted);
+        RunFooter {
+            counts: self.counts,
+            fixture_cases_run: self.fixtures_run,
+            generated_cases_run: self.generated_run,
+            duration_seconds: duration,
+            cases_per_second: self.counts.total() as f64 / duration.max(1e-9),
+            interrupted: ending.interrupted,
+            stopped_early: self.stopped_early.take(),
+            expectation_problems: problems,
+            integrity: ending.integrity,
+            timing: ending.timing,
+            class_coverage: settings
+                .replay
+                .is_none()
+                .then(|| crate::report::ClassCoverage::new(settings.domain, &self.coverage)),
+            on_wall_clock: ending.on_wall_clock,
+            conclusion,
+            exit_code: conclusion.exit_code(),
+        }
     }
 }
 
@@ -216,60 +240,6 @@ fn render_case(reporters: &mut [Box<dyn Reporter>], report: &CaseReport, error: 
         }
     }
     ok
-}
-
-/// What a run had when it ended.
-struct Finished<'a> {
-    settings: &'a CheckSettings,
-    /// Changes of the harness's own files found during the run.
-    integrity: Vec<String>,
-    counts: Counts,
-    coverage: Option<&'a crate::classes::Coverage>,
-    timing: crate::report::RunTiming,
-    on_wall_clock: bool,
-    fixtures_run: u64,
-    generated_run: u64,
-    used: &'a [bool],
-    started: Instant,
-    interrupted: bool,
-    stopped_early: Option<String>,
-    harness_error: bool,
-}
-
-fn footer(run: Finished<'_>) -> RunFooter {
-    let settings = run.settings;
-    let mut problems = Vec::new();
-    if let Some(e) = &settings.expectations {
-        problems.extend(e.expired(&expectations::today()));
-        let full_run = settings.partition.is_none()
-            && settings.replay.is_none()
-            && !run.interrupted
-            && run.stopped_early.is_none()
-            && settings.time_budget.is_none();
-        if full_run && !run.harness_error {
-            problems.extend(e.unused(run.used));
-        }
-    }
-    let duration = run.started.elapsed().as_secs_f64();
-    // Changing the harness's own files is a divergence of the worst kind, whatever the cases said.
-    let failing_problems = problems.len() + run.integrity.len();
-    let conclusion = Conclusion::of_run(&run.counts, failing_problems, run.harness_error, run.interrupted);
-    RunFooter {
-        counts: run.counts,
-        fixture_cases_run: run.fixtures_run,
-        generated_cases_run: run.generated_run,
-        duration_seconds: duration,
-        cases_per_second: run.counts.total() as f64 / duration.max(1e-9),
-        interrupted: run.interrupted,
-        stopped_early: run.stopped_early,
-        expectation_problems: problems,
-        integrity: run.integrity,
-        timing: run.timing,
-        class_coverage: run.coverage.map(|c| crate::report::ClassCoverage::new(settings.domain, c)),
-        on_wall_clock: run.on_wall_clock,
-        conclusion,
-        exit_code: conclusion.exit_code(),
-    }
 }
 
 /// The case file of a shrunk failure, saying how it was found.

@@ -134,9 +134,15 @@ pub enum CheckError {
     /// The expectations name cases or rules that do not exist.
     #[error(transparent)]
     Expectations(#[from] expectations::ExpectationsError),
-    /// A job failed mid-run (the mocks, saving a case, a runner that could not be made).
+    /// A job failed mid-run (the mocks, a runner that could not be made).
     #[error(transparent)]
     Job(#[from] worker::JobError),
+    /// A shrunk failure could not be saved.
+    #[error(transparent)]
+    Save(#[from] crate::event::regressions::SaveError),
+    /// A `--snapshots` document could not be written.
+    #[error("--snapshots: {0}")]
+    Snapshot(String),
     /// A report could not be written.
     #[error("writing a report: {0}")]
     Report(#[from] std::io::Error),

@@ -14,7 +14,6 @@ use super::shrink::ShrinkQueue;
 use super::{replay_command, CaseInput, CheckSettings, FixtureCase, Interrupt, RunnerFactory};
 use crate::clock::Now;
 use crate::compare::{compare, normalize, CompareOptions, Difference, NormalizeContext};
-use crate::event::regressions;
 use crate::event::session::{self, LaterLogin};
 use crate::flow::{FlowClient, Observation};
 use crate::js::JsValue;
@@ -126,7 +125,7 @@ enum LastLogin {
 pub(super) enum Message {
     /// A case's report, to count and render, with its first login's observation when it is to be
     /// written as a `--snapshots` document.
-    Case(CaseReport, Option<Box<Snapshot>>),
+    Case(CaseReport, Option<Box<Observation>>),
     /// A case shrunk in the shrinking phase (counted already), to render.
     Shrunk(CaseReport),
     /// The job has run every case it could take; it now waits for the shrinking phase.
@@ -135,13 +134,9 @@ pub(super) enum Message {
     Failed(JobError),
 }
 
-/// A case's report, and its snapshot when one is to be written.
-type Judgement = (CaseReport, Option<Box<Snapshot>>);
-
-/// What a `--snapshots` document of a fixture shows: the implementation's observation of its first login.
-pub(super) struct Snapshot {
-    pub observation: Observation,
-}
+/// A case's report, and the implementation's observation of its first login when it is to be written as
+/// a `--snapshots` document.
+type Judgement = (CaseReport, Option<Box<Observation>>);
 
 /// How a job failed (the harness's fault, never the implementation's).
 #[derive(Debug, thiserror::Error)]
@@ -152,12 +147,6 @@ pub enum JobError {
     /// The mocks misbehaved.
     #[error(transparent)]
     Flow(#[from] crate::flow::FlowError),
-    /// A failing case could not be saved (by the collector).
-    #[error(transparent)]
-    Save(#[from] regressions::SaveError),
-    /// A snapshot could not be written.
-    #[error("--snapshots: {0}")]
-    Snapshot(String),
 }
 
 pub(super) fn work(context: Context<'_>, make_runner: &RunnerFactory<'_>, sender: Sender<Message>) {
@@ -448,9 +437,9 @@ impl Job<'_> {
     }
 
     /// A fixture's first login to write as a snapshot, under `--snapshots` (the collector writes it).
-    fn snapshot(&self, input: &CaseInput, implementation: &Observation) -> Option<Box<Snapshot>> {
+    fn snapshot(&self, input: &CaseInput, implementation: &Observation) -> Option<Box<Observation>> {
         let wanted = self.context.settings.snapshots.is_some() && input.source == CaseSource::Fixture;
-        wanted.then(|| Box::new(Snapshot { observation: implementation.clone() }))
+        wanted.then(|| Box::new(implementation.clone()))
     }
 
     /// The report of a case whose session was judged.

@@ -185,7 +185,6 @@ pub struct FlowClient<'m> {
     mocks: &'m MockServers,
     agent: ureq::Agent,
     playing: Playing,
-    login_client: LoginClient,
     management_token: Option<String>,
     jwks: Option<jsonwebtoken::DecodingKey>,
 }
@@ -257,10 +256,6 @@ impl<'m> FlowClient<'m> {
 
     /// A client for `mocks` that plays flows as `playing` says.
     pub fn playing(mocks: &'m MockServers, playing: Playing) -> FlowClient<'m> {
-        let login_client = match playing {
-            Playing::InProcess => LoginClient::WebApp,
-            Playing::OverHttp(client) => client,
-        };
         let agent = crate::http_agent::agent(
             ureq::Agent::config_builder()
                 .timeout_global(Some(Duration::from_secs(10)))
@@ -268,7 +263,15 @@ impl<'m> FlowClient<'m> {
                 .max_idle_connections_per_host(8)
                 .build(),
         );
-        FlowClient { mocks, agent, playing, login_client, management_token: None, jwks: None }
+        FlowClient { mocks, agent, playing, management_token: None, jwks: None }
+    }
+
+    /// The application an HTTP flow logs in through (the web app's rules, for an in-process one).
+    fn login_client(&self) -> LoginClient {
+        match self.playing {
+            Playing::InProcess => LoginClient::WebApp,
+            Playing::OverHttp(client) => client,
+        }
     }
 
     /// Opens a scope for `event` at `now`: a tenant with the event's user, and a Tinybird workspace
@@ -303,12 +306,13 @@ impl<'m> FlowClient<'m> {
     /// The flow of a prepared case in process: the scope's state as the implementation left it (the
     /// stored user, the rate budget its own pipe calls spent), with the mocks' rules applied to it.
     fn flow_in_process(&self, case: &PreparedCase, outcome: Outcome) -> Observation {
-        let mut state = model::WorldState::initial(&case.world);
-        if let Some(user) = self.mocks.auth0.stored_user(case.scope, &case.world.user_id) {
-            state.user = user;
-        }
-        state.spent = self.mocks.tinybird.spent(case.scope, case.now.seconds());
-        model::observe_in(&state, case.now, &case.urls, outcome)
+        let world = &case.world;
+        let state = model::WorldState {
+            world,
+            user: self.mocks.auth0.stored_user(case.scope, &world.user_id).unwrap_or_else(|| world.user.clone()),
+            spent: self.mocks.tinybird.spent(case.scope, case.now.seconds()),
+        };
+        model::observe_in(state, case.now, &case.urls, outcome)
     }
 
     fn flow(&mut self, case: &PreparedCase, outcome: Outcome) -> Result<Observation, FlowError> {
@@ -331,7 +335,7 @@ impl<'m> FlowClient<'m> {
                 }
                 stored = Some(self.management("PATCH", case, Some(Value::Object(body)))?);
             }
-            let (client_id, client_secret) = match self.login_client {
+            let (client_id, client_secret) = match self.login_client() {
                 LoginClient::WebApp => (WEB_APP_CLIENT_ID, Some(WEB_APP_CLIENT_SECRET)),
                 LoginClient::Spa => (SPA_CLIENT_ID, None),
             };
@@ -441,7 +445,7 @@ impl<'m> FlowClient<'m> {
 
     /// The key and validation of the login client's ID tokens.
     fn id_token_key(&mut self) -> Result<(jsonwebtoken::DecodingKey, jsonwebtoken::Validation), FlowError> {
-        if self.login_client == LoginClient::WebApp {
+        if self.login_client() == LoginClient::WebApp {
             let key = jsonwebtoken::DecodingKey::from_secret(WEB_APP_CLIENT_SECRET.as_bytes())
                 .map_err(|e| FlowError::Jwks(format!("the web app's secret is unusable: {e}")))?;
             let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);

@@ -22,7 +22,7 @@ use crate::runner::protocol::MockUrls;
 /// The observation of `outcome` (an implementation that made no request of its own) in `world` at `now`.
 /// `urls` are the mocks' URLs the implementation was given (for the findings about its connections).
 pub fn observe(world: &CaseWorld, now: Now, urls: &MockUrls, outcome: Outcome) -> Observation {
-    observe_in(&WorldState::initial(world), now, urls, outcome)
+    observe_in(WorldState::initial(world), now, urls, outcome)
 }
 
 /// What a case's world holds when the implementation has run: the user as the tenant stores it, and the
@@ -46,10 +46,9 @@ impl<'w> WorldState<'w> {
 
 /// The observation of `outcome` committed to `state` at `now`: what the browser's flow (the Management
 /// API's merge, the token exchange, the pipe calls) would see, without a request.
-pub fn observe_in(state: &WorldState<'_>, now: Now, urls: &MockUrls, outcome: Outcome) -> Observation {
-    let world = state.world;
+pub fn observe_in(state: WorldState<'_>, now: Now, urls: &MockUrls, outcome: Outcome) -> Observation {
+    let WorldState { world, mut user, spent: mut budget } = state;
     let commits = Commits::of(&outcome);
-    let mut user = state.user.clone();
     let mut login = Login::Succeeded;
     let mut id_token = None;
     match commits.failure {
@@ -82,7 +81,6 @@ pub fn observe_in(state: &WorldState<'_>, now: Now, urls: &MockUrls, outcome: Ou
     }
     let app_metadata = user.get("app_metadata").cloned().unwrap_or(Value::Null);
     let found = found_token(id_token.as_ref(), &app_metadata);
-    let mut budget = state.spent.clone();
     // Every pipe is called with the same token: it is judged once.
     let mut credential: Option<Result<Credential, Denial>> = None;
     // Whether the token can be sent in a header at all, also judged once.

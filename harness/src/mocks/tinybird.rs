@@ -140,11 +140,7 @@ pub struct JwtCredential {
 
 /// Judges a token alone (rules 1–5 of the module doc).
 pub fn authenticate(workspaces: &[Workspace], token: &str, now: Now) -> Result<Credential, Denial> {
-    if token.is_empty() || workspaces.iter().any(|w| !w.admin_token.is_empty() && w.admin_token == token) {
-        // Nothing to decode.
-        return authenticate_decoded(workspaces, token, Err(&crate::jwt::JwtDecodeError::Parts(1)), now);
-    }
-    authenticate_decoded(workspaces, token, DecodedJwt::decode(token).as_ref(), now)
+    judge_token(workspaces, token, now, || DecodedJwt::decode(token).map(std::borrow::Cow::Owned))
 }
 
 /// [`authenticate`] for a token already decoded (`decoded` is what [`DecodedJwt::decode`] made of it).
@@ -154,13 +150,23 @@ pub fn authenticate_decoded(
     decoded: Result<&DecodedJwt, &crate::jwt::JwtDecodeError>,
     now: Now,
 ) -> Result<Credential, Denial> {
+    judge_token(workspaces, token, now, || decoded.map(std::borrow::Cow::Borrowed).map_err(Clone::clone))
+}
+
+/// Rules 1–5 for `token`, decoded by `decode` only when it is neither empty nor an admin token.
+fn judge_token<'d>(
+    workspaces: &[Workspace],
+    token: &str,
+    now: Now,
+    decode: impl FnOnce() -> Result<std::borrow::Cow<'d, DecodedJwt>, crate::jwt::JwtDecodeError>,
+) -> Result<Credential, Denial> {
     if token.is_empty() {
         return Err(Denial::forbidden("You need to provide a token to access this resource"));
     }
     if let Some(i) = workspaces.iter().position(|w| !w.admin_token.is_empty() && w.admin_token == token) {
         return Ok(Credential { workspace: i, jwt: None });
     }
-    let decoded = decoded.map_err(|e| Denial::forbidden(format!("Invalid token: {e}")))?;
+    let decoded = decode().map_err(|e| Denial::forbidden(format!("Invalid token: {e}")))?;
     let workspace_id = decoded.claims.get("workspace_id").and_then(Value::as_str);
     let Some(index) = workspace_id.and_then(|id| workspaces.iter().position(|w| w.id == id)) else {
         return Err(Denial::forbidden("Invalid token: unknown workspace_id"));
