@@ -295,7 +295,7 @@ impl<'m> FlowClient<'m> {
     /// Plays the rest of the flow for a prepared case, then closes its scope.
     pub fn observe(&mut self, case: PreparedCase, result: RunResult) -> Result<Observation, FlowError> {
         let observation = match (result, self.playing) {
-            (Ok(outcome), Playing::InProcess) => Ok(self.flow_in_process(&case, outcome)),
+            (Ok(outcome), Playing::InProcess) => self.flow_in_process(&case, outcome),
             (Ok(outcome), Playing::OverHttp(_)) => self.flow(&case, outcome),
             (Err(errored), _) => Ok(Observation::errored(errored.message)),
         };
@@ -304,15 +304,17 @@ impl<'m> FlowClient<'m> {
     }
 
     /// The flow of a prepared case in process: the scope's state as the implementation left it (the
-    /// stored user, the rate budget its own pipe calls spent), with the mocks' rules applied to it.
-    fn flow_in_process(&self, case: &PreparedCase, outcome: Outcome) -> Observation {
+    /// stored user, the rate budget its own pipe calls spent), with the mocks' rules applied to it. A user
+    /// the tenant no longer holds is the harness's failure, as the HTTP flow's 404 would be.
+    fn flow_in_process(&self, case: &PreparedCase, outcome: Outcome) -> Result<Observation, FlowError> {
         let world = &case.world;
-        let state = model::WorldState {
-            world,
-            user: self.mocks.auth0.stored_user(case.scope, &world.user_id).unwrap_or_else(|| world.user.clone()),
-            spent: self.mocks.tinybird.spent(case.scope, case.now.seconds()),
-        };
-        model::observe_in(state, case.now, &case.urls, outcome)
+        let user = self.mocks.auth0.stored_user(case.scope, &world.user_id).ok_or_else(|| FlowError::Refused {
+            request: format!("reading the user {} of case scope {}", world.user_id, case.scope.0),
+            status: 404,
+            body: Value::Null,
+        })?;
+        let state = model::WorldState { world, user, spent: self.mocks.tinybird.spent(case.scope, case.now.seconds()) };
+        Ok(model::observe_in(state, case.now, &case.urls, outcome))
     }
 
     fn flow(&mut self, case: &PreparedCase, outcome: Outcome) -> Result<Observation, FlowError> {
