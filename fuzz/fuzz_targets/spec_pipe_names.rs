@@ -31,7 +31,7 @@ thread_local! {
         workspaces: [Workspace {
             id: FUZZ_WORKSPACE_ID.to_owned(),
             admin_token: FUZZ_ADMIN_TOKEN.to_owned(),
-            pipes: vec![Pipe { name: String::new(), rows: Vec::new() }],
+            pipes: vec![Pipe { name: String::new(), rows: Default::default() }],
         }],
         scratch: Vec::new(),
     });
