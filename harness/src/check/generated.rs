@@ -83,40 +83,20 @@ pub fn case_size(case: &Generated) -> usize {
     event_size(&case.event) + case.logins.iter().map(|l| serde_json::to_string(l).map_or(0, |t| t.len())).sum::<usize>()
 }
 
-/// Shrinks `tree` while `fails` holds, within `max_steps` candidate evaluations; returns the smallest
-/// failing value and the number of steps taken.
-pub fn shrink<T: ValueTree + ?Sized>(
-    tree: &mut T,
-    max_steps: usize,
-    mut fails: impl FnMut(&T::Value) -> bool,
-) -> (T::Value, usize) {
-    let mut best = tree.current();
-    let mut steps = 0;
-    if !tree.simplify() {
-        return (best, steps);
-    }
-    loop {
-        if steps >= max_steps {
-            break;
-        }
-        steps += 1;
-        let candidate = tree.current();
-        let advanced = if fails(&candidate) {
-            best = candidate;
-            tree.simplify()
-        } else {
-            tree.complicate()
-        };
-        if !advanced {
-            break;
-        }
-    }
-    (best, steps)
+/// The name of a generated case: what it is (its content), not where it fell in this seed's sequence.
+pub fn generated_name(case: &Generated) -> String {
+    format!("generated-{}", &content_id(case)[..12])
+}
+
+/// The content id of a generated case (its first event, clock and later logins).
+pub fn content_id(case: &Generated) -> String {
+    crate::event::session_content_id(Some(case.now), &case.event, &case.logins)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::shrink::search as shrink;
 
     #[test]
     fn same_seed_same_case_whatever_the_order() {
@@ -153,6 +133,7 @@ mod tests {
 #[cfg(test)]
 mod session_tests {
     use super::*;
+    use crate::check::shrink::search as shrink;
     use crate::event::Grant;
 
     #[test]

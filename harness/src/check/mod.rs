@@ -10,9 +10,10 @@ mod collect;
 pub mod expectations;
 pub mod generated;
 mod interrupt;
+mod judge;
 pub mod options;
 mod replay;
-mod shrink;
+pub(crate) mod shrink;
 mod worker;
 
 pub use interrupt::{Interrupt, GRACE};

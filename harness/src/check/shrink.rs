@@ -1,13 +1,20 @@
-//! Which failing generated cases are shrunk, and how they reach the jobs: the collector offers each
-//! failure ([`Shrinkable`]: one per divergence, the smallest index first, none a failing fixture already
-//! shows), and once every case has run hands the chosen ones to the jobs ([`ShrinkQueue`]), which shrink
-//! them ([`super::generated::shrink`], judged by the job's runner) and send them back to be saved.
+//! Shrinking, the whole protocol: which failing generated cases are shrunk ([`Shrinkable`]: the collector
+//! offers each failure, and keeps one per divergence, the smallest index first, none a failing fixture
+//! already shows); how they reach the jobs once every case has run ([`ShrinkQueue`]); the search for a
+//! smaller case that still fails ([`search`], over the case's proptest tree); and what a shrunk case's
+//! report says ([`shrink_report`]). A job only plays the candidates it is asked about, with its runner.
 
+use proptest::strategy::ValueTree;
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Condvar, Mutex};
 
+use super::generated::{case_size, content_id, generated_name, CaseTree};
+use super::judge::Judged;
+use super::worker::JobError;
 use crate::compare::Observable;
 use crate::report::CaseReport;
+use crate::strategies::Generated;
 
 /// The failing generated cases chosen for shrinking, handed out to the jobs once every case has run.
 /// Shrinking the cases with the smallest indices, after the run, makes the choice (and so the minimal
@@ -127,4 +134,94 @@ impl Shrinkable {
         }
         (chosen, left)
     }
+}
+
+/// Shrinks `tree` while `fails` holds, within `max_steps` candidate evaluations; returns the smallest
+/// failing value and the number of steps taken.
+pub fn search<T: ValueTree + ?Sized>(
+    tree: &mut T,
+    max_steps: usize,
+    mut fails: impl FnMut(&T::Value) -> bool,
+) -> (T::Value, usize) {
+    let mut best = tree.current();
+    let mut steps = 0;
+    if !tree.simplify() {
+        return (best, steps);
+    }
+    loop {
+        if steps >= max_steps {
+            break;
+        }
+        steps += 1;
+        let candidate = tree.current();
+        let advanced = if fails(&candidate) {
+            best = candidate;
+            tree.simplify()
+        } else {
+            tree.complicate()
+        };
+        if !advanced {
+            break;
+        }
+    }
+    (best, steps)
+}
+
+/// Shrinks the failing generated case of `report`, drawn from `tree`, within `max_steps` candidates, and
+/// rewrites the report as the smallest case that still fails: its name, clock, event, logins, differences
+/// and sizes. `play` runs a candidate and judges it (its uncovered differences, with the login they are
+/// of; `None` when it passes); `interrupted` ends the search early. A job's failure ends it with that
+/// error, and the report is left as it was.
+pub(super) fn shrink_report(
+    report: &mut CaseReport,
+    mut tree: CaseTree,
+    max_steps: usize,
+    interrupted: impl Fn() -> bool,
+    mut play: impl FnMut(&Generated) -> Result<Option<(usize, Judged)>, JobError>,
+) -> Result<(), JobError> {
+    let original = Generated {
+        event: report.event.clone().unwrap_or(Value::Null),
+        now: report.now,
+        logins: report.logins.clone(),
+    };
+    let mut error = None;
+    // Shrinking proposes the same candidate again now and then: judge each one once.
+    let mut judged: HashMap<String, bool> = HashMap::new();
+    // The drawn case is known to fail (a wrapped value's way back to it is then free).
+    judged.insert(content_id(&original), true);
+    let (shrunk, steps) = search(&mut *tree, max_steps, |candidate| {
+        if error.is_some() || interrupted() {
+            return false;
+        }
+        let id = content_id(candidate);
+        if let Some(&fails) = judged.get(&id) {
+            return fails;
+        }
+        match play(candidate) {
+            Ok(found) => *judged.entry(id).or_insert(found.is_some()),
+            Err(e) => {
+                error = Some(e);
+                false
+            }
+        }
+    });
+    if let Some(e) = error {
+        return Err(e);
+    }
+    // Shrinking follows the strategies' order of simplicity, which is not always size (a stored token
+    // grows with the pipes it names): a "simpler" case larger than the drawn one is not reported.
+    let shrunk = if case_size(&shrunk) > case_size(&original) { original.clone() } else { shrunk };
+    if let Some((login, judged)) = play(&shrunk)? {
+        report.set_differences(judged.differences);
+        report.sides = judged.sides;
+        report.original_size = Some(case_size(&original));
+        report.shrunk_size = Some(case_size(&shrunk));
+        report.shrink_steps = Some(steps);
+        report.name = generated_name(&shrunk);
+        report.now = shrunk.now;
+        report.at_login = (!shrunk.logins.is_empty()).then_some(login + 1);
+        report.logins = shrunk.logins;
+        report.event = Some(shrunk.event);
+    }
+    Ok(())
 }

@@ -1,5 +1,6 @@
-//! One job: pulls batches of case ordinals, runs the implementation on a batch (pipelined), plays both
-//! flows, compares, shrinks the failures it is handed, and sends each case's report to the collector
+//! One job: pulls batches of case ordinals, runs the implementation on a batch (pipelined), plays the
+//! rest of its flow and the session's later logins, has each login judged ([`super::judge`]), plays the
+//! candidates shrinking asks about ([`super::shrink`]), and sends each case's report to the collector
 //! (which alone writes files).
 
 use serde_json::Value;
@@ -9,16 +10,17 @@ use std::sync::mpsc::Sender;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use super::generated::{case_size, case_tree, shrink};
-use super::shrink::ShrinkQueue;
+use super::generated::{case_tree, generated_name};
+use super::judge::{self, Bench, Judged, LastLogin, SessionJudged};
+use super::shrink::{shrink_report, ShrinkQueue};
 use super::{replay_command, CaseInput, CheckSettings, FixtureCase, Interrupt, RunnerFactory};
 use crate::clock::Now;
-use crate::compare::{compare, normalize, CompareOptions, Difference, NormalizeContext};
+use crate::compare::CompareOptions;
 use crate::event::session::{self, LaterLogin};
 use crate::flow::{FlowClient, Observation};
 use crate::js::JsValue;
 use crate::mocks::MockServers;
-use crate::report::{CaseReport, CaseSource, Sides, Verdict};
+use crate::report::{CaseReport, CaseSource};
 use crate::runner::{RunRequest, RunResult, Runner};
 use crate::strategies::Generated;
 
@@ -75,15 +77,6 @@ impl Context<'_> {
     }
 }
 
-/// The name of a generated case: what it is (its content), not where it fell in this seed's sequence.
-fn generated_name(case: &Generated) -> String {
-    format!("generated-{}", &content_id(case)[..12])
-}
-
-fn content_id(case: &Generated) -> String {
-    crate::event::session_content_id(Some(case.now), &case.event, &case.logins)
-}
-
 struct Job<'a> {
     context: Context<'a>,
     runner: Box<dyn Runner>,
@@ -91,34 +84,6 @@ struct Job<'a> {
     options: CompareOptions,
     /// The mocks' URLs the reference's flow model is given (the default scope's).
     reference_urls: crate::runner::protocol::MockUrls,
-}
-
-/// One login judged: its differences, the reference's observation and evaluation, and, when they differ,
-/// both sides as compared (for the reports that show them).
-struct Judged {
-    differences: Vec<Difference>,
-    reference: Observation,
-    evaluation: crate::spec::Evaluation,
-    sides: Option<Box<Sides>>,
-}
-
-/// A session judged login by login, up to the first login that differs or errors (what follows a
-/// divergence plays in another world, and says nothing new).
-struct SessionJudged {
-    /// The last login judged (0 for the first): the one that differs or errored, or the session's last.
-    login: usize,
-    /// What became of it.
-    last: LastLogin,
-    /// The classes every judged login reached.
-    classes: crate::classes::ClassSet,
-}
-
-/// The last login of a judged session.
-enum LastLogin {
-    /// Judged (with no difference when the whole session passed).
-    Judged(Box<Judged>),
-    /// The implementation errored there, with this message.
-    Errored(String),
 }
 
 /// What a job tells the collector.
@@ -182,12 +147,7 @@ pub(super) fn work(context: Context<'_>, make_runner: &RunnerFactory<'_>, sender
         if inputs.is_empty() {
             break;
         }
-        let result = {
-            let _active = job.context.mocks.activity();
-            job.run_batch(&inputs)
-        };
-        job.context.mocks.maintain();
-        match result {
+        match job.run_batch(&inputs) {
             Ok(reports) => {
                 for (r, snapshot) in reports {
                     if sender.send(Message::Case(r, snapshot)).is_err() {
@@ -206,7 +166,6 @@ pub(super) fn work(context: Context<'_>, make_runner: &RunnerFactory<'_>, sender
     }
     while let Some(mut report) = job.context.shrinking.next() {
         if !job.context.interrupt.requested() {
-            let _active = job.context.mocks.activity();
             if let Some(index) = report.generated_index {
                 if let Err(e) = job.shrink_into(&mut report, index) {
                     let _ = sender.send(Message::Failed(e));
@@ -310,11 +269,8 @@ impl Job<'_> {
             let snapshot = self.snapshot(input, &implementation);
             let (session, later_time) = self.judge_session(&input.event, input.now, &input.logins, implementation)?;
             implementation_time += later_time;
-            let mut report = self.report(input, session)?;
-            if report.verdict != Verdict::Pass {
-                // What the reports must not show of it (they show only cases that did not pass).
-                report.secrets = crate::report::redact::Secrets::of_event(&input.event);
-            }
+            let replay = input.replay_target.as_deref().map(|target| replay_command(self.context.settings, target));
+            let mut report = judge::verdict(input, session, self.context.settings.expectations.as_ref(), replay);
             report.millis += run_millis + case_started.elapsed().as_secs_f64() * 1000.0;
             reports.push((report, snapshot));
         }
@@ -322,34 +278,13 @@ impl Job<'_> {
         Ok(reports)
     }
 
-    /// The reference's observation and evaluation of an event. The reference's flow is computed by the
-    /// flow model (the mocks' rules without their servers: `flow::model`, proven equal to the HTTP flow by
-    /// the tests); the implementation's flow is real HTTP.
-    fn reference(&mut self, event: &Value, now: Now) -> Result<(Observation, crate::spec::Evaluation), JobError> {
-        let evaluation = crate::spec::evaluate(&JsValue::from_json(event), now);
-        let world = crate::flow::CaseWorld::of(event, || "auth0|tbjwt-reference".to_owned());
-        let observation = crate::flow::model::observe(&world, now, &self.reference_urls, evaluation.outcome.clone());
-        Ok((observation, evaluation))
-    }
-
-    /// One login's differences, the reference's observation and evaluation, and, when they differ, both
-    /// sides as compared.
-    fn judged(&mut self, event: &Value, now: Now, implementation: &Observation) -> Result<Judged, JobError> {
-        let (reference, evaluation) = self.reference(event, now)?;
-        let wall = now.seconds();
-        let context = NormalizeContext {
-            admin_token: event
-                .pointer(crate::spec::keys::ADMIN_TOKEN_POINTER)
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            wall_clock: (!self.runner.honours_now()).then_some(wall),
-        };
-        let differences = compare(&reference, &evaluation, implementation, &context, &self.options);
-        let sides = (!differences.is_empty()).then(|| {
-            let side = |observation: &Observation| normalize(observation, &context, &self.options);
-            Box::new(Sides { reference: side(&reference), implementation: side(implementation) })
-        });
-        Ok(Judged { differences, reference, evaluation, sides })
+    /// What the judge is told besides the two sides.
+    fn bench(&self) -> Bench<'_> {
+        Bench {
+            options: &self.options,
+            on_wall_clock: !self.runner.honours_now(),
+            reference_urls: &self.reference_urls,
+        }
     }
 
     /// Judges a case's session login by login: the first login's observation is `first`; each later
@@ -388,15 +323,13 @@ impl Job<'_> {
             }
             if let Some(message) = &implementation.errored {
                 let evaluation = crate::spec::evaluate(&JsValue::from_json(&reference_event), now);
-                classes = classes.union(crate::classes::classify(&reference_event, now, &evaluation));
+                classes = classes.union(judge::classes_of(&reference_event, now, &evaluation, None));
                 let last = LastLogin::Errored(message.clone());
                 return Ok((SessionJudged { login, last, classes }, implementation_time));
             }
-            let judged = self.judged(&reference_event, now, &implementation)?;
-            classes = classes.union(crate::classes::classify(&reference_event, now, &judged.evaluation));
-            if login == 0 {
-                classes = classes.union(crate::classes::classify_session(logins, &judged.evaluation));
-            }
+            let judged = judge::login(&self.bench(), &reference_event, now, &implementation);
+            let session_shape = (login == 0).then_some(logins);
+            classes = classes.union(judge::classes_of(&reference_event, now, &judged.evaluation, session_shape));
             if !judged.differences.is_empty() || login == logins.len() {
                 return Ok((
                     SessionJudged { login, last: LastLogin::Judged(Box::new(judged)), classes },
@@ -428,12 +361,7 @@ impl Job<'_> {
             session
         });
         self.context.timing.add(implementation_time, started.elapsed());
-        let SessionJudged { login, last, classes } = session?;
-        let LastLogin::Judged(judged) = last else { return Ok(None) };
-        let judged = *judged;
-        let expectations = self.context.settings.expectations.as_ref();
-        let covered = expectations.is_some_and(|e| e.cover(name, classes, &judged.differences).is_some());
-        Ok((!covered && !judged.differences.is_empty()).then_some((login, judged)))
+        Ok(judge::uncovered(name, session?, self.context.settings.expectations.as_ref()))
     }
 
     /// A fixture's first login to write as a snapshot, under `--snapshots` (the collector writes it).
@@ -442,123 +370,19 @@ impl Job<'_> {
         wanted.then(|| Box::new(implementation.clone()))
     }
 
-    /// The report of a case whose session was judged.
-    fn report(&mut self, input: &CaseInput, session: SessionJudged) -> Result<CaseReport, JobError> {
-        let settings = self.context.settings;
-        let at_login = (!input.logins.is_empty()).then_some(session.login + 1);
-        let mut report = CaseReport {
-            ordinal: input.ordinal,
-            name: input.name.clone(),
-            generated_index: input.generated_index,
-            source: input.source,
-            verdict: Verdict::Pass,
-            differences: Vec::new(),
-            root_causes: Vec::new(),
-            error: None,
-            event: None,
-            now: input.now,
-            logins: input.logins.clone(),
-            at_login: None,
-            beyond_auth0_limits: crate::event::limits::beyond_auth0_limits(&input.event),
-            original_size: None,
-            shrunk_size: None,
-            shrink_steps: None,
-            saved_to: None,
-            saved_now: false,
-            same_as: None,
-            replay: None,
-            expectations: Vec::new(),
-            classes: session.classes,
-            millis: 0.0,
-            sides: None,
-            secrets: Default::default(),
-        };
-        report.replay = input.replay_target.as_deref().map(|target| replay_command(settings, target));
-        let Judged { differences, sides, .. } = match session.last {
-            LastLogin::Judged(judged) => *judged,
-            LastLogin::Errored(message) => {
-                report.verdict = Verdict::Error;
-                report.at_login = at_login;
-                report.error = Some(match at_login {
-                    Some(n) if n > 1 => format!("at login {n} of {}: {message}", input.logins.len() + 1),
-                    _ => message,
-                });
-                return Ok(report);
-            }
-        };
-        let expectations = settings.expectations.as_ref();
-        if differences.is_empty() {
-            let naming = expectations.map(|e| e.naming(&input.name)).unwrap_or_default();
-            if !naming.is_empty() {
-                report.verdict = Verdict::UnexpectedPass;
-                report.expectations = naming;
-            }
-            return Ok(report);
-        }
-        report.at_login = at_login;
-        if let Some(used) = expectations.and_then(|e| e.cover(&input.name, report.classes, &differences)) {
-            report.verdict = Verdict::Expected;
-            report.expectations = used;
-            report.set_differences(differences);
-            return Ok(report);
-        }
-        report.verdict = Verdict::Fail;
-        report.set_differences(differences);
-        report.sides = sides;
-        if input.source == CaseSource::Generated {
-            report.event = Some(input.event.clone()); // a fixture's event is in its file
-        }
-        Ok(report)
-    }
-
+    /// Shrinks the failing generated case `index` of `report` (the protocol is [`super::shrink`]'s; the
+    /// job plays the candidates).
     fn shrink_into(&mut self, report: &mut CaseReport, index: u64) -> Result<(), JobError> {
         let settings = self.context.settings;
-        let original = Generated {
-            event: report.event.clone().unwrap_or(Value::Null),
-            now: report.now,
-            logins: report.logins.clone(),
-        };
+        let tree = case_tree(settings.domain, settings.seed, index);
         let name = report.name.clone();
-        let mut error = None;
-        // Shrinking proposes the same candidate again now and then: judge each one once.
-        let mut judged: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
-        // The drawn case is known to fail (a wrapped value's way back to it is then free).
-        judged.insert(content_id(&original), true);
-        let (shrunk, steps) =
-            shrink(&mut *case_tree(settings.domain, settings.seed, index), settings.shrink_steps, |candidate| {
-                if error.is_some() || self.context.interrupt.requested() {
-                    return false;
-                }
-                let id = content_id(candidate);
-                if let Some(&fails) = judged.get(&id) {
-                    return fails;
-                }
-                match self.failing_differences(&name, candidate) {
-                    Ok(found) => *judged.entry(id).or_insert(found.is_some()),
-                    Err(e) => {
-                        error = Some(e);
-                        false
-                    }
-                }
-            });
-        if let Some(e) = error {
-            return Err(e);
-        }
-        // Shrinking follows the strategies' order of simplicity, which is not always size (a stored token
-        // grows with the pipes it names): a "simpler" case larger than the drawn one is not reported.
-        let shrunk = if case_size(&shrunk) > case_size(&original) { original.clone() } else { shrunk };
-        if let Some((login, judged)) = self.failing_differences(&name, &shrunk)? {
-            report.set_differences(judged.differences);
-            report.sides = judged.sides;
-            report.original_size = Some(case_size(&original));
-            report.shrunk_size = Some(case_size(&shrunk));
-            report.shrink_steps = Some(steps);
-            report.name = generated_name(&shrunk);
-            report.now = shrunk.now;
-            report.at_login = (!shrunk.logins.is_empty()).then_some(login + 1);
-            report.logins = shrunk.logins;
-            report.event = Some(shrunk.event);
-        }
-        Ok(())
+        let interrupt = self.context.interrupt;
+        shrink_report(
+            report,
+            tree,
+            settings.shrink_steps,
+            || interrupt.requested(),
+            |candidate| self.failing_differences(&name, candidate),
+        )
     }
 }

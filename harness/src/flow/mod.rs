@@ -86,10 +86,8 @@ impl CaseWorld {
 pub struct PreparedCase {
     /// The per-case namespace of the mocks this case plays in.
     pub scope: ScopeId,
-    /// The URLs to give the implementation (through the mocks' fronts).
+    /// The scope's URLs: given to the implementation, and used by the flow's own requests over HTTP.
     pub urls: MockUrls,
-    /// The same scope on the wiremock servers themselves, for the flow's own requests.
-    direct: MockUrls,
     now: Now,
     world: CaseWorld,
 }
@@ -282,7 +280,7 @@ impl<'m> FlowClient<'m> {
         let clock = Clock::Fixed(now);
         let tenant = Tenant::new([Value::Object(world.user.clone())], clock);
         self.mocks.open_scope(scope, tenant, TinybirdScope { workspaces: world.workspaces.clone(), clock });
-        PreparedCase { scope, urls: self.mocks.urls(scope), direct: self.mocks.direct_urls(scope), now, world }
+        PreparedCase { scope, urls: self.mocks.urls(scope), now, world }
     }
 
     /// Runs one case through `runner` and the whole flow.
@@ -366,7 +364,7 @@ impl<'m> FlowClient<'m> {
                 fields.push(("client_id", client_id.into()));
                 fields.extend(client_secret.map(|secret| ("client_secret", secret.to_owned())));
                 let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                let (status, body) = self.post_form(&format!("{}/oauth/token", case.direct.auth0), &fields)?;
+                let (status, body) = self.post_form(&format!("{}/oauth/token", case.urls.auth0), &fields)?;
                 if status == 200 {
                     let token = body.get("id_token").and_then(Value::as_str).unwrap_or_default().to_owned();
                     id_token = Some(self.verify_id_token(case, &token)?);
@@ -425,8 +423,8 @@ impl<'m> FlowClient<'m> {
     }
 
     fn management(&mut self, method: &str, case: &PreparedCase, body: Option<Value>) -> Result<Value, FlowError> {
-        let token = self.management_token(&self.mocks.direct_urls(ScopeId::DEFAULT).auth0)?;
-        let url = format!("{}/api/v2/users/{}", case.direct.auth0, percent(&case.world.user_id));
+        let token = self.management_token(&self.mocks.urls(ScopeId::DEFAULT).auth0)?;
+        let url = format!("{}/api/v2/users/{}", case.urls.auth0, percent(&case.world.user_id));
         let auth = format!("Bearer {token}");
         let response = match body {
             Some(body) => self
@@ -455,7 +453,7 @@ impl<'m> FlowClient<'m> {
             return Ok((key, validation));
         }
         if self.jwks.is_none() {
-            let url = format!("{}/.well-known/jwks.json", self.mocks.direct_urls(ScopeId::DEFAULT).auth0);
+            let url = format!("{}/.well-known/jwks.json", self.mocks.urls(ScopeId::DEFAULT).auth0);
             let response = self.agent.get(&url).call().map_err(request_failed(format!("GET {url}")))?;
             let (_, jwks) = read_json(&url, response)?;
             let set: jsonwebtoken::jwk::JwkSet =
@@ -497,7 +495,7 @@ impl<'m> FlowClient<'m> {
         if !sendable_in_a_header(token) {
             return Ok(0);
         }
-        let url = format!("{}/v0/pipes/{}.json", case.direct.tinybird, percent(pipe));
+        let url = format!("{}/v0/pipes/{}.json", case.urls.tinybird, percent(pipe));
         let response = self
             .agent
             .get(&url)

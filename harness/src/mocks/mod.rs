@@ -1,5 +1,7 @@
-//! Mocked Auth0 tenant and Tinybird API on wiremock, acting as the real services would, so that what
-//! the harness compares is what would happen in the world (docs/design.md).
+//! Mocked Auth0 tenant and Tinybird API, acting as the real services would, so that what the harness
+//! compares is what would happen in the world (docs/design.md). Their rules are plain functions
+//! ([`tinybird`], [`token_api`], [`auth0_rules`]); their responders answer a request in process; a plain
+//! hyper server puts each on a socket for what needs one.
 //!
 //! [`MockServers`] starts both on 127.0.0.1 (a tokio runtime of its own, so callers stay synchronous),
 //! with per-case scopes ([`scope`]): each case's `mocks` URLs carry a `/cases/{id}` prefix, and its

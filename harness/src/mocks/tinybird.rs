@@ -1,7 +1,7 @@
 //! The Tinybird pipe API mock: `GET /v0/pipes/{name}.json`, judged as Tinybird's server judges tokens.
 //!
 //! The decision is a pure function ([`decide`]) so that fuzz targets and tests can use it without HTTP;
-//! `TinybirdResponder` (in the `full` build) puts it behind wiremock with per-case scopes, the clock of the case, and a
+//! `TinybirdResponder` (in the `full` build) serves it over HTTP with per-case scopes, the clock of the case, and a
 //! per-token-name requests-per-second budget.
 //!
 //! A JWT is judged in this order, each failure a 403 unless noted:

@@ -168,7 +168,7 @@ mod tests {
 
     /// Shrinks `tree` while `fails` as `check` does, counting the candidates tried.
     fn shrink<T: ValueTree>(tree: &mut T, fails: impl Fn(&T::Value) -> bool) -> (T::Value, usize) {
-        crate::check::generated::shrink(tree, usize::MAX, fails)
+        crate::check::shrink::search(tree, usize::MAX, fails)
     }
 
     #[test]

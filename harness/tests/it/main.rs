@@ -1,4 +1,4 @@
-//! The integration tests, one binary (one link of tokio, wiremock, ring, proptest and insta): every module
+//! The integration tests, one binary (one link of tokio, hyper, ring, proptest and insta): every module
 //! talks to real parts (Node.js with npm `jsonwebtoken@9.0.1`, child processes, HTTP on 127.0.0.1, the
 //! `tbjwt` binary) and mocks only Auth0 and Tinybird.
 

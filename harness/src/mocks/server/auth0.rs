@@ -1,5 +1,5 @@
 //! The Auth0 tenant mock: token endpoint, OIDC discovery, JWKS, Management API users and `/userinfo`,
-//! served by one wiremock responder with per-case scopes.
+//! served by one responder with per-case scopes.
 //!
 //! | endpoint | behaviour |
 //! |----------|-----------|
@@ -14,11 +14,11 @@
 //! names are dropped silently, and custom claims over 100 KB in total fail the login with
 //! `access_denied`.
 
+use super::exchange::{Request, Respond, Response};
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
-use wiremock::{Request, Respond, ResponseTemplate};
 
 use super::scope::{split_scope, ScopeId, Scoped};
 use super::signing_key::{SigningKey, KEY_ID};
@@ -26,7 +26,7 @@ use super::tenant::{OidcSettings, PendingLogin, RefreshGrant, Tenant};
 // The rules the tenant serves, and its applications, under this module's name too (`mocks::auth0::…`).
 pub use crate::mocks::auth0_rules::*;
 
-/// The wiremock responder for the tenant.
+/// The responder for the tenant.
 #[derive(Clone, Default)]
 pub struct Auth0Responder {
     /// Per-scope tenants.
@@ -51,15 +51,15 @@ fn sign_id_token(client: &str, claims: &str) -> String {
     SigningKey::get().sign(&header, claims)
 }
 
-pub(super) fn json_response(status: u16, body: &Value) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_raw(body.to_string().into_bytes(), "application/json")
+pub(super) fn json_response(status: u16, body: &Value) -> Response {
+    Response::new(status).set_body_raw(body.to_string().into_bytes(), "application/json")
 }
 
-pub(super) fn oauth_error(status: u16, error: &str, description: &str) -> ResponseTemplate {
+pub(super) fn oauth_error(status: u16, error: &str, description: &str) -> Response {
     json_response(status, &json!({"error": error, "error_description": description}))
 }
 
-fn management_error(status: u16, error: &str, message: &str, code: &str) -> ResponseTemplate {
+fn management_error(status: u16, error: &str, message: &str, code: &str) -> Response {
     json_response(status, &json!({"statusCode": status, "error": error, "message": message, "errorCode": code}))
 }
 
@@ -173,7 +173,7 @@ impl Auth0Responder {
         }
     }
 
-    fn token_endpoint(&self, scope: ScopeId, request: &Request) -> ResponseTemplate {
+    fn token_endpoint(&self, scope: ScopeId, request: &Request) -> Response {
         let fields = body_fields(request);
         let field = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
         match field("grant_type") {
@@ -263,7 +263,7 @@ impl Auth0Responder {
         })
     }
 
-    fn users_endpoint(&self, scope: ScopeId, request: &Request, encoded_id: &str) -> ResponseTemplate {
+    fn users_endpoint(&self, scope: ScopeId, request: &Request, encoded_id: &str) -> Response {
         let authorized = bearer(request)
             .is_some_and(|t| self.management_tokens.lock().unwrap_or_else(|p| p.into_inner()).contains(&t));
         if !authorized {
@@ -301,7 +301,7 @@ impl Auth0Responder {
         })
     }
 
-    fn userinfo(&self, scope: ScopeId, request: &Request) -> ResponseTemplate {
+    fn userinfo(&self, scope: ScopeId, request: &Request) -> Response {
         let Some(token) = bearer(request) else {
             return oauth_error(401, "invalid_token", "Missing access token");
         };
@@ -324,14 +324,14 @@ impl Auth0Responder {
 }
 
 impl Respond for Auth0Responder {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
+    fn respond(&self, request: &Request) -> Response {
         let response = self.answer(request);
         self.with_cors(request, response)
     }
 }
 
 impl Auth0Responder {
-    fn answer(&self, request: &Request) -> ResponseTemplate {
+    fn answer(&self, request: &Request) -> Response {
         let (scope, path) = split_scope(request.url.path());
         let method = request.method.as_str();
         match (method, path) {

@@ -1,6 +1,8 @@
-//! The running mocks: both wiremock servers, their responders and per-case scopes (the `full` build).
+//! The running mocks: both servers (a plain hyper server each, [`front`]), their responders and per-case
+//! scopes (the `full` build).
 
 pub mod auth0;
+pub mod exchange;
 pub mod front;
 pub mod oidc;
 pub mod scope;
@@ -18,22 +20,20 @@ pub use tinybird_http::{TinybirdResponder, TinybirdScope};
 use crate::clock::Now;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard};
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer};
+use std::sync::Arc;
 
 use crate::runner::protocol::MockUrls;
 
 /// The answer to a CORS preflight: 204, `methods` allowed, the headers the browser asked for (or
 /// `Authorization` and `Content-Type`), cached for a day. Who may ask is each responder's to add.
-pub(crate) fn cors_preflight(request: &wiremock::Request, methods: &str) -> wiremock::ResponseTemplate {
+pub(crate) fn cors_preflight(request: &exchange::Request, methods: &str) -> exchange::Response {
     let headers = request
         .headers
         .get("access-control-request-headers")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("Authorization, Content-Type")
         .to_owned();
-    wiremock::ResponseTemplate::new(204)
+    exchange::Response::new(204)
         .insert_header("access-control-allow-methods", methods)
         .insert_header("access-control-allow-headers", headers.as_str())
         .insert_header("access-control-max-age", "86400")
@@ -78,28 +78,18 @@ pub enum MockError {
 
 /// Both mocks, running.
 pub struct MockServers {
-    auth0_server: MockServer,
-    tinybird_server: MockServer,
-    /// Where people and implementations reach the Auth0 mock (its front; see [`front`]).
-    auth0_front: String,
+    /// Where people and implementations reach the Auth0 mock.
+    auth0_url: String,
     /// Where people and implementations reach the Tinybird mock.
-    tinybird_front: String,
-    gates: [Arc<front::Gate>; 2],
-    passed_at_reset: AtomicU64,
+    tinybird_url: String,
+    served: [Arc<front::Served>; 2],
     /// The Auth0 tenant's state and internals.
     pub auth0: Auth0Responder,
     /// The Tinybird API's state.
     pub tinybird: TinybirdResponder,
     next_scope: AtomicU64,
-    activity: RwLock<u64>,
     runtime: tokio::runtime::Runtime,
 }
-
-/// Scopes opened between two resets of the wiremock servers. wiremock keeps every request a mounted mock
-/// matched (for its own verification), so a long run resets the servers now and then to stay flat.
-pub const RESET_EVERY_SCOPES: u64 = 2_000;
-/// Requests through the fronts between two resets of a long-lived server (`tbjwt mocks`).
-pub const RESET_EVERY_REQUESTS: u64 = 5_000;
 
 fn bind(service: &'static str, port: u16) -> Result<TcpListener, MockError> {
     TcpListener::bind(("127.0.0.1", port)).map_err(|source| MockError::Bind { service, port, source })
@@ -111,26 +101,15 @@ impl MockServers {
         MockServers::start_on(0, 0)
     }
 
-    /// Starts both mocks with their fronts on the given ports (0: any free port); the wiremock servers
-    /// behind them listen on free ports of their own.
+    /// Starts both mocks on the given ports of 127.0.0.1 (0: any free port).
     pub fn start_on(auth0_port: u16, tinybird_port: u16) -> Result<MockServers, MockError> {
-        let auth0_public = bind("Auth0", auth0_port)?;
-        let tinybird_public = bind("Tinybird", tinybird_port)?;
-        let front_url = |l: &TcpListener| l.local_addr().map(|a| format!("http://{a}"));
-        let (auth0_front, tinybird_front) = match (front_url(&auth0_public), front_url(&tinybird_public)) {
+        let auth0_listener = bind("Auth0", auth0_port)?;
+        let tinybird_listener = bind("Tinybird", tinybird_port)?;
+        let url_of = |l: &TcpListener| l.local_addr().map(|a| format!("http://{a}"));
+        let (auth0_url, tinybird_url) = match (url_of(&auth0_listener), url_of(&tinybird_listener)) {
             (Ok(a), Ok(t)) => (a, t),
             (Err(source), _) => return Err(MockError::Bind { service: "Auth0", port: auth0_port, source }),
             (_, Err(source)) => return Err(MockError::Bind { service: "Tinybird", port: tinybird_port, source }),
-        };
-        let auth0_listener = bind("Auth0", 0)?;
-        let tinybird_listener = bind("Tinybird", 0)?;
-        let backends = (auth0_listener.local_addr(), tinybird_listener.local_addr());
-        let (Ok(auth0_backend), Ok(tinybird_backend)) = backends else {
-            return Err(MockError::Bind {
-                service: "mock",
-                port: 0,
-                source: std::io::Error::other("no local address"),
-            });
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(4)
@@ -140,50 +119,22 @@ impl MockServers {
             .map_err(MockError::Runtime)?;
         let auth0 = Auth0Responder::default();
         let tinybird = TinybirdResponder::default();
-        let (auth0_server, tinybird_server) = runtime.block_on(async {
-            let a = MockServer::builder().listener(auth0_listener).disable_request_recording().start().await;
-            let t = MockServer::builder().listener(tinybird_listener).disable_request_recording().start().await;
-            Mock::given(any()).respond_with(auth0.clone()).named("Auth0 tenant").mount(&a).await;
-            Mock::given(any()).respond_with(tinybird.clone()).named("Tinybird API").mount(&t).await;
-            (a, t)
-        });
-        // The tenant's issuer and discovery document name the front, where clients reach it.
-        auth0.set_base_url(&auth0_front);
-        let gates = [Arc::new(front::Gate::default()), Arc::new(front::Gate::default())];
-        runtime.spawn(front::serve(auth0_public, auth0_backend, gates[0].clone()));
-        runtime.spawn(front::serve(tinybird_public, tinybird_backend, gates[1].clone()));
-        Ok(MockServers {
-            auth0_server,
-            tinybird_server,
-            auth0_front,
-            tinybird_front,
-            gates,
-            passed_at_reset: AtomicU64::new(0),
-            auth0,
-            tinybird,
-            next_scope: AtomicU64::new(1),
-            activity: RwLock::new(1),
-            runtime,
-        })
+        // The tenant's issuer and discovery document name the URL clients reach it at.
+        auth0.set_base_url(&auth0_url);
+        let served = [Arc::new(front::Served::default()), Arc::new(front::Served::default())];
+        runtime.spawn(front::serve(auth0_listener, Arc::new(auth0.clone()), served[0].clone()));
+        runtime.spawn(front::serve(tinybird_listener, Arc::new(tinybird.clone()), served[1].clone()));
+        Ok(MockServers { auth0_url, tinybird_url, served, auth0, tinybird, next_scope: AtomicU64::new(1), runtime })
     }
 
-    /// The Auth0 mock's base URL (default scope), through its front.
+    /// The Auth0 mock's base URL (default scope).
     pub fn auth0_url(&self) -> String {
-        self.auth0_front.clone()
+        self.auth0_url.clone()
     }
 
-    /// The Tinybird mock's base URL (default scope), through its front.
+    /// The Tinybird mock's base URL (default scope).
     pub fn tinybird_url(&self) -> String {
-        self.tinybird_front.clone()
-    }
-
-    /// The URLs of the wiremock servers themselves, for the harness's own flows (no front: they are
-    /// trusted, and the front's limits would only cost them time).
-    pub fn direct_urls(&self, scope: ScopeId) -> MockUrls {
-        MockUrls {
-            auth0: format!("{}{}", self.auth0_server.uri(), scope.prefix()),
-            tinybird: format!("{}{}", self.tinybird_server.uri(), scope.prefix()),
-        }
+        self.tinybird_url.clone()
     }
 
     /// A fresh scope for one case.
@@ -212,46 +163,12 @@ impl MockServers {
         self.tinybird.forget(scope);
     }
 
-    /// Marks HTTP activity on the mocks (a batch of cases from its scopes' opening to their closing):
-    /// [`MockServers::maintain`] waits for every such guard to be dropped before it resets the servers.
-    pub fn activity(&self) -> RwLockReadGuard<'_, u64> {
-        self.activity.read().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Resets both wiremock servers (and mounts the responders again) when enough scopes were opened
-    /// since the last reset; the per-case state lives in the responders and is untouched. Call it while
-    /// holding no [`MockServers::activity`] guard.
-    pub fn maintain(&self) {
-        let opened = self.next_scope.load(Ordering::Relaxed);
-        if opened < *self.activity() + RESET_EVERY_SCOPES {
-            return;
-        }
-        let mut last_reset = self.activity.write().unwrap_or_else(|p| p.into_inner());
-        if opened < *last_reset + RESET_EVERY_SCOPES {
-            return; // another thread just did it
-        }
-        self.runtime.block_on(self.reset());
-        *last_reset = opened;
-    }
-
-    /// Resets both wiremock servers and mounts the responders again, with the fronts' gates closed so
-    /// that no request sees them empty.
-    async fn reset(&self) {
-        let _auth0 = self.gates[0].close().await;
-        let _tinybird = self.gates[1].close().await;
-        self.auth0_server.reset().await;
-        self.tinybird_server.reset().await;
-        Mock::given(any()).respond_with(self.auth0.clone()).named("Auth0 tenant").mount(&self.auth0_server).await;
-        Mock::given(any()).respond_with(self.tinybird.clone()).named("Tinybird API").mount(&self.tinybird_server).await;
-    }
-
-    /// Requests let through the fronts so far.
+    /// Requests both mocks have answered so far.
     pub fn requests_served(&self) -> u64 {
-        self.gates.iter().map(|g| g.passed()).sum()
+        self.served.iter().map(|s| s.count()).sum()
     }
 
-    /// Serves until Ctrl-C, SIGTERM or SIGHUP (for `tbjwt mocks`), resetting the wiremock servers every
-    /// [`RESET_EVERY_REQUESTS`] requests so that memory stays flat however long it serves.
+    /// Serves until Ctrl-C, SIGTERM or SIGHUP (for `tbjwt mocks`).
     pub fn serve_until_interrupted(&self) {
         use tokio::signal::unix::{signal, SignalKind};
         self.runtime.block_on(async {
@@ -273,22 +190,11 @@ impl MockServers {
             let (term, hangup) = (received(&mut term), received(&mut hangup));
             tokio::pin!(term);
             tokio::pin!(hangup);
-            loop {
-                tokio::select! {
-                    _ = &mut stop => break,
-                    () = &mut term => break,
-                    () = &mut hangup => break,
-                    () = tokio::time::sleep(std::time::Duration::from_millis(200)) => self.reset_when_due().await,
-                }
+            tokio::select! {
+                _ = &mut stop => {}
+                () = &mut term => {}
+                () = &mut hangup => {}
             }
         });
-    }
-
-    async fn reset_when_due(&self) {
-        let served = self.requests_served();
-        if served >= self.passed_at_reset.load(Ordering::Relaxed) + RESET_EVERY_REQUESTS {
-            self.reset().await;
-            self.passed_at_reset.store(served, Ordering::Relaxed);
-        }
     }
 }

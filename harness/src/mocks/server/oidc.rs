@@ -12,9 +12,9 @@
 //! "Allowed Web Origins" do. Errors are Auth0's: `{"error", "error_description"}` on the token endpoint,
 //! `error`/`error_description`/`state` on the redirect.
 
+use super::exchange::{Request, Response};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
-use wiremock::{Request, ResponseTemplate};
 
 use super::auth0::{oauth_error, Auth0Responder};
 use super::scope::ScopeId;
@@ -34,7 +34,7 @@ fn query(request: &Request) -> HashMap<String, String> {
     request.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
 }
 
-fn html_page(status: u16, title: &str, body: &str) -> ResponseTemplate {
+fn html_page(status: u16, title: &str, body: &str) -> Response {
     let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
     let page = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title></head><body><h1>{}</h1><p>{}</p></body></html>",
@@ -42,7 +42,7 @@ fn html_page(status: u16, title: &str, body: &str) -> ResponseTemplate {
         escape(title),
         escape(body)
     );
-    ResponseTemplate::new(status).set_body_raw(page.into_bytes(), "text/html; charset=utf-8")
+    Response::new(status).set_body_raw(page.into_bytes(), "text/html; charset=utf-8")
 }
 
 /// Where and how `/authorize` answers once the client and the redirect URI are trusted.
@@ -54,7 +54,7 @@ struct Reply {
 
 impl Reply {
     /// The answer carrying `fields` (a code, or an error) back to the app.
-    fn send(&self, mut fields: Vec<(String, String)>, cookie: Option<String>) -> ResponseTemplate {
+    fn send(&self, mut fields: Vec<(String, String)>, cookie: Option<String>) -> Response {
         if let Some(state) = &self.state {
             fields.push(("state".into(), state.clone()));
         }
@@ -69,7 +69,7 @@ impl Reply {
                 Value::String(target)
             );
             let page = format!("<!doctype html><html><head><title>Authorization Response</title></head><body><script>{script}</script></body></html>");
-            ResponseTemplate::new(200).set_body_raw(page.into_bytes(), "text/html; charset=utf-8")
+            Response::new(200).set_body_raw(page.into_bytes(), "text/html; charset=utf-8")
         } else {
             let encoded: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(&fields).finish();
             let separator = match (self.response_mode.as_str(), self.redirect_uri.contains('?')) {
@@ -77,7 +77,7 @@ impl Reply {
                 (_, true) => '&',
                 (_, false) => '?',
             };
-            ResponseTemplate::new(302).insert_header("location", format!("{}{separator}{encoded}", self.redirect_uri))
+            Response::new(302).insert_header("location", format!("{}{separator}{encoded}", self.redirect_uri))
         };
         match cookie {
             Some(cookie) => response.insert_header("set-cookie", cookie),
@@ -85,7 +85,7 @@ impl Reply {
         }
     }
 
-    fn error(&self, error: &str, description: &str) -> ResponseTemplate {
+    fn error(&self, error: &str, description: &str) -> Response {
         self.send(vec![("error".into(), error.into()), ("error_description".into(), description.into())], None)
     }
 }
@@ -107,7 +107,7 @@ impl Auth0Responder {
 
     /// `response` with the CORS header for the request's origin, when that origin is allowed (every answer of
     /// the tenant goes through here, preflights included).
-    pub(super) fn with_cors(&self, request: &Request, response: ResponseTemplate) -> ResponseTemplate {
+    pub(super) fn with_cors(&self, request: &Request, response: Response) -> Response {
         let Some(origin) = request.headers.get("origin").and_then(|o| o.to_str().ok()) else { return response };
         if !self.oidc_settings().allows_origin(origin) {
             return response;
@@ -119,7 +119,7 @@ impl Auth0Responder {
     }
 
     /// `GET /authorize`.
-    pub(super) fn authorize_endpoint(&self, scope: ScopeId, request: &Request) -> ResponseTemplate {
+    pub(super) fn authorize_endpoint(&self, scope: ScopeId, request: &Request) -> Response {
         let params = query(request);
         let param = |k: &str| params.get(k).cloned().unwrap_or_default();
         // A copy: the Action may run for seconds, and configuring must not wait for it.
@@ -279,7 +279,7 @@ impl Auth0Responder {
     /// `grant_type=refresh_token`: the post-login Action runs again (`oauth2-refresh-token`) and the new
     /// ID token carries the claims it set now; without a configured Action, the claims the refresh token
     /// was issued with (what the harness's flow set for this login).
-    pub(super) fn refresh(&self, scope: ScopeId, client_id: &str, refresh_token: &str) -> ResponseTemplate {
+    pub(super) fn refresh(&self, scope: ScopeId, client_id: &str, refresh_token: &str) -> Response {
         let grant = self.scopes.with(scope, |t| t.and_then(|t| t.refresh_tokens.get(refresh_token).cloned()));
         let Some(grant) = grant.filter(|g| g.client_id == client_id) else {
             return oauth_error(403, "invalid_grant", "Unknown or invalid refresh token.");
@@ -304,12 +304,7 @@ impl Auth0Responder {
     /// password; the post-login Action runs (`oauth2-password`); `offline_access` adds a refresh token.
     /// Without a configured Action, the claims the harness's flow set for this user's login
     /// ([`Auth0Responder::authorize_password`]).
-    pub(super) fn password(
-        &self,
-        scope: ScopeId,
-        client_id: &str,
-        fields: &HashMap<String, String>,
-    ) -> ResponseTemplate {
+    pub(super) fn password(&self, scope: ScopeId, client_id: &str, fields: &HashMap<String, String>) -> Response {
         let field = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
         let username = field("username").trim();
         let user_id = self.scopes.with(scope, |t| {
@@ -383,7 +378,7 @@ impl Auth0Responder {
     }
 
     /// `GET /v2/logout`: the session ends; back to `returnTo` when it is allowed.
-    pub(super) fn logout(&self, scope: ScopeId, request: &Request) -> ResponseTemplate {
+    pub(super) fn logout(&self, scope: ScopeId, request: &Request) -> Response {
         if let Some(session) = session_of(request) {
             self.scopes.with_mut(scope, |t| {
                 if let Some(t) = t {
@@ -396,7 +391,7 @@ impl Auth0Responder {
         match params.get("returnTo").map(String::as_str) {
             None => html_page(200, "Logged out", "You are logged out of the tenant.").insert_header("set-cookie", cleared),
             Some(url) if self.oidc_settings().allows_url(url) => {
-                ResponseTemplate::new(302).insert_header("location", url).insert_header("set-cookie", cleared)
+                Response::new(302).insert_header("location", url).insert_header("set-cookie", cleared)
             }
             Some(url) => html_page(
                 400,

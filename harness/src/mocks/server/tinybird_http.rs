@@ -1,13 +1,13 @@
-//! The Tinybird mock over HTTP: [`super::tinybird`]'s decision behind a wiremock responder, with per-case
+//! The Tinybird mock over HTTP: [`super::tinybird`]'s decision behind a responder ([`super::exchange::Respond`]), with per-case
 //! scopes, the clock of the case, and a per-token-name requests-per-second budget; the Token API
 //! ([`crate::mocks::token_api`]) at `/v0/tokens`; CORS as Tinybird serves it to browsers (every answer
 //! carries `Access-Control-Allow-Origin: *`, since tokens, not cookies, authenticate; an `OPTIONS`
 //! preflight on any path is answered 204 with the methods and the requested headers allowed).
 
+use super::exchange::{Request, Respond, Response};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use wiremock::{Request, Respond, ResponseTemplate};
 
 use super::scope::{split_scope, ScopeId, Scoped};
 use super::Clock;
@@ -31,7 +31,7 @@ type Budget = HashMap<(ScopeId, String, String), (i64, u64)>;
 /// check's CPU. (Under the wall clock a token's `exp` can pass between two calls: no memo there.)
 type Credentials = HashMap<ScopeId, (String, Result<Credential, Denial>)>;
 
-/// The wiremock responder for the pipe API.
+/// The responder for the pipe API and the Token API.
 #[derive(Clone, Default)]
 pub struct TinybirdResponder {
     /// Per-scope worlds.
@@ -53,12 +53,12 @@ fn query_value(request: &Request, key: &str) -> Option<String> {
     request.url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
 }
 
-fn json_response(status: u16, body: &Value) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_raw(body.to_string().into_bytes(), "application/json")
+fn json_response(status: u16, body: &Value) -> Response {
+    Response::new(status).set_body_raw(body.to_string().into_bytes(), "application/json")
 }
 
 /// Tinybird's 405 for `request`'s method on `what`, with the methods it takes.
-fn method_not_allowed(request: &Request, what: &str, allow: &str, use_instead: &str) -> ResponseTemplate {
+fn method_not_allowed(request: &Request, what: &str, allow: &str, use_instead: &str) -> Response {
     let body = json!({"error": format!("Method {} not allowed on {what}: use {use_instead}", request.method),
         "documentation": DOCUMENTATION});
     json_response(405, &body).insert_header("allow", allow)
@@ -117,7 +117,7 @@ impl TinybirdResponder {
 }
 
 impl Respond for TinybirdResponder {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
+    fn respond(&self, request: &Request) -> Response {
         let response = if request.method.as_str() == "OPTIONS" {
             super::cors_preflight(request, "GET, POST, OPTIONS")
         } else {
@@ -130,11 +130,7 @@ impl Respond for TinybirdResponder {
 impl TinybirdResponder {
     /// The answer `judge` gives in the world of `scope` (404 when no case has that scope): its body with 200,
     /// or Tinybird's refusal.
-    fn in_world(
-        &self,
-        scope: ScopeId,
-        judge: impl FnOnce(&TinybirdScope) -> Result<Value, Denial>,
-    ) -> ResponseTemplate {
+    fn in_world(&self, scope: ScopeId, judge: impl FnOnce(&TinybirdScope) -> Result<Value, Denial>) -> Response {
         let answer = self.scopes.with(scope, |world| match world {
             Some(world) => judge(world),
             None => Err(Denial { status: 404, error: format!("no such case scope: {}", scope.0) }),
@@ -145,7 +141,7 @@ impl TinybirdResponder {
         }
     }
 
-    fn create_token(&self, scope: ScopeId, request: &Request) -> ResponseTemplate {
+    fn create_token(&self, scope: ScopeId, request: &Request) -> Response {
         if request.method.as_str() != "POST" {
             return method_not_allowed(request, "/v0/tokens", "POST", "POST");
         }
@@ -162,7 +158,7 @@ impl TinybirdResponder {
         })
     }
 
-    fn answer(&self, request: &Request) -> ResponseTemplate {
+    fn answer(&self, request: &Request) -> Response {
         let (scope, path) = split_scope(request.url.path());
         if path == "/v0/tokens" || path == "/v0/tokens/" {
             return self.create_token(scope, request);
