@@ -73,7 +73,7 @@ pub fn run(requests: u64, threads: usize) -> Result<ExitCode> {
         }
     });
     let seconds = started.elapsed().as_secs_f64();
-    std::thread::sleep(std::time::Duration::from_millis(500)); // the last reset
+    std::thread::sleep(std::time::Duration::from_millis(500)); // the last connections close
     let end = resident_bytes(pid);
     let _ = child.kill();
     let _ = child.wait();
