@@ -7,6 +7,7 @@
 //! runner, pipelining its batch); one collector thread renders the reports in completion order.
 
 mod collect;
+mod defaults;
 pub mod expectations;
 pub mod generated;
 mod interrupt;
@@ -14,6 +15,7 @@ mod judge;
 pub mod options;
 mod replay;
 pub(crate) mod shrink;
+mod sources;
 mod worker;
 
 pub use interrupt::{Interrupt, GRACE};
@@ -89,19 +91,23 @@ pub struct CheckSettings {
     pub sandbox_line: Option<String>,
 }
 
+/// `check`'s defaults ([`defaults::Defaults`]) for the reference, with seed 0 and the sandbox's own
+/// defaults: what the library's callers (benches, the mutation campaign, tests) start from.
 impl Default for CheckSettings {
     fn default() -> Self {
+        let defaults = defaults::Defaults::of("check");
+        let implementation = crate::runner::Implementation::Reference;
         CheckSettings {
             command: "check",
             implementation: String::new(),
             program: "tbjwt".into(),
-            level: Level::Semantic,
+            level: defaults.level,
             ignore: BTreeSet::new(),
-            domain: Domain::Auth0,
-            cases: 1000,
+            domain: defaults.domain,
+            cases: defaults.cases,
             seed: 0,
-            jobs: 2,
-            timeout: Duration::from_secs(5),
+            jobs: defaults::Defaults::jobs(&implementation),
+            timeout: defaults::Defaults::timeout(&implementation),
             partition: None,
             max_failures: None,
             suite: true,
@@ -110,8 +116,8 @@ impl Default for CheckSettings {
             replay: None,
             save_failures: None,
             expectations: None,
-            shrink_steps: 400,
-            shrink_failures: 5,
+            shrink_steps: defaults.shrink_steps,
+            shrink_failures: defaults.shrink_failures,
             snapshots: None,
             time_budget: None,
             sandbox: crate::sandbox::SandboxSettings::default(),

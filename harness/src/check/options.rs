@@ -1,7 +1,10 @@
-//! The options of `check` and `fuzz`, in one type that the command line and a config file both fill
-//! (`tbjwt.toml`: the same names, in snake case), merged and validated in one place with the defaults.
-//! The command line wins over the config file. Relative paths are relative to the current folder on the
-//! command line and to the config file's own folder in the config file.
+//! The options of `check` and `fuzz`, in one type that the command line, the environment and a config
+//! file fill (`tbjwt.toml`: the same names, in snake case; `TBJWT_` and the name in upper snake case for
+//! the environment), resolved once into [`CheckSettings`] with the defaults ([`Defaults`], written once:
+//! resolution applies them and `--help` shows them). The command line wins over the environment, which
+//! wins over the config file. An error names where the bad value came from (the flag, the variable, or
+//! the key and the file). Relative paths are relative to the current folder on the command line and in
+//! the environment, and to the config file's own folder in the config file.
 
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -9,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::expectations::Expectations;
+use super::sources::{number, one_of, path, seconds, Sources};
 use super::{generated, CheckSettings};
 use crate::compare::{Level, Observable};
 use crate::report::ReportRequest;
@@ -16,60 +20,45 @@ use crate::runner::Implementation;
 use crate::sandbox::{SandboxMode, SandboxSettings};
 use crate::strategies::Domain;
 
-/// The config file read when `--config` is not given and it exists in the current folder.
-pub const DEFAULT_CONFIG: &str = "tbjwt.toml";
-/// Where failing cases are saved, and replayed from, by default (relative to the current folder, or to
-/// the config file's folder).
-pub const DEFAULT_REGRESSIONS: &str = "tbjwt-regressions";
-/// The largest `--cases`.
-pub const MAX_CASES: u64 = 1_000_000_000;
+pub use super::defaults::{show_in_help, Defaults, DEFAULT_CONFIG, DEFAULT_REGRESSIONS, MAX_CASES};
+pub use super::sources::{Environment, OptionsError, Origin};
+
 /// The largest `--jobs`.
 pub const MAX_JOBS: usize = 256;
 /// The largest `--shrink-steps`.
 pub const MAX_SHRINK_STEPS: usize = 100_000;
-/// The per-case limit when none is given: Auth0's limit on a flow's execution (20 s, [Actions
-/// limitations](https://auth0.com/docs/customize/actions/limitations)) for an Action run in the Node
-/// runtime, as Auth0 would run it; 5 s for programs and endpoints, whose work is the action alone.
-pub fn default_timeout(implementation: &Implementation) -> Duration {
-    match implementation {
-        Implementation::Node(_) => Duration::from_secs(crate::runner::NODE_DEFAULT_TIMEOUT_SECONDS),
-        _ => Duration::from_secs(5),
-    }
-}
-
 /// The largest `--timeout`, in seconds.
 pub const MAX_TIMEOUT_SECONDS: f64 = 3600.0;
 
 /// Options of a check (or fuzz) run; every one is optional here, and [`CheckOptions::resolve`] applies the
-/// config file and the defaults.
+/// environment, the config file and the defaults.
 #[derive(clap::Args, Deserialize, Debug, Clone, Default)]
 #[serde(deny_unknown_fields)]
 pub struct CheckOptions {
-    /// A config file (default: ./tbjwt.toml when it exists).
+    /// A config file.
     #[arg(long)]
     #[serde(skip)]
     pub config: Option<PathBuf>,
     /// The implementation (config file only; on the command line it is the positional argument).
     #[arg(skip)]
     pub implementation: Option<String>,
-    /// Generated cases after the fixtures, at most 1,000,000,000 [default: 1000].
+    /// Generated cases after the fixtures, at most 1,000,000,000.
     #[arg(long)]
     pub cases: Option<u64>,
-    /// The seed of the generated cases (default: a fresh one, always printed).
+    /// The seed of the generated cases.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// strict (token bytes too), semantic (decoded tokens) or effect (what the world sees) [default: semantic].
+    /// strict (token bytes too), semantic (decoded tokens) or effect (what the world sees).
     #[arg(long, value_enum)]
     pub level: Option<Level>,
     /// auth0 (what Auth0 can send), any-json (every JSON type where the action reads) or pipe-names (the
-    /// fuzz input space) [default: auth0].
+    /// fuzz input space).
     #[arg(long, value_enum)]
     pub domain: Option<Domain>,
-    /// Parallel jobs, each with its own implementation process, 1 to 256 [default: one per CPU; three per CPU for http:].
+    /// Parallel jobs, each with its own implementation process, 1 to 256.
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// Seconds a case may take before the implementation is killed, over 0 and at most 3600 [default: 20
-    /// for `node:` (Auth0's limit on a flow), 5 otherwise].
+    /// Seconds a case may take before the implementation is killed, over 0 and at most 3600.
     #[arg(long)]
     pub timeout: Option<f64>,
     /// Run only shard K of N (1-based), deterministically: `--partition 2/4`.
@@ -83,7 +72,7 @@ pub struct CheckOptions {
     #[arg(long)]
     #[serde(skip)]
     pub fail_fast: bool,
-    /// Where minimal failing cases are saved, and replayed from on every run [default: tbjwt-regressions].
+    /// Where minimal failing cases are saved, and replayed from on every run.
     #[arg(long)]
     pub save_failures: Option<PathBuf>,
     /// Do not save failing cases (the saved ones are still replayed).
@@ -116,10 +105,10 @@ pub struct CheckOptions {
     /// Write each fixture's observation as an insta snapshot in this folder.
     #[arg(long)]
     pub snapshots: Option<PathBuf>,
-    /// Candidates tried when shrinking one failure, at most 100,000 (0: no shrinking) [default: 400].
+    /// Candidates tried when shrinking one failure, at most 100,000 (0: no shrinking).
     #[arg(long)]
     pub shrink_steps: Option<usize>,
-    /// How many failing generated cases are shrunk and saved [default: 5].
+    /// How many failing generated cases are shrunk and saved.
     #[arg(long)]
     pub shrink_failures: Option<u64>,
     /// Print every equivalence class of the inputs with the number of cases that reached it.
@@ -127,7 +116,7 @@ pub struct CheckOptions {
     #[serde(default)]
     pub coverage: bool,
     /// How much the implementation is confined: auto (what this kernel can enforce, saying what it
-    /// cannot), require (everything, or exit 2) or off [default: auto].
+    /// cannot), require (everything, or exit 2) or off.
     #[arg(long, value_enum)]
     pub sandbox: Option<SandboxMode>,
     /// A host environment variable the implementation may see (repeatable; by default it sees none).
@@ -139,15 +128,10 @@ pub struct CheckOptions {
     #[arg(long = "allow-read", value_name = "PATH")]
     #[serde(default)]
     pub allow_read: Vec<PathBuf>,
-    /// The memory cap of each implementation process, in MiB, 64 to 1,048,576 [default: 1024].
+    /// The memory cap of each implementation process, in MiB, 64 to 1,048,576.
     #[arg(long, value_name = "MIB")]
     pub max_memory: Option<u64>,
 }
-
-/// Options that cannot be used; the message names the option (and the config file, for its values).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct OptionsError(String);
 
 /// What [`CheckOptions::resolve`] gives: the settings, the implementation, and the report files to open.
 #[derive(Debug)]
@@ -172,26 +156,6 @@ fn parse_partition(text: &str) -> Result<(u64, u64), String> {
     Ok((k, n))
 }
 
-/// The value of a numeric option, command line first, else the config file's, checked by `problem` (which
-/// says what is wrong with a value, if anything); the error names where the bad value came from.
-fn checked<T: Copy>(
-    cli: Option<T>,
-    config: Option<T>,
-    option: &str,
-    config_path: &Path,
-    problem: impl Fn(T) -> Option<String>,
-) -> Result<Option<T>, OptionsError> {
-    let (value, origin) = match (cli, config) {
-        (Some(value), _) => (value, format!("--{}", option.replace('_', "-"))),
-        (None, Some(value)) => (value, format!("`{option}` in {}", config_path.display())),
-        (None, None) => return Ok(None),
-    };
-    match problem(value) {
-        Some(message) => Err(OptionsError(format!("{origin}: {message}"))),
-        None => Ok(Some(value)),
-    }
-}
-
 fn relative_to(base: &Path, path: PathBuf) -> PathBuf {
     if path.is_absolute() || base == Path::new("") {
         path
@@ -201,9 +165,15 @@ fn relative_to(base: &Path, path: PathBuf) -> PathBuf {
 }
 
 impl CheckOptions {
-    fn load_config(&self) -> Result<(CheckOptions, PathBuf, PathBuf), OptionsError> {
-        let path = match &self.config {
-            Some(p) => p.clone(),
+    /// The config file's options, the folder its paths are relative to, and its path (the default one's
+    /// when none is read): the one `--config` or `TBJWT_CONFIG` names, else `./tbjwt.toml` if it exists.
+    fn load_config(&self, environment: Environment<'_>) -> Result<(CheckOptions, PathBuf, PathBuf), OptionsError> {
+        let named = self
+            .config
+            .clone()
+            .or_else(|| environment(&super::sources::variable("config")).filter(|t| !t.is_empty()).map(PathBuf::from));
+        let path = match named {
+            Some(p) => p,
             None if Path::new(DEFAULT_CONFIG).is_file() => PathBuf::from(DEFAULT_CONFIG),
             None => return Ok((CheckOptions::default(), PathBuf::new(), PathBuf::from(DEFAULT_CONFIG))),
         };
@@ -215,87 +185,124 @@ impl CheckOptions {
         Ok((config, base, path))
     }
 
-    /// Merges the command line (`self`) with the config file and the defaults, and validates every value.
-    /// `command` is `check` or `fuzz`.
+    /// Resolves the command line (`self`) with the process's environment, the config file and the
+    /// defaults, and validates every value. `command` is `check` or `fuzz`.
     pub fn resolve(
         self,
         implementation: Option<Implementation>,
         command: &'static str,
     ) -> Result<Resolved, OptionsError> {
-        let (config, base, config_path) = self.load_config()?;
-        let sandbox = sandbox_settings(&self.sandbox_args(), &config.sandbox_args(), &base, &config_path)?;
-        let at = |p: PathBuf| relative_to(&base, p);
-        let implementation = match (implementation, config.implementation) {
-            (Some(i), _) => i,
-            (None, Some(text)) => {
-                let text = match text.strip_prefix("node:") {
-                    Some(path) => format!("node:{}", at(PathBuf::from(path)).display()),
-                    None => text,
-                };
-                text.parse::<Implementation>()
-                    .map_err(|e| OptionsError(format!("`implementation` in {}: {e}", config_path.display())))?
-            }
-            (None, None) => {
-                return Err(OptionsError(format!(
-                    "no implementation: pass one ({}) or set `implementation` in {DEFAULT_CONFIG}",
-                    "reference | node:PATH | cmd:COMMAND LINE | http(s)://URL"
-                )))
-            }
+        self.resolve_in(implementation, command, &|name| std::env::var(name).ok())
+    }
+
+    /// [`CheckOptions::resolve`] with the environment `environment` gives.
+    pub fn resolve_in(
+        self,
+        implementation: Option<Implementation>,
+        command: &'static str,
+        environment: Environment<'_>,
+    ) -> Result<Resolved, OptionsError> {
+        let defaults = Defaults::of(command);
+        let (config, base, config_path) = self.load_config(environment)?;
+        let sources = Sources { environment, config_file: &config_path };
+        let sandbox = sandbox_settings(&self.sandbox_args(), &config.sandbox_args(), &base, &sources, &defaults)?;
+        // A path is relative to the config file's folder when it came from there.
+        let placed = |picked: Option<(PathBuf, Origin)>| {
+            picked.map(|(path, origin)| match origin {
+                Origin::Config { .. } => relative_to(&base, path),
+                _ => path,
+            })
         };
-        let cp = &config_path;
-        let cases = checked(self.cases, config.cases, "cases", cp, |v| {
-            (v > MAX_CASES).then(|| format!("{v} is more than the {MAX_CASES} generated cases a run may have"))
-        })?
-        .unwrap_or(1000);
-        let jobs = checked(self.jobs, config.jobs, "jobs", cp, |v| {
-            (v == 0 || v > MAX_JOBS).then(|| format!("{v} jobs: give 1 to {MAX_JOBS}"))
-        })?
-        .unwrap_or_else(|| super::default_jobs_for(&implementation));
+        // A `node:` path in the config file is relative to the config file's folder.
+        let configured = config.implementation.clone().map(|text| match text.strip_prefix("node:") {
+            Some(path) => format!("node:{}", relative_to(&base, PathBuf::from(path)).display()),
+            None => text,
+        });
+        let implementation = match implementation {
+            Some(given) => given,
+            None => match sources.pick("implementation", None, configured, |text| Ok(text.to_owned()))? {
+                Some((text, origin)) => {
+                    text.parse::<Implementation>().map_err(|e| OptionsError(format!("{origin}: {e}")))?
+                }
+                None => {
+                    return Err(OptionsError(format!(
+                        "no implementation: pass one ({}), or set TBJWT_IMPLEMENTATION or `implementation` in \
+                         {DEFAULT_CONFIG}",
+                        "reference | node:PATH | cmd:COMMAND LINE | http(s)://URL"
+                    )))
+                }
+            },
+        };
+        let cases = sources.pick("cases", self.cases, config.cases, number)?;
+        if let Some((v, origin)) = &cases {
+            if *v > MAX_CASES {
+                return Err(OptionsError(format!(
+                    "{origin}: {v} is more than the {MAX_CASES} generated cases a run may have"
+                )));
+            }
+        }
+        let cases_given = cases.is_some();
+        let cases = cases.map_or(defaults.cases, |(v, _)| v);
+        let jobs = sources
+            .checked("jobs", self.jobs, config.jobs, number, |&v| {
+                (v == 0 || v > MAX_JOBS).then(|| format!("{v} jobs: give 1 to {MAX_JOBS}"))
+            })?
+            .unwrap_or_else(|| Defaults::jobs(&implementation));
         // One case runs on one job: more would only start implementation processes that get no case.
         let jobs = if self.replay.is_some() { 1 } else { jobs };
-        let timeout = checked(self.timeout, config.timeout, "timeout", cp, |v| {
-            (!(v.is_finite() && v > 0.0 && v <= MAX_TIMEOUT_SECONDS))
-                .then(|| format!("{v} is not a number of seconds over 0 and at most {MAX_TIMEOUT_SECONDS}"))
-        })?
-        .map_or_else(|| default_timeout(&implementation), Duration::from_secs_f64);
-        let max_failures = checked(self.max_failures, config.max_failures, "max_failures", cp, |v| {
+        let timeout = sources
+            .checked("timeout", self.timeout, config.timeout, seconds, |&v| {
+                (!(v.is_finite() && v > 0.0 && v <= MAX_TIMEOUT_SECONDS))
+                    .then(|| format!("{v} is not a number of seconds over 0 and at most {MAX_TIMEOUT_SECONDS}"))
+            })?
+            .map_or_else(|| Defaults::timeout(&implementation), Duration::from_secs_f64);
+        let max_failures = sources.checked("max_failures", self.max_failures, config.max_failures, number, |&v| {
             (v == 0).then(|| "0 failing cases: give at least 1 (or leave it out)".to_owned())
         })?;
-        let max_failures = if self.fail_fast { Some(1) } else { max_failures };
-        let shrink_steps = checked(self.shrink_steps, config.shrink_steps, "shrink_steps", cp, |v| {
-            (v > MAX_SHRINK_STEPS).then(|| format!("{v} is more than {MAX_SHRINK_STEPS} shrinking steps"))
-        })?
-        .unwrap_or(400);
-        let shrink_failures =
-            checked(self.shrink_failures, config.shrink_failures, "shrink_failures", cp, |_| None)?.unwrap_or(5);
+        let max_failures = match (self.fail_fast, max_failures) {
+            (true, _) => Some(1),
+            (false, Some(n)) => Some(n),
+            (false, None) if cases_given => None,
+            (false, None) => defaults.max_failures,
+        };
+        let shrink_steps = sources
+            .checked("shrink_steps", self.shrink_steps, config.shrink_steps, number, |&v| {
+                (v > MAX_SHRINK_STEPS).then(|| format!("{v} is more than {MAX_SHRINK_STEPS} shrinking steps"))
+            })?
+            .unwrap_or(defaults.shrink_steps);
+        let shrink_failures = sources
+            .pick("shrink_failures", self.shrink_failures, config.shrink_failures, number)?
+            .map_or(defaults.shrink_failures, |(v, _)| v);
+        let level = sources.pick("level", self.level, config.level, one_of)?.map_or(defaults.level, |(v, _)| v);
+        let domain = sources.pick("domain", self.domain, config.domain, one_of)?.map_or(defaults.domain, |(v, _)| v);
+        let seed = sources.pick("seed", self.seed, config.seed, number)?.map_or_else(generated::fresh_seed, |(v, _)| v);
 
         let mut fixtures = self.fixtures.clone();
-        fixtures.extend(config.fixtures.into_iter().map(at));
+        fixtures.extend(config.fixtures.into_iter().map(|p| relative_to(&base, p)));
         for dir in &fixtures {
             if !dir.is_dir() {
                 return Err(OptionsError(format!("--fixtures {}: no such folder", dir.display())));
             }
         }
-        let regressions = self
-            .save_failures
-            .clone()
-            .or(config.save_failures.map(at))
-            .unwrap_or_else(|| at(PathBuf::from(DEFAULT_REGRESSIONS)));
+        let save_failures = sources.pick("save_failures", self.save_failures.clone(), config.save_failures, path)?;
+        let regressions =
+            placed(save_failures).unwrap_or_else(|| relative_to(&base, PathBuf::from(DEFAULT_REGRESSIONS)));
         if regressions.exists() && !regressions.is_dir() {
             return Err(OptionsError(format!("--save-failures {}: not a folder", regressions.display())));
         }
-        let expectations = match self.expectations.clone().or(config.expectations.map(at)) {
+        let expectations = sources.pick("expectations", self.expectations.clone(), config.expectations, path)?;
+        let expectations = match placed(expectations) {
             Some(path) => Some(Expectations::load(&path).map_err(|e| OptionsError(e.to_string()))?),
             None => None,
         };
         let mut reports = self.reports.clone();
         reports.extend(config.reports.into_iter().map(|mut r| {
-            r.path = at(r.path);
+            r.path = relative_to(&base, r.path);
             r
         }));
         let mut ignore: BTreeSet<Observable> = self.ignore.iter().copied().collect();
         ignore.extend(config.ignore);
-        let snapshots = match self.snapshots.clone().or(config.snapshots.map(at)) {
+        let snapshots = match placed(sources.pick("snapshots", self.snapshots.clone(), config.snapshots, path)?) {
             Some(dir) => Some(writable_folder(&dir)?),
             None => None,
         };
@@ -317,11 +324,11 @@ impl CheckOptions {
             command,
             implementation: implementation.to_string(),
             program: "tbjwt".into(),
-            level: self.level.or(config.level).unwrap_or_default(),
+            level,
             ignore,
-            domain: self.domain.or(config.domain).unwrap_or_default(),
+            domain,
             cases,
-            seed: self.seed.or(config.seed).unwrap_or_else(generated::fresh_seed),
+            seed,
             jobs,
             timeout,
             partition: self.partition,
@@ -351,7 +358,7 @@ pub const MAX_MEMORY_RANGE_MIB: (u64, u64) = (64, 1 << 20);
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct SandboxArgs {
     /// How much the implementation is confined: auto (what this kernel can enforce, saying what it
-    /// cannot), require (everything, or exit 2) or off [default: auto].
+    /// cannot), require (everything, or exit 2) or off.
     #[arg(long, value_enum)]
     pub sandbox: Option<SandboxMode>,
     /// A host environment variable the implementation may see (repeatable; by default it sees none).
@@ -361,7 +368,7 @@ pub struct SandboxArgs {
     /// and the system's libraries (repeatable).
     #[arg(long = "allow-read", value_name = "PATH")]
     pub allow_read: Vec<PathBuf>,
-    /// The memory cap of each implementation process, in MiB, 64 to 1,048,576 [default: 1024].
+    /// The memory cap of each implementation process, in MiB, 64 to 1,048,576.
     #[arg(long, value_name = "MIB")]
     pub max_memory: Option<u64>,
 }
@@ -369,7 +376,8 @@ pub struct SandboxArgs {
 impl SandboxArgs {
     /// The settings these options give, checked.
     pub fn settings(&self) -> Result<SandboxSettings, OptionsError> {
-        sandbox_settings(self, &SandboxArgs::default(), Path::new(""), Path::new(DEFAULT_CONFIG))
+        let sources = Sources { environment: &|name| std::env::var(name).ok(), config_file: Path::new(DEFAULT_CONFIG) };
+        sandbox_settings(self, &SandboxArgs::default(), Path::new(""), &sources, &Defaults::of("check"))
     }
 }
 
@@ -384,20 +392,24 @@ impl CheckOptions {
     }
 }
 
-/// The sandbox's settings: the command line's mode and memory cap over the config file's (at `cp`, whose
-/// folder `base` its paths are relative to), the variables and paths of both; each variable must be a
-/// plain name and each path must exist.
+/// The sandbox's settings: the mode and memory cap from the command line, the environment or the config
+/// file (whose folder `base` its paths are relative to), the variables and paths of the command line and
+/// the config file; each variable must be a plain name and each path must exist.
 fn sandbox_settings(
     cli: &SandboxArgs,
     config: &SandboxArgs,
     base: &Path,
-    cp: &Path,
+    sources: &Sources<'_>,
+    defaults: &Defaults,
 ) -> Result<SandboxSettings, OptionsError> {
+    let cp = sources.config_file;
     let (low, high) = MAX_MEMORY_RANGE_MIB;
-    let max_memory_mib = checked(cli.max_memory, config.max_memory, "max_memory", cp, |v| {
-        (!(low..=high).contains(&v)).then(|| format!("{v} MiB: give {low} to {high}"))
-    })?
-    .unwrap_or(crate::sandbox::DEFAULT_MAX_MEMORY_MIB);
+    let max_memory_mib = sources
+        .checked("max_memory", cli.max_memory, config.max_memory, number, |&v| {
+            (!(low..=high).contains(&v)).then(|| format!("{v} MiB: give {low} to {high}"))
+        })?
+        .unwrap_or(defaults.max_memory_mib);
+    let mode = sources.pick("sandbox", cli.sandbox, config.sandbox, one_of)?.map_or(defaults.sandbox, |(v, _)| v);
     let plain = |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if let Some(bad) = cli.pass_env.iter().find(|n| !plain(n)) {
         return Err(OptionsError(format!("--pass-env {bad:?}: not a variable name (letters, digits, _)")));
@@ -412,12 +424,7 @@ fn sandbox_settings(
     if let Some(missing) = allow_read.iter().find(|p| !p.exists()) {
         return Err(OptionsError(format!("--allow-read {}: no such file or folder", missing.display())));
     }
-    Ok(SandboxSettings {
-        mode: cli.sandbox.or(config.sandbox).unwrap_or_default(),
-        pass_env: pass_env.into(),
-        allow_read: allow_read.into(),
-        max_memory_mib,
-    })
+    Ok(SandboxSettings { mode, pass_env: pass_env.into(), allow_read: allow_read.into(), max_memory_mib })
 }
 
 /// `dir` as an absolute path, created if needed and checked writable (insta would panic on it otherwise).
@@ -435,8 +442,13 @@ fn writable_folder(dir: &Path) -> Result<PathBuf, OptionsError> {
 mod tests {
     use super::*;
 
+    /// No variable set: the tests never read the process's environment.
+    fn unset(_: &str) -> Option<String> {
+        None
+    }
+
     fn resolve(options: CheckOptions) -> Result<Resolved, OptionsError> {
-        options.resolve(Some(Implementation::Reference), "check")
+        options.resolve_in(Some(Implementation::Reference), "check", &unset)
     }
 
     #[test]
@@ -460,9 +472,59 @@ mod tests {
     #[test]
     fn defaults_are_applied_in_one_place() {
         let settings = resolve(CheckOptions { no_save: true, ..Default::default() }).unwrap().settings;
+        let defaults = Defaults::of("check");
         assert_eq!((settings.cases, settings.level, settings.shrink_steps), (1000, Level::Semantic, 400));
+        assert_eq!(
+            (settings.cases, settings.level, settings.domain, settings.shrink_steps, settings.max_failures),
+            (defaults.cases, defaults.level, defaults.domain, defaults.shrink_steps, defaults.max_failures)
+        );
         assert_eq!(settings.timeout, Duration::from_secs(5));
         assert!(settings.suite && settings.save_failures.is_none());
         assert_eq!(settings.regressions, Some(PathBuf::from(DEFAULT_REGRESSIONS)));
+        let fuzz = CheckOptions::default().resolve_in(Some(Implementation::Reference), "fuzz", &unset).unwrap();
+        assert_eq!(
+            (fuzz.settings.domain, fuzz.settings.cases, fuzz.settings.max_failures),
+            (Domain::PipeNames, MAX_CASES, Some(1))
+        );
+        let counted = CheckOptions { cases: Some(50), ..Default::default() };
+        let counted = counted.resolve_in(Some(Implementation::Reference), "fuzz", &unset).unwrap().settings;
+        assert_eq!((counted.cases, counted.max_failures), (50, None), "a counted fuzz run runs all its cases");
+    }
+
+    #[test]
+    fn the_environment_sits_between_the_flags_and_the_config_file() {
+        let folder = std::env::temp_dir().join(format!("tbjwt-options-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).unwrap();
+        let config = folder.join("tbjwt.toml");
+        std::fs::write(&config, "cases = 11\nseed = 3\nlevel = \"strict\"\nsave_failures = \"saved\"\n").unwrap();
+        let config_text = config.display().to_string();
+        let environment = |name: &str| match name {
+            "TBJWT_CONFIG" => Some(config_text.clone()),
+            "TBJWT_CASES" => Some("22".to_owned()),
+            "TBJWT_LEVEL" => Some("effect".to_owned()),
+            "TBJWT_IMPLEMENTATION" => Some("reference".to_owned()),
+            _ => None,
+        };
+        let options = CheckOptions { level: Some(Level::Semantic), ..Default::default() };
+        let resolved = options.resolve_in(None, "check", &environment).unwrap();
+        let settings = resolved.settings;
+        assert_eq!(resolved.implementation, Implementation::Reference);
+        assert_eq!((settings.cases, settings.seed, settings.level), (22, 3, Level::Semantic));
+        assert_eq!(settings.regressions, Some(folder.join("saved")), "relative to the config file's folder");
+
+        let bad = |name: &str| (name == "TBJWT_JOBS").then(|| "0".to_owned());
+        let message = resolve_with(&bad).unwrap_err().to_string();
+        assert_eq!(message, "TBJWT_JOBS: 0 jobs: give 1 to 256");
+        let bad = |name: &str| (name == "TBJWT_TIMEOUT").then(|| "soon".to_owned());
+        assert_eq!(resolve_with(&bad).unwrap_err().to_string(), "TBJWT_TIMEOUT: `soon` is not a number of seconds");
+        std::fs::write(&config, "max_memory = 2\n").unwrap();
+        let in_config = |name: &str| (name == "TBJWT_CONFIG").then(|| config_text.clone());
+        let message = resolve_with(&in_config).unwrap_err().to_string();
+        assert_eq!(message, format!("`max_memory` in {}: 2 MiB: give 64 to 1048576", config.display()));
+        std::fs::remove_dir_all(&folder).unwrap();
+    }
+
+    fn resolve_with(environment: Environment<'_>) -> Result<Resolved, OptionsError> {
+        CheckOptions::default().resolve_in(Some(Implementation::Reference), "check", environment)
     }
 }

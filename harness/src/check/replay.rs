@@ -41,7 +41,7 @@ pub fn replay_command(settings: &CheckSettings, target: &str) -> String {
     let default_timeout = settings
         .implementation
         .parse::<crate::runner::Implementation>()
-        .map_or(CheckSettings::default().timeout, |i| super::options::default_timeout(&i));
+        .map_or(CheckSettings::default().timeout, |i| super::defaults::Defaults::timeout(&i));
     if settings.timeout != default_timeout {
         words.push("--timeout".into());
         words.push(settings.timeout.as_secs_f64().to_string());

@@ -15,7 +15,8 @@ use std::sync::Arc;
 /// Arguments of `tbjwt check`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The implementation: reference | node:PATH | cmd:COMMAND LINE | http(s)://URL (default: the config's).
+    /// The implementation: reference | node:PATH | cmd:COMMAND LINE | http(s)://URL (default: TBJWT_IMPLEMENTATION,
+    /// else the config file's `implementation`).
     /// Several run one after the other on the same cases, then a matrix compares them.
     implementations: Vec<Implementation>,
     #[command(flatten)]

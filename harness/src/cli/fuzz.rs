@@ -8,7 +8,7 @@
 //! replay with every option, which gives the verdict and the exit code.
 
 use anyhow::{bail, Context as _, Result};
-use harness::check::options::{CheckOptions, Resolved, MAX_CASES};
+use harness::check::options::{CheckOptions, Resolved};
 use harness::runner::Implementation;
 use harness::strategies::Domain;
 use std::io::BufRead;
@@ -42,7 +42,7 @@ pub struct Args {
     /// flow (--expectations, --ignore, --domain), else proptest.
     #[arg(long, value_enum, default_value_t = Engine::Auto)]
     engine: Engine,
-    /// check's options (fuzz defaults: --domain pipe-names, --max-failures 1, no built-in suite).
+    /// check's options, with fuzz's defaults (and no built-in suite).
     #[command(flatten)]
     options: CheckOptions,
 }
@@ -82,22 +82,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if args.seconds == 0 || args.seconds > MAX_SECONDS {
         bail!("--seconds {}: give 1 to {MAX_SECONDS} seconds", args.seconds);
     }
-    let domain_given = args.options.domain.is_some();
-    let cases_given = args.options.cases.is_some() || args.options.max_failures.is_some();
     let Resolved { mut settings, implementation, reports, coverage_table } =
         args.options.clone().resolve(Some(args.implementation.clone()), "fuzz")?;
     settings.suite = false;
     settings.fixture_dirs.clear();
     settings.regressions = None;
-    if !domain_given {
-        settings.domain = Domain::PipeNames;
-    }
-    if args.options.cases.is_none() {
-        settings.cases = MAX_CASES;
-    }
-    if !cases_given && !args.options.fail_fast {
-        settings.max_failures = Some(1);
-    }
     settings.time_budget = Some(Duration::from_secs(args.seconds));
     let whole_flow_needed =
         settings.expectations.is_some() || !settings.ignore.is_empty() || settings.domain != Domain::PipeNames;

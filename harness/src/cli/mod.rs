@@ -75,7 +75,15 @@ pub const EXIT_IMPLEMENTATION_ERRORED: u8 = 3;
 
 /// Runs the CLI.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // check's and fuzz's defaults are written once, in the library, and shown in their help from there.
+    use harness::check::options::show_in_help;
+    let command = <Cli as clap::CommandFactory>::command()
+        .mut_subcommand("check", |c| show_in_help(c, "check"))
+        .mut_subcommand("fuzz", |c| show_in_help(c, "fuzz"));
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&command.get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let result = match cli.command {
         Command::Check(args) => check::run(*args),
         Command::Spec(args) => spec::run(args),

@@ -373,6 +373,20 @@ fn a_config_file_makes_ci_one_line() {
         (Some(99), Some("strict"), Some("any-json"))
     );
     assert_eq!(header["ignore"], serde_json::json!(["logs"]));
+    // The environment sits between the flags and the config file, and a bad value names its variable.
+    let with_env = |vars: &[(&str, &str)], args: &[&str]| {
+        let mut command = common::tbjwt();
+        command.env("TBJWT_CONFIG", &config).envs(vars.iter().copied()).args(args);
+        command.output().unwrap()
+    };
+    let out =
+        with_env(&[("TBJWT_SEED", "7"), ("TBJWT_LEVEL", "effect")], &["check", "--no-save", "--level", "semantic"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let header = &json_lines(&dir.path("out/report.jsonl"))[0];
+    assert_eq!((header["seed"].as_u64(), header["level"].as_str()), (Some(7), Some("semantic")));
+    let out = with_env(&[("TBJWT_CASES", "many")], &["check", "--no-save"]);
+    assert_eq!(code(&out), 2);
+    assert!(text(&out).contains("TBJWT_CASES: `many` is not a whole number"), "{}", text(&out));
     std::fs::write(&config, "implementation = \"reference\"\ncolour = 1\n").unwrap();
     let out = tbjwt(&["check", "--config", config.to_str().unwrap()]);
     assert_eq!(code(&out), 2);

@@ -32,6 +32,12 @@ pub fn snapshot_settings(folder: &str) -> insta::Settings {
 pub fn tbjwt() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tbjwt"));
     command.current_dir(repo_root()).env("NO_COLOR", "1");
+    // Options a developer's shell sets must not change what a test runs.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("TBJWT_") {
+            command.env_remove(name);
+        }
+    }
     command
 }
 
