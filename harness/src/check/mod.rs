@@ -8,7 +8,7 @@
 
 mod collect;
 mod defaults;
-pub mod expectations;
+pub(crate) mod expectations;
 pub mod generated;
 mod interrupt;
 mod judge;

@@ -1,11 +1,11 @@
 //! The mutation campaign: mutants of the published action made from a catalogue of porters' mistakes
-//! ([`catalogue`]), each run through the default `check`; the kill matrix (operator × site) says which
+//! (`catalogue`), each run through the default `check`; the kill matrix (operator × site) says which
 //! mistakes the gate catches (docs/mutation.md).
 //!
 //! A mutant is the published action with one site rewritten by one operator. Every operator is applied
 //! at every site of a kind it fits, so a new site or operator multiplies out on its own.
 
-pub mod catalogue;
+pub(crate) mod catalogue;
 
 pub use catalogue::{Equivalent, Operator, Site, SiteKind, EQUIVALENT, OPERATORS, SITES};
 

@@ -126,7 +126,7 @@ fn restore_files(dir: &Path) -> Result<(), NodeError> {
 
 /// Checks what the harness installed at the end of a run (after the last implementation process
 /// stopped): restores the runtime's files, then checks every package tree seen against its digest
-/// ([`integrity::verify_seen`]). What changed is recorded ([`integrity::take_findings`]).
+/// (`integrity::verify_seen`). What changed is recorded (`integrity::take_findings`).
 pub fn verify_after_run() {
     // The runtime files first: a changed package tree removes the install's marker, and the runtime
     // files are only restored (and their change recorded) where the marker is.
@@ -143,7 +143,7 @@ fn restore_runtime_files() {
 }
 
 /// Writes the embedded runtime into the cache and installs its locked packages (`npm ci`), once; before
-/// each use, checks that nothing changed it (see [`super::integrity`]).
+/// each use, checks that nothing changed it (see `node::integrity`).
 pub fn ensure_runtime() -> Result<RuntimeDir, NodeError> {
     let key = runtime_key();
     let dir = cache_root().join("runtime").join(&key);

@@ -31,7 +31,8 @@ pub(super) fn record(finding: String) {
     FINDINGS.lock().unwrap_or_else(|p| p.into_inner()).push(finding);
 }
 
-/// The changes of the harness's files found (and repaired) since the last call.
+/// The changes of the harness's files found (and repaired) since the last call (a run reads them).
+#[cfg(feature = "full")]
 pub fn take_findings() -> Vec<String> {
     std::mem::take(&mut *FINDINGS.lock().unwrap_or_else(|p| p.into_inner()))
 }

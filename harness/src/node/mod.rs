@@ -7,7 +7,7 @@
 
 mod action;
 mod install;
-pub mod integrity;
+pub(crate) mod integrity;
 
 pub use action::{ActionSource, Dependency};
 pub use install::{

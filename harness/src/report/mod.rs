@@ -3,21 +3,21 @@
 //!
 //! | format   | file                                  | for |
 //! |----------|---------------------------------------|-----|
-//! | `json`   | [`json::JsonLines`], streamed         | machines, later analysis |
-//! | `junit`  | [`junit::Junit`], one testcase a case | GitHub, GitLab, Jenkins test views |
-//! | `markdown` | [`markdown::Markdown`]              | `$GITHUB_STEP_SUMMARY` |
+//! | `json`   | `json::JsonLines`, streamed         | machines, later analysis |
+//! | `junit`  | `junit::Junit`, one testcase a case | GitHub, GitLab, Jenkins test views |
+//! | `markdown` | `markdown::Markdown`              | `$GITHUB_STEP_SUMMARY` |
 //!
 //! The terminal summary is [`human`].
 
-pub mod html;
+pub(crate) mod html;
 pub mod human;
-pub mod json;
-pub mod junit;
-pub mod markdown;
+pub(crate) mod json;
+pub(crate) mod junit;
+pub(crate) mod markdown;
 pub mod matrix;
 pub mod redact;
-pub mod summary;
-pub mod text;
+pub(crate) mod summary;
+pub(crate) mod text;
 
 use crate::clock::Now;
 use serde::Serialize;

@@ -41,7 +41,7 @@ pub enum ChannelError {
     /// The program exited or closed its reply stream.
     #[error("the program exited ({0}){1}")]
     Exited(String, Context),
-    /// A reply line longer than [`super::reply_text::MAX_REPLY_BYTES`] (the program was killed).
+    /// A reply line longer than `reply_text::MAX_REPLY_BYTES` (the program was killed).
     #[error("a reply line is longer than {limit} bytes (killed){0}", limit = super::reply_text::MAX_REPLY_BYTES)]
     TooLong(Context),
     /// A reply line that is not JSON.

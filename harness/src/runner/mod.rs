@@ -22,7 +22,7 @@ mod implementation;
 mod program;
 pub mod protocol;
 mod reference;
-pub mod reply_text;
+pub(crate) mod reply_text;
 
 pub use func::{from_fn, FnRunner};
 #[cfg(feature = "full")]

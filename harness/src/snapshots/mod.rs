@@ -3,7 +3,7 @@
 //! without a Rust toolchain (`session`, behind `tbjwt snapshots`).
 
 pub mod files;
-pub mod readable;
+pub(crate) mod readable;
 pub mod session;
 
 use std::path::Path;

@@ -18,7 +18,7 @@
 //! the values a failure rarely depends on (the clock, the noise, tokens, ids) try their simplest form
 //! first, in one step ([`simplest_first`]).
 
-pub mod class_examples;
+pub(crate) mod class_examples;
 mod simplest_first;
 
 pub use crate::classes::Domain;

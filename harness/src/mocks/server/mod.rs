@@ -2,12 +2,12 @@
 //! scopes (the `full` build).
 
 pub mod auth0;
-pub mod exchange;
-pub mod front;
+pub(crate) mod exchange;
+pub(crate) mod front;
 pub mod oidc;
-pub mod scope;
+pub(crate) mod scope;
 mod signing_key;
-pub mod tenant;
+pub(crate) mod tenant;
 mod tinybird_http;
 
 pub use super::tinybird::Workspace;
