@@ -11,7 +11,6 @@ use std::sync::{Condvar, Mutex};
 
 use super::generated::{case_size, content_id, generated_name, CaseTree};
 use super::judge::Judged;
-use super::worker::JobError;
 use crate::compare::Observable;
 use crate::report::CaseReport;
 use crate::strategies::Generated;
@@ -170,15 +169,15 @@ pub fn search<T: ValueTree + ?Sized>(
 /// Shrinks the failing generated case of `report`, drawn from `tree`, within `max_steps` candidates, and
 /// rewrites the report as the smallest case that still fails: its name, clock, event, logins, differences
 /// and sizes. `play` runs a candidate and judges it (its uncovered differences, with the login they are
-/// of; `None` when it passes); `interrupted` ends the search early. A job's failure ends it with that
-/// error, and the report is left as it was.
-pub(super) fn shrink_report(
+/// of; `None` when it passes); `interrupted` ends the search early. A failure to play one (the job's
+/// error) ends it with that error, and the report is left as it was.
+pub(super) fn shrink_report<E>(
     report: &mut CaseReport,
     mut tree: CaseTree,
     max_steps: usize,
     interrupted: impl Fn() -> bool,
-    mut play: impl FnMut(&Generated) -> Result<Option<(usize, Judged)>, JobError>,
-) -> Result<(), JobError> {
+    mut play: impl FnMut(&Generated) -> Result<Option<(usize, Judged)>, E>,
+) -> Result<(), E> {
     let original = Generated {
         event: report.event.clone().unwrap_or(Value::Null),
         now: report.now,
@@ -224,4 +223,50 @@ pub(super) fn shrink_report(
         report.event = Some(shrunk.event);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::search;
+    use crate::strategies::simplest_first;
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    fn runner() -> TestRunner {
+        TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]))
+    }
+
+    /// Searches `tree` while `fails`, counting the candidates tried.
+    fn shrink<T: ValueTree>(tree: &mut T, fails: impl Fn(&T::Value) -> bool) -> (T::Value, usize) {
+        search(tree, usize::MAX, fails)
+    }
+
+    #[test]
+    fn a_value_that_does_not_matter_costs_one_candidate() {
+        let mut tree = simplest_first("[a-z]{30,40}").new_tree(&mut runner()).unwrap();
+        let (shrunk, tried) = shrink(&mut tree, |_| true);
+        assert_eq!((shrunk.as_str(), tried), ("a".repeat(30).as_str(), 1));
+        let mut plain = "[a-z]{30,40}".new_tree(&mut runner()).unwrap();
+        let (shrunk, tried) = shrink(&mut plain, |_| true);
+        assert_eq!(shrunk, "a".repeat(30));
+        assert!(tried > 30, "proptest alone tries {tried}");
+    }
+
+    #[test]
+    fn a_value_that_matters_still_shrinks_to_the_same_minimum() {
+        let fails = |s: &String| s.contains('q');
+        let mut runner = runner();
+        let (draw, mut plain) = loop {
+            let twin = runner.clone();
+            let tree = "[a-z]{20,30}".new_tree(&mut runner).unwrap();
+            if fails(&tree.current()) {
+                break (twin, tree);
+            }
+        };
+        let (expected, plain_tried) = shrink(&mut plain, fails);
+        let mut wrapped = simplest_first("[a-z]{20,30}").new_tree(&mut draw.clone()).unwrap();
+        let (shrunk, tried) = shrink(&mut wrapped, fails);
+        assert_eq!(shrunk, expected);
+        assert_eq!(tried, plain_tried + 2, "the simplest form and the way back to the drawn value");
+    }
 }

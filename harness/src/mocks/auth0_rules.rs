@@ -1,7 +1,7 @@
 //! Auth0's rules for what a login commits, as plain functions with no HTTP in them: which custom claims
 //! an ID token keeps (reserved names dropped, the size limit), how a metadata patch merges into a user, what
 //! Auth0 commits of an Action's outcome, and the tenant's applications. The tenant mock serves them over
-//! HTTP ([`super::auth0`]); `check`'s in-process flow ([`crate::flow::model`]) applies them directly.
+//! HTTP ([`super::auth0`]); `check`'s in-process flow (`flow::model`) applies them directly.
 
 use serde_json::{json, Map, Value};
 

@@ -166,44 +166,10 @@ mod tests {
         TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]))
     }
 
-    /// Shrinks `tree` while `fails` as `check` does, counting the candidates tried.
-    fn shrink<T: ValueTree>(tree: &mut T, fails: impl Fn(&T::Value) -> bool) -> (T::Value, usize) {
-        crate::check::shrink::search(tree, usize::MAX, fails)
-    }
-
     #[test]
     fn draws_what_the_wrapped_strategy_draws() {
         let plain = "[a-z]{10,40}".new_tree(&mut runner()).unwrap().current();
         let wrapped = simplest_first("[a-z]{10,40}").new_tree(&mut runner()).unwrap().current();
         assert_eq!(plain, wrapped);
-    }
-
-    #[test]
-    fn a_value_that_does_not_matter_costs_one_candidate() {
-        let mut tree = simplest_first("[a-z]{30,40}").new_tree(&mut runner()).unwrap();
-        let (shrunk, tried) = shrink(&mut tree, |_| true);
-        assert_eq!((shrunk.as_str(), tried), ("a".repeat(30).as_str(), 1));
-        let mut plain = "[a-z]{30,40}".new_tree(&mut runner()).unwrap();
-        let (shrunk, tried) = shrink(&mut plain, |_| true);
-        assert_eq!(shrunk, "a".repeat(30));
-        assert!(tried > 30, "proptest alone tries {tried}");
-    }
-
-    #[test]
-    fn a_value_that_matters_still_shrinks_to_the_same_minimum() {
-        let fails = |s: &String| s.contains('q');
-        let mut runner = runner();
-        let (draw, mut plain) = loop {
-            let twin = runner.clone();
-            let tree = "[a-z]{20,30}".new_tree(&mut runner).unwrap();
-            if fails(&tree.current()) {
-                break (twin, tree);
-            }
-        };
-        let (expected, plain_tried) = shrink(&mut plain, fails);
-        let mut wrapped = simplest_first("[a-z]{20,30}").new_tree(&mut draw.clone()).unwrap();
-        let (shrunk, tried) = shrink(&mut wrapped, fails);
-        assert_eq!(shrunk, expected);
-        assert_eq!(tried, plain_tried + 2, "the simplest form and the way back to the drawn value");
     }
 }
