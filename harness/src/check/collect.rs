@@ -30,6 +30,8 @@ pub(super) struct Collector<'c> {
     /// Whether failing generated cases are shrunk at all.
     shrink: bool,
     jobs_done: usize,
+    /// The causes failing and baselined cases showed, for the baseline's outcome.
+    baseline: super::baseline::Tally,
 }
 
 /// What the run's end brings besides what the collector counted.
@@ -64,6 +66,7 @@ impl<'c> Collector<'c> {
             shrinkable: Shrinkable::new(settings.shrink_failures),
             shrink: settings.shrink_steps > 0 && settings.shrink_failures > 0,
             jobs_done: 0,
+            baseline: super::baseline::Tally::default(),
         }
     }
 
@@ -100,6 +103,9 @@ impl<'c> Collector<'c> {
 
     fn case(&mut self, report: CaseReport, stop: &AtomicBool) {
         self.counts.add(report.verdict);
+        if self.settings.baseline.is_some() {
+            self.baseline.add(&report);
+        }
         self.coverage.add(report.classes);
         match report.source {
             CaseSource::Fixture => self.fixtures_run += 1,
@@ -190,20 +196,24 @@ impl<'c> Collector<'c> {
         let settings = self.settings;
         let harness_error = self.harness_error.is_some();
         let mut problems = Vec::new();
+        let full_run = settings.partition.is_none()
+            && settings.replay.is_none()
+            && !ending.interrupted
+            && self.stopped_early.is_none()
+            && settings.time_budget.is_none();
+        let baseline = settings.baseline.as_ref().map(|b| {
+            std::mem::take(&mut self.baseline).outcome(b, settings.baseline_strict, full_run && !harness_error)
+        });
         if let Some(e) = &settings.expectations {
             problems.extend(e.expired(&expectations::today()));
-            let full_run = settings.partition.is_none()
-                && settings.replay.is_none()
-                && !ending.interrupted
-                && self.stopped_early.is_none()
-                && settings.time_budget.is_none();
             if full_run && !harness_error {
                 problems.extend(e.unused(&self.used));
             }
         }
         let duration = ending.started.elapsed().as_secs_f64();
         // Changing the harness's own files is a divergence of the worst kind, whatever the cases said.
-        let failing_problems = problems.len() + ending.integrity.len();
+        let failing_problems =
+            problems.len() + ending.integrity.len() + usize::from(baseline.as_ref().is_some_and(|b| b.fails()));
         let conclusion = Conclusion::of_run(&self.counts, failing_problems, harness_error, ending.interrupted);
         RunFooter {
             counts: self.counts,
@@ -214,6 +224,7 @@ impl<'c> Collector<'c> {
             interrupted: ending.interrupted,
             stopped_early: self.stopped_early.take(),
             expectation_problems: problems,
+            baseline,
             integrity: ending.integrity,
             timing: ending.timing,
             class_coverage: settings

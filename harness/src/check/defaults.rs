@@ -107,7 +107,7 @@ impl Defaults {
 }
 
 /// The options the environment can set (by their config-file names); lists and switches cannot.
-pub const FROM_ENVIRONMENT: [&str; 16] = [
+pub const FROM_ENVIRONMENT: [&str; 17] = [
     "config",
     "implementation",
     "cases",
@@ -119,6 +119,7 @@ pub const FROM_ENVIRONMENT: [&str; 16] = [
     "max_failures",
     "save_failures",
     "expectations",
+    "baseline",
     "snapshots",
     "shrink_steps",
     "shrink_failures",

@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use super::baseline::Baseline;
 use super::expectations::Expectations;
 use super::CaseInput;
 use crate::classes::ClassSet;
@@ -97,28 +98,36 @@ pub(super) fn classes_of(
     }
 }
 
-/// The differences of a session judged as failing that `expectations` do not cover, with the login they
-/// are of; `None` when it passed, errored, or is covered.
-pub(super) fn uncovered(
-    name: &str,
-    session: SessionJudged,
-    expectations: Option<&Expectations>,
-) -> Option<(usize, Judged)> {
+/// The differences of a session judged as failing that neither the expectations nor the baseline cover,
+/// with the login they are of; `None` when it passed, errored, or is covered.
+pub(super) fn uncovered(name: &str, session: SessionJudged, known: Known<'_>) -> Option<(usize, Judged)> {
     let SessionJudged { login, last, classes } = session;
     let LastLogin::Judged(judged) = last else { return None };
-    let covered = expectations.is_some_and(|e| e.cover(name, classes, &judged.differences).is_some());
+    let covered = known.expectations.is_some_and(|e| e.cover(name, classes, &judged.differences).is_some())
+        || known.baseline.is_some_and(|b| b.holds_all(&crate::compare::cause_keys(&judged.differences)));
     (!covered && !judged.differences.is_empty()).then_some((login, *judged))
 }
 
-/// The report of a case whose session was judged: its verdict (pass, fail, expected, unexpected pass or
-/// error), its differences, and what the reports show of a failure. `replay` is the command that runs it
+/// What a run knows of the implementation's divergences before it runs: the expectations file and the
+/// baseline.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Known<'a> {
+    /// The expectations file's entries.
+    pub expectations: Option<&'a Expectations>,
+    /// The baseline.
+    pub baseline: Option<&'a Baseline>,
+}
+
+/// The report of a case whose session was judged: its verdict (pass, fail, expected by the expectations
+/// or the baseline, unexpected pass or error), its differences, and what the reports show of a failure. `replay` is the command that runs it
 /// alone, where there is one.
 pub(super) fn verdict(
     input: &CaseInput,
     session: SessionJudged,
-    expectations: Option<&Expectations>,
+    known: Known<'_>,
     replay: Option<String>,
 ) -> CaseReport {
+    let expectations = known.expectations;
     let at_login = (!input.logins.is_empty()).then_some(session.login + 1);
     let mut report = CaseReport {
         ordinal: input.ordinal,
@@ -142,6 +151,7 @@ pub(super) fn verdict(
         same_as: None,
         replay,
         expectations: Vec::new(),
+        baselined: false,
         classes: session.classes,
         millis: 0.0,
         sides: None,
@@ -174,8 +184,13 @@ pub(super) fn verdict(
         report.set_differences(differences);
         return with_secrets(report, input);
     }
-    report.verdict = Verdict::Fail;
     report.set_differences(differences);
+    if known.baseline.is_some_and(|b| b.holds_all(&crate::compare::cause_keys(&report.differences))) {
+        report.verdict = Verdict::Expected;
+        report.baselined = true;
+        return with_secrets(report, input);
+    }
+    report.verdict = Verdict::Fail;
     report.sides = sides;
     if input.source == CaseSource::Generated {
         report.event = Some(input.event.clone()); // a fixture's event is in its file

@@ -6,6 +6,7 @@
 //! Work is split into small batches pulled by `jobs` worker threads (each with its own implementation
 //! runner, pipelining its batch); one collector thread renders the reports in completion order.
 
+pub mod baseline;
 mod collect;
 mod defaults;
 pub(crate) mod expectations;
@@ -76,6 +77,10 @@ pub struct CheckSettings {
     pub save_failures: Option<PathBuf>,
     /// Known divergences.
     pub expectations: Option<Expectations>,
+    /// The root causes known today (`--baseline`): a case fails only on a cause it does not hold.
+    pub baseline: Option<baseline::Baseline>,
+    /// Whether a cause the baseline holds and no case showed fails the run (`--baseline-strict`).
+    pub baseline_strict: bool,
     /// Candidate evaluations allowed when shrinking one failure (0: no shrinking).
     pub shrink_steps: usize,
     /// How many failing generated cases are shrunk and saved; later ones are reported as found.
@@ -116,6 +121,8 @@ impl Default for CheckSettings {
             replay: None,
             save_failures: None,
             expectations: None,
+            baseline: None,
+            baseline_strict: false,
             shrink_steps: defaults.shrink_steps,
             shrink_failures: defaults.shrink_failures,
             snapshots: None,

@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::baseline::Baseline;
 use super::expectations::Expectations;
 use super::sources::{number, one_of, path, seconds, Sources};
 use super::{generated, CheckSettings};
@@ -86,6 +87,14 @@ pub struct CheckOptions {
     /// Known divergences (TOML; see docs/ci.md).
     #[arg(long)]
     pub expectations: Option<PathBuf>,
+    /// Fail only on root causes this baseline does not hold: a JSON report of an earlier run, or a file
+    /// `tbjwt baseline write` made (docs/ci.md).
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// Also fail when the baseline holds a cause no case showed (it was fixed: take it out of the baseline).
+    #[arg(long)]
+    #[serde(default)]
+    pub baseline_strict: bool,
     /// Leave an observable out of the comparison (repeatable).
     #[arg(long, value_enum)]
     #[serde(default)]
@@ -295,6 +304,20 @@ impl CheckOptions {
             Some(path) => Some(Expectations::load(&path).map_err(|e| OptionsError(e.to_string()))?),
             None => None,
         };
+        let baseline = match placed(sources.pick("baseline", self.baseline.clone(), config.baseline, path)?) {
+            Some(path) => {
+                let baseline = Baseline::load(&path).map_err(|e| OptionsError(format!("--baseline: {e}")))?;
+                baseline
+                    .check_applies(level.name(), domain.name())
+                    .map_err(|e| OptionsError(format!("--baseline: {e}")))?;
+                Some(baseline)
+            }
+            None => None,
+        };
+        let baseline_strict = self.baseline_strict || config.baseline_strict;
+        if baseline_strict && baseline.is_none() {
+            return Err(OptionsError("--baseline-strict needs a baseline (--baseline FILE)".into()));
+        }
         let mut reports = self.reports.clone();
         reports.extend(config.reports.into_iter().map(|mut r| {
             r.path = relative_to(&base, r.path);
@@ -339,6 +362,8 @@ impl CheckOptions {
             regressions: Some(regressions),
             replay: self.replay,
             expectations,
+            baseline,
+            baseline_strict,
             shrink_steps,
             shrink_failures,
             snapshots,

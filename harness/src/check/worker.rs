@@ -270,12 +270,18 @@ impl Job<'_> {
             let (session, later_time) = self.judge_session(&input.event, input.now, &input.logins, implementation)?;
             implementation_time += later_time;
             let replay = input.replay_target.as_deref().map(|target| replay_command(self.context.settings, target));
-            let mut report = judge::verdict(input, session, self.context.settings.expectations.as_ref(), replay);
+            let mut report = judge::verdict(input, session, self.known(), replay);
             report.millis += run_millis + case_started.elapsed().as_secs_f64() * 1000.0;
             reports.push((report, snapshot));
         }
         self.context.timing.add(implementation_time, started.elapsed());
         Ok(reports)
+    }
+
+    /// What the run knows of the implementation's divergences.
+    fn known(&self) -> judge::Known<'_> {
+        let settings = self.context.settings;
+        judge::Known { expectations: settings.expectations.as_ref(), baseline: settings.baseline.as_ref() }
     }
 
     /// What the judge is told besides the two sides.
@@ -361,7 +367,7 @@ impl Job<'_> {
             session
         });
         self.context.timing.add(implementation_time, started.elapsed());
-        Ok(judge::uncovered(name, session?, self.context.settings.expectations.as_ref()))
+        Ok(judge::uncovered(name, session?, self.known()))
     }
 
     /// A fixture's first login to write as a snapshot, under `--snapshots` (the collector writes it).

@@ -1,10 +1,12 @@
 //! Argument parsing and dispatch, one file per subcommand. Exit codes: 0 success, 2 usage or harness
 //! error (clap's own usage errors exit 2 too).
 
+mod baseline;
 mod bench;
 mod bench_mocks;
 mod check;
 mod classes;
+mod diff;
 mod fuzz;
 mod import_crash;
 mod mocks;
@@ -44,6 +46,13 @@ enum Command {
     Fuzz(Box<fuzz::Args>),
     /// Turn a libFuzzer artifact into a case that check replays (in tbjwt-regressions/ by default).
     ImportCrash(import_crash::Args),
+    /// Baselines: the root causes a port diverges by today, so that `check --baseline` fails only on new
+    /// ones.
+    #[command(subcommand)]
+    Baseline(baseline::Action),
+    /// What changed between two runs (their JSON reports): new, fixed and unchanged root causes and cases.
+    /// Exit codes: 0 no new divergence, 1 regressed, 2 not comparable (said why).
+    Diff(diff::Args),
     /// Measure the harness's own speed.
     #[command(subcommand)]
     Bench(bench::Target),
@@ -95,6 +104,8 @@ pub fn main() -> ExitCode {
         Command::Fuzz(args) => fuzz::run(*args),
         Command::ImportCrash(args) => import_crash::run(args),
         Command::Bench(target) => bench::run(target),
+        Command::Baseline(action) => baseline::run(action),
+        Command::Diff(args) => diff::run(args),
         Command::Snapshots(action) => snapshots::run(action),
     };
     match result {

@@ -148,6 +148,34 @@ pub fn summary_kinds(causes: &[RootCause], differences: &[Difference]) -> BTreeS
     kinds
 }
 
+/// A root cause as baselines and diffs know it: its rule, whether it is a security finding, and its kind
+/// (see [`kind`]): the same fact whatever case, seed or suite version shows it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+pub struct CauseKey {
+    /// The rule that governs it.
+    pub rule: Rule,
+    /// Whether it is a security finding.
+    #[serde(default)]
+    pub security: bool,
+    /// What it is.
+    pub kind: String,
+}
+
+impl std::fmt::Display for CauseKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let security = if self.security { " [security]" } else { "" };
+        write!(f, "{}{security} {}", self.rule, self.kind)
+    }
+}
+
+/// The keys of a case's root causes (its differences' causes, and the access matrix's kinds).
+pub fn cause_keys(differences: &[Difference]) -> BTreeSet<CauseKey> {
+    summary_kinds(&root_causes(differences), differences)
+        .into_iter()
+        .map(|(security, rule, kind)| CauseKey { rule, security, kind })
+        .collect()
+}
+
 /// The rules a case's root causes cite, each once, in order.
 pub fn cited_rules(causes: &[RootCause]) -> BTreeSet<Rule> {
     causes.iter().map(|c| c.rule).collect()

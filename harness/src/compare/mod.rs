@@ -12,7 +12,9 @@ mod causes;
 mod diff;
 mod normalize;
 
-pub use causes::{also_in_summary, cited_rules, kind as cause_kind, root_causes, summary_kinds, RootCause};
+pub use causes::{
+    also_in_summary, cause_keys, cited_rules, kind as cause_kind, root_causes, summary_kinds, CauseKey, RootCause,
+};
 pub use diff::diff_values;
 pub use normalize::{normalize, NormalizeContext};
 

@@ -263,6 +263,23 @@ impl<W: Write> Html<W> {
         for problem in &footer.expectation_problems {
             let _ = write!(html, "<p class=\"verdict bad\">expectations: {}</p>", escape(&problem.message));
         }
+        if let Some(baseline) = &footer.baseline {
+            let class = if baseline.new.is_empty() && !baseline.fails() { "ok" } else { "bad" };
+            let _ = write!(html, "<p class=\"verdict {class}\">{}</p><ul>", escape(&baseline.summary()));
+            for cause in &baseline.new {
+                let _ = write!(
+                    html,
+                    "<li>new: <code>{}</code> ({} cases, e.g. {})</li>",
+                    escape(&cause.cause.to_string()),
+                    cause.cases,
+                    escape(&cause.example)
+                );
+            }
+            for cause in &baseline.fixed {
+                let _ = write!(html, "<li>fixed: <code>{}</code></li>", escape(&cause.to_string()));
+            }
+            html.push_str("</ul>");
+        }
         if !self.by_rule.is_empty() {
             html.push_str("<h2>Cases per rule and verdict</h2><table><tr><th>rule</th><th>fail</th><th>expected</th><th>error</th></tr>");
             for (rule, [fail, expected, error]) in &self.by_rule {

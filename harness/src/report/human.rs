@@ -270,6 +270,26 @@ impl Reporter for Human {
         for p in &footer.expectation_problems {
             writeln!(out, "\n{} {}", style("EXPECTATIONS").red().bold(), visible(&p.message))?;
         }
+        if let Some(baseline) = &footer.baseline {
+            let title = if baseline.new.is_empty() && !baseline.fails() {
+                style("BASELINE").green().bold()
+            } else {
+                style("BASELINE").red().bold()
+            };
+            writeln!(out, "\n{title} {}", visible(&baseline.summary()))?;
+            for cause in &baseline.new {
+                let cases = super::text::counted(cause.cases, "case", "cases");
+                writeln!(
+                    out,
+                    "  new:   {} ({cases}, e.g. {})",
+                    visible(&cause.cause.to_string()),
+                    visible(&cause.example)
+                )?;
+            }
+            for cause in &baseline.fixed {
+                writeln!(out, "  fixed: {}", visible(&cause.to_string()))?;
+            }
+        }
         for finding in &footer.integrity {
             writeln!(out, "\n{} {}", style("SECURITY").red().bold(), visible(finding))?;
         }

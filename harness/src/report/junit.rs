@@ -115,6 +115,18 @@ impl<W: Write + Send> Reporter for Junit<W> {
         if let Some(coverage) = &footer.class_coverage {
             suite.add_property(quick_junit::Property::new("class_coverage", coverage.summary()));
         }
+        if let Some(baseline) = &footer.baseline {
+            suite.add_property(quick_junit::Property::new("baseline", baseline.summary()));
+            if baseline.fails() {
+                for cause in &baseline.fixed {
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    s.set_message(format!("fixed, still in the baseline: {}", visible(&cause.to_string())));
+                    let mut test = TestCase::new(format!("baseline[{}]", visible(&cause.to_string())), s);
+                    test.set_classname("tbjwt.run");
+                    suite.add_test_case(test);
+                }
+            }
+        }
         for problem in &footer.expectation_problems {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
             s.set_message(visible(&problem.message).into_owned());

@@ -91,6 +91,22 @@ impl<W: Write + Send> Reporter for Markdown<W> {
         for p in &footer.expectation_problems {
             writeln!(out, "- ❌ expectations: {}", cell(&p.message))?;
         }
+        if let Some(baseline) = &footer.baseline {
+            let mark = if baseline.new.is_empty() && !baseline.fails() { "✅" } else { "❌" };
+            writeln!(out, "- {mark} {}", cell(&baseline.summary()))?;
+            for cause in &baseline.new {
+                writeln!(
+                    out,
+                    "  - new: `{}` ({} cases, e.g. `{}`)",
+                    cell(&cause.cause.to_string()),
+                    cause.cases,
+                    cell(&cause.example)
+                )?;
+            }
+            for cause in &baseline.fixed {
+                writeln!(out, "  - fixed: `{}`", cell(&cause.to_string()))?;
+            }
+        }
         for finding in &footer.integrity {
             writeln!(out, "- ❌ security: {}", cell(finding))?;
         }

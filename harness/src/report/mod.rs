@@ -15,7 +15,9 @@ pub(crate) mod json;
 pub(crate) mod junit;
 pub(crate) mod markdown;
 pub mod matrix;
+pub mod read;
 pub mod redact;
+pub mod run_diff;
 pub(crate) mod summary;
 pub(crate) mod text;
 
@@ -185,6 +187,9 @@ pub struct CaseReport {
     /// Expectations entries that covered (or named) the case.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub expectations: Vec<usize>,
+    /// Whether the baseline holds every root cause of this case (it is then `expected`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub baselined: bool,
     /// The equivalence classes the case reached (counted into the footer's coverage).
     #[serde(skip)]
     pub classes: crate::classes::ClassSet,
@@ -372,6 +377,9 @@ pub struct RunFooter {
     /// Expectations entries that fail the gate (expired, unused).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub expectation_problems: Vec<ExpectationProblem>,
+    /// What the run found against its baseline, with `--baseline`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineOutcome>,
     /// Changes the implementation made to the harness's own files (repaired; each fails the run).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub integrity: Vec<String>,
@@ -389,6 +397,55 @@ pub struct RunFooter {
     /// The exit code: 0 conforms, 1 diverged, 2 harness error or no case ran, 3 the implementation errored,
     /// 4 interrupted.
     pub exit_code: u8,
+}
+
+/// What a run found against its baseline (`--baseline`): root causes by key, with the failing cases each
+/// showed in.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BaselineOutcome {
+    /// The baseline file.
+    pub file: PathBuf,
+    /// Whether a fixed divergence fails the run (`--baseline-strict`).
+    pub strict: bool,
+    /// Causes the baseline does not hold: each fails the run.
+    pub new: Vec<CauseCount>,
+    /// Causes the baseline holds that the run showed again.
+    pub still: Vec<CauseCount>,
+    /// Causes the baseline holds that no case showed (only said of a full run): under `--baseline-strict`
+    /// each fails the run until it leaves the baseline.
+    pub fixed: Vec<crate::compare::CauseKey>,
+}
+
+/// A root cause and the cases it showed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CauseCount {
+    /// The cause.
+    #[serde(flatten)]
+    pub cause: crate::compare::CauseKey,
+    /// Cases it showed in.
+    pub cases: u64,
+    /// The first case it showed in.
+    pub example: String,
+}
+
+impl BaselineOutcome {
+    /// Whether it fails the run on its own (beyond its new causes' failing cases): fixed causes under
+    /// `--baseline-strict`.
+    pub fn fails(&self) -> bool {
+        self.strict && !self.fixed.is_empty()
+    }
+
+    /// One line for the terminal and the summaries.
+    pub fn summary(&self) -> String {
+        format!(
+            "baseline {}: {} new, {} still there, {} fixed{}",
+            self.file.display(),
+            self.new.len(),
+            self.still.len(),
+            self.fixed.len(),
+            if self.fails() { " (--baseline-strict: remove the fixed ones, `tbjwt baseline write`)" } else { "" }
+        )
+    }
 }
 
 /// The equivalence classes a run reached (docs/classes.md).

@@ -2,6 +2,7 @@
 //! talks to real parts (Node.js with npm `jsonwebtoken@9.0.1`, child processes, HTTP on 127.0.0.1, the
 //! `tbjwt` binary) and mocks only Auth0 and Tinybird.
 
+mod adoption;
 mod bad_input;
 mod bundled;
 mod check_command;

@@ -1,0 +1,141 @@
+//! A JSON-lines report read back (`--report json=PATH`), for what compares runs: baselines, `tbjwt diff`.
+//! Each case keeps its verdict and the keys of its root causes; a line that is not a report record is an
+//! error naming the file and the line.
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use super::Verdict;
+use crate::compare::{cause_keys, CauseKey, Difference};
+
+/// What a run was: the fields that say whether two runs can be compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunIdentity {
+    /// The implementation's name.
+    pub implementation: String,
+    /// The built-in suite's version, when the run included it.
+    pub suite_version: Option<String>,
+    /// The comparison level.
+    pub level: String,
+    /// The generated events' domain.
+    pub domain: String,
+    /// The seed.
+    pub seed: u64,
+    /// `K/N` when sharded.
+    pub partition: Option<String>,
+}
+
+/// One case of a report.
+#[derive(Debug, Clone)]
+pub struct ReadCase {
+    /// Its name.
+    pub name: String,
+    /// Whether it is a fixture (a built-in case, a `--fixtures` file, a saved regression): the same case
+    /// whatever the seed.
+    pub fixture: bool,
+    /// Its verdict.
+    pub verdict: Verdict,
+    /// The keys of its root causes (empty when it passed or errored).
+    pub causes: BTreeSet<CauseKey>,
+    /// Its error, when it errored.
+    pub error: Option<String>,
+}
+
+/// A report, read.
+#[derive(Debug, Clone)]
+pub struct ReadReport {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// What run it is.
+    pub identity: RunIdentity,
+    /// Its cases, in the order they were written.
+    pub cases: Vec<ReadCase>,
+    /// Its footer's conclusion, when it has a footer (a report without one was cut short).
+    pub conclusion: Option<String>,
+}
+
+/// A report that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file cannot be read.
+    #[error("{path}: cannot read the report: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A line is not a record of a tbjwt JSON report.
+    #[error("{path}:{line}: {message}")]
+    Line {
+        /// The file.
+        path: PathBuf,
+        /// The line (1-based).
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn text_field(record: &Value, key: &str) -> Option<String> {
+    record.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// Reads the JSON-lines report at `path`.
+pub fn read(path: &Path) -> Result<ReadReport, ReadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io { path: path.to_owned(), source })?;
+    let bad = |line: usize, message: String| ReadError::Line { path: path.to_owned(), line, message };
+    let mut identity = None;
+    let mut cases = Vec::new();
+    let mut conclusion = None;
+    for (index, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let number = index + 1;
+        let record: Value = serde_json::from_str(line).map_err(|e| bad(number, format!("not JSON: {e}")))?;
+        match record.get("type").and_then(Value::as_str) {
+            Some("header") => {
+                let field = |key: &str| {
+                    text_field(&record, key).ok_or_else(|| bad(number, format!("the header has no `{key}`")))
+                };
+                identity = Some(RunIdentity {
+                    implementation: field("implementation")?,
+                    suite_version: text_field(&record, "suite_version"),
+                    level: field("level")?,
+                    domain: field("domain")?,
+                    seed: record
+                        .get("seed")
+                        .and_then(Value::as_u64)
+                        .ok_or_else(|| bad(number, "the header has no `seed`".into()))?,
+                    partition: text_field(&record, "partition"),
+                });
+            }
+            Some("case") if identity.is_none() => return Err(bad(number, "a case before the header".into())),
+            Some("case") => {
+                let verdict: Verdict = record
+                    .get("verdict")
+                    .cloned()
+                    .and_then(|v| serde_json::from_value(v).ok())
+                    .ok_or_else(|| bad(number, "a case without a verdict".into()))?;
+                let differences: Vec<Difference> = match record.get("differences") {
+                    Some(d) => {
+                        serde_json::from_value(d.clone()).map_err(|e| bad(number, format!("`differences`: {e}")))?
+                    }
+                    None => Vec::new(),
+                };
+                cases.push(ReadCase {
+                    name: text_field(&record, "name").ok_or_else(|| bad(number, "a case without a name".into()))?,
+                    fixture: record.get("source").and_then(Value::as_str) == Some("fixture"),
+                    verdict,
+                    causes: cause_keys(&differences),
+                    error: text_field(&record, "error"),
+                });
+            }
+            Some("footer") => conclusion = text_field(&record, "conclusion"),
+            // The matrix line of a run of several implementations, or a record a later version adds.
+            Some(_) => {}
+            None => return Err(bad(number, "not a tbjwt report record (no `type`)".into())),
+        }
+    }
+    let identity = identity.ok_or_else(|| bad(1, "no header: not a tbjwt JSON report (--report json=PATH)".into()))?;
+    Ok(ReadReport { path: path.to_owned(), identity, cases, conclusion })
+}
