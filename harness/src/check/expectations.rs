@@ -23,8 +23,9 @@
 //! rule = "R7"                          # and/or case, path, observable
 //! path = "claims/scopes/*/resource"
 //! reason = "our port trims pipe names"
+//! owner = "@acme/identity"
 //! link = "https://github.com/acme/port/issues/12"
-//! expires = 2027-03-31
+//! until = 2027-03-31                   # or `expires`
 //! ```
 
 use serde::Deserialize;
@@ -58,8 +59,11 @@ pub struct Expectation {
     /// Where it is tracked.
     #[serde(default)]
     pub link: Option<String>,
-    /// After this date the entry fails the gate.
+    /// Who answers for it (a person or a team), named when it expires or goes stale.
     #[serde(default)]
+    pub owner: Option<String>,
+    /// After this date the entry fails the gate (`until` is the same key).
+    #[serde(default, alias = "until")]
     pub expires: Option<toml::value::Datetime>,
 }
 
@@ -256,8 +260,9 @@ impl Expectations {
                 (text.as_str() < today).then(|| ExpectationProblem {
                     entry: i,
                     message: format!(
-                        "expected[{i}] ({}) expired on {text}: fix the divergence or renew the entry",
-                        describe(e)
+                        "expected[{i}] ({}{}) expired on {text}: fix the divergence or renew the entry",
+                        describe(e),
+                        owned_by(e)
                     ),
                 })
             })
@@ -272,10 +277,19 @@ impl Expectations {
             .filter(|(i, _)| !used.get(*i).copied().unwrap_or(false))
             .map(|(i, e)| ExpectationProblem {
                 entry: i,
-                message: format!("expected[{i}] ({}) matched no divergence: remove it", describe(e)),
+                message: format!(
+                    "expected[{i}] ({}{}) is stale: it matched no divergence in a full run; remove it",
+                    describe(e),
+                    owned_by(e)
+                ),
             })
             .collect()
     }
+}
+
+/// `; owner NAME` when the entry names one.
+fn owned_by(e: &Expectation) -> String {
+    e.owner.as_deref().map(|o| format!("; owner {o}")).unwrap_or_default()
 }
 
 fn describe(e: &Expectation) -> String {
@@ -338,6 +352,28 @@ mod tests {
         assert_eq!(e.cover("generated-x", in_class, &[diff(Observable::Logs)]), None, "the other fields still count");
         let typo = load("[[expected]]\nclass = \"admin-token/blnk\"\nreason = \"r\"\n").unwrap_err().to_string();
         assert!(typo.contains("did you mean admin-token/blank?"), "{typo}");
+    }
+
+    #[test]
+    fn a_waiver_names_its_owner_when_it_expires_or_goes_stale() {
+        let e = load(
+            "[[expected]]\nrule = \"R7\"\nreason = \"r\"\nowner = \"@acme/identity\"\nuntil = 2020-01-01\n\n[[expected]]\nrule = \"R8\"\nreason = \"r\"\nuntil = 2999-12-31\n",
+        )
+        .unwrap();
+        // Dates far from any day a test runs on: the outcome does not depend on today.
+        let expired = e.expired(&today());
+        assert_eq!(expired.len(), 1);
+        assert_eq!(
+            expired[0].message,
+            "expected[0] (rule R7; owner @acme/identity) expired on 2020-01-01: fix the divergence or renew the entry"
+        );
+        let stale = e.unused(&[true, false]);
+        assert_eq!(
+            stale[0].message,
+            "expected[1] (rule R8) is stale: it matched no divergence in a full run; remove it"
+        );
+        let both = load("[[expected]]\nrule = \"R7\"\nreason = \"r\"\nuntil = 2020-01-01\nexpires = 2020-01-02\n");
+        assert!(both.is_err(), "one date per entry");
     }
 
     #[test]
