@@ -183,7 +183,8 @@ fn several(
             ReportFormat::Markdown => {
                 Some(format!("## tbjwt check: matrix\n\n```text\n{}```\n", matrix::text(&rows).trim_start()))
             }
-            ReportFormat::Junit => None, // one file per implementation (`PATH.N.xml`): JUnit has no matrix
+            // One file per implementation (`PATH.N.xml`, `PATH.N.sarif`): neither format has a matrix.
+            ReportFormat::Junit | ReportFormat::Sarif => None,
         };
         if let Some(text) = written {
             std::fs::write(&request.path, text)

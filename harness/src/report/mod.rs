@@ -18,6 +18,7 @@ pub mod matrix;
 pub mod read;
 pub mod redact;
 pub mod run_diff;
+pub(crate) mod sarif;
 pub(crate) mod summary;
 pub(crate) mod text;
 
@@ -534,6 +535,8 @@ pub enum ReportFormat {
     Markdown,
     /// One self-contained HTML page.
     Html,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
 }
 
 impl std::str::FromStr for ReportRequest {
@@ -547,7 +550,8 @@ impl std::str::FromStr for ReportRequest {
             "junit" => ReportFormat::Junit,
             "markdown" | "md" => ReportFormat::Markdown,
             "html" => ReportFormat::Html,
-            other => return Err(format!("`{other}` is not a report format (json, junit, markdown, html)")),
+            "sarif" => ReportFormat::Sarif,
+            other => return Err(format!("`{other}` is not a report format (json, junit, markdown, html, sarif)")),
         };
         if path.is_empty() {
             return Err(format!("`{s}`: the path is empty"));
@@ -568,6 +572,7 @@ impl ReportRequest {
             ReportFormat::Junit => Box::new(junit::Junit::new(file)),
             ReportFormat::Markdown => Box::new(markdown::Markdown::new(file)),
             ReportFormat::Html => Box::new(html::Html::new(file)),
+            ReportFormat::Sarif => Box::new(sarif::Sarif::new(file)),
         })
     }
 }

@@ -123,3 +123,99 @@ fn diff_names_what_each_deviant_has_that_the_other_lacks() {
     assert_eq!(code(&out), 2, "{}", text(&out));
     assert!(text(&out).contains("not comparable: the old run is at level semantic, the new one at level effect"));
 }
+
+/// Validates `log` against the SARIF 2.1.0 schema Microsoft's jest-sarif ships (pinned in
+/// `fixtures/tools/sarif`), with the Python reference implementation of JSON Schema; a log the schema
+/// must refuse is checked too, so that the validation cannot pass by accident.
+fn assert_valid_sarif(log: &serde_json::Value) {
+    let package = common::npm_project("sarif-schema", &repo_root().join("fixtures/tools/sarif"));
+    let schema = package.join("node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json");
+    let dir = TempDir::new("sarif-schema");
+    std::fs::copy(&schema, dir.path("sarif.schema.json")).unwrap();
+    let mut broken = log.clone();
+    broken["runs"][0]["results"][0]["level"] = serde_json::json!("fatal");
+    let checks = [(log, true), (&broken, false)]
+        .iter()
+        .map(|(instance, valid)| {
+            serde_json::json!({"schema": "sarif", "instance": instance, "valid": valid}).to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let tool = repo_root().join("fixtures/tools/jsonschema");
+    let python = common::python_env("jsonschema", &tool.join("requirements.txt"));
+    let mut child = std::process::Command::new(python)
+        .arg(tool.join("validate.py"))
+        .arg(&dir.0)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), checks.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn sarif_gives_one_result_per_root_cause_at_the_line_that_makes_it() {
+    let dir = TempDir::new("sarif");
+    let port = "fixtures/implementations/adoption/drops_empty_segments_and_expires_in_one_day.js";
+    let sarif = dir.path("port.sarif");
+    let out = check(&format!("node:{port}"), "1", &["--report", &format!("sarif={}", sarif.display())]);
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let log: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    assert_valid_sarif(&log);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let causes: Vec<&str> =
+        results.iter().map(|r| r["partialFingerprints"]["tbjwtRootCause/v1"].as_str().unwrap()).collect();
+    assert_eq!(causes, ["R7 access: 403 → 200", "R7 token claims/scopes", "R10 token claims/exp"]);
+    let source = std::fs::read_to_string(repo_root().join(port)).unwrap();
+    let sign_line = source.lines().position(|l| l.contains("jwt.sign(")).unwrap() + 1;
+    for result in results {
+        assert_eq!(result["level"], "warning");
+        let location = &result["locations"][0]["physicalLocation"];
+        assert_eq!(
+            (location["artifactLocation"]["uri"].as_str(), location["artifactLocation"]["uriBaseId"].as_str()),
+            (Some(port), Some("%SRCROOT%"))
+        );
+        assert_eq!(location["region"]["startLine"], sign_line, "{result}");
+    }
+
+    // A security finding is an error, and the secret it is about is in no field of the log.
+    let leaky = dir.path("leaky.sarif");
+    let out = check(&deviant("logs_admin_token.js"), "1", &["--report", &format!("sarif={}", leaky.display())]);
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let text_of_log = std::fs::read_to_string(&leaky).unwrap();
+    let log: serde_json::Value = serde_json::from_str(&text_of_log).unwrap();
+    assert_valid_sarif(&log);
+    let security: Vec<&serde_json::Value> = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"].as_str().unwrap().ends_with("/security"))
+        .collect();
+    assert!(!security.is_empty() && security.iter().all(|r| r["level"] == "error"), "{log}");
+    let console_line =
+        std::fs::read_to_string(repo_root().join("fixtures/implementations/deviant/logs_admin_token.js"))
+            .unwrap()
+            .lines()
+            .position(|l| l.contains("console."))
+            .unwrap()
+            + 1;
+    assert_eq!(security[0]["locations"][0]["physicalLocation"]["region"]["startLine"], console_line);
+    // The built-in cases' admin tokens (those long enough not to show in any text by chance).
+    for case in common::fixture_cases() {
+        if let Some(token) = case.event.pointer(harness::spec::keys::ADMIN_TOKEN_POINTER).and_then(|t| t.as_str()) {
+            assert!(
+                token.len() < 12 || !text_of_log.contains(token),
+                "an admin token of {} is in the SARIF log",
+                case.name
+            );
+        }
+    }
+}
