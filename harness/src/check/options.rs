@@ -99,7 +99,7 @@ pub struct CheckOptions {
     #[arg(long, value_enum)]
     #[serde(default)]
     pub ignore: Vec<Observable>,
-    /// Write a report: json=PATH, junit=PATH, markdown=PATH, html=PATH or sarif=PATH (repeatable).
+    /// Write a report: json=PATH, junit=PATH, markdown=PATH, html=PATH, sarif=PATH or badge=PATH (repeatable).
     #[arg(long = "report")]
     #[serde(default)]
     pub reports: Vec<ReportRequest>,

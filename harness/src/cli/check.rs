@@ -183,8 +183,8 @@ fn several(
             ReportFormat::Markdown => {
                 Some(format!("## tbjwt check: matrix\n\n```text\n{}```\n", matrix::text(&rows).trim_start()))
             }
-            // One file per implementation (`PATH.N.xml`, `PATH.N.sarif`): neither format has a matrix.
-            ReportFormat::Junit | ReportFormat::Sarif => None,
+            // One file per implementation (`PATH.N.xml`, `PATH.N.sarif`, …): these formats have no matrix.
+            ReportFormat::Junit | ReportFormat::Sarif | ReportFormat::Badge => None,
         };
         if let Some(text) = written {
             std::fs::write(&request.path, text)

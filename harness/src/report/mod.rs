@@ -9,6 +9,7 @@
 //!
 //! The terminal summary is [`human`].
 
+pub(crate) mod badge;
 pub(crate) mod html;
 pub mod human;
 pub(crate) mod json;
@@ -537,6 +538,8 @@ pub enum ReportFormat {
     Html,
     /// SARIF 2.1.0, for code scanning.
     Sarif,
+    /// A Shields endpoint badge.
+    Badge,
 }
 
 impl std::str::FromStr for ReportRequest {
@@ -551,7 +554,10 @@ impl std::str::FromStr for ReportRequest {
             "markdown" | "md" => ReportFormat::Markdown,
             "html" => ReportFormat::Html,
             "sarif" => ReportFormat::Sarif,
-            other => return Err(format!("`{other}` is not a report format (json, junit, markdown, html, sarif)")),
+            "badge" => ReportFormat::Badge,
+            other => {
+                return Err(format!("`{other}` is not a report format (json, junit, markdown, html, sarif, badge)"))
+            }
         };
         if path.is_empty() {
             return Err(format!("`{s}`: the path is empty"));
@@ -573,6 +579,7 @@ impl ReportRequest {
             ReportFormat::Markdown => Box::new(markdown::Markdown::new(file)),
             ReportFormat::Html => Box::new(html::Html::new(file)),
             ReportFormat::Sarif => Box::new(sarif::Sarif::new(file)),
+            ReportFormat::Badge => Box::new(badge::Badge::new(file)),
         })
     }
 }

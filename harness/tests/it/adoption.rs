@@ -37,17 +37,28 @@ fn a_baseline_fails_only_on_root_causes_it_does_not_hold() {
     let out = check(&deviant("drops_empty_segments.js"), "1", &["--report", &format!("json={report}")]);
     assert_eq!(code(&out), 1, "{}", text(&out));
 
-    // Its own report as baseline: every divergence is known, the gate passes.
-    let out = check(&deviant("drops_empty_segments.js"), "1", &["--baseline", &report]);
+    // Its own report as baseline: every divergence is known, the gate passes (and its badge says so).
+    let badge = dir.path("badge.json");
+    let badge_report = format!("badge={}", badge.display());
+    let out = check(&deviant("drops_empty_segments.js"), "1", &["--baseline", &report, "--report", &badge_report]);
     assert_eq!(code(&out), 0, "{}", text(&out));
     assert!(text(&out).contains("0 new, 2 still there, 0 fixed"), "{}", text(&out));
+    let shield: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&badge).unwrap()).unwrap();
+    assert_eq!(
+        (shield["schemaVersion"].as_u64(), shield["label"].as_str(), shield["color"].as_str()),
+        (Some(1), Some("tbjwt"), Some("green"))
+    );
+    assert!(shield["message"].as_str().unwrap().starts_with("conforms, "), "{shield}");
     // Another seed draws other cases with the same root causes: still nothing new.
     let out = check(&deviant("drops_empty_segments.js"), "2", &["--baseline", &report]);
     assert_eq!(code(&out), 0, "{}", text(&out));
 
     // A second deviation: the run fails, and names that cause only.
-    let out = check(&with_a_second_deviation(), "1", &["--baseline", &report]);
+    let out = check(&with_a_second_deviation(), "1", &["--baseline", &report, "--report", &badge_report]);
     assert_eq!(code(&out), 1, "{}", text(&out));
+    let shield: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&badge).unwrap()).unwrap();
+    assert_eq!(shield["color"], "red");
+    assert!(shield["message"].as_str().unwrap().starts_with("diverges: "), "{shield}");
     assert_eq!(lines_starting(&out, "new:").len(), 1, "{}", text(&out));
     assert!(lines_starting(&out, "new:")[0].starts_with("new:   R10 token claims/exp"), "{}", text(&out));
 
