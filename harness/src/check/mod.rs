@@ -15,6 +15,7 @@ mod interrupt;
 mod judge;
 pub mod options;
 mod replay;
+pub mod rerun;
 pub(crate) mod shrink;
 mod sources;
 mod worker;
@@ -77,6 +78,8 @@ pub struct CheckSettings {
     pub save_failures: Option<PathBuf>,
     /// Known divergences.
     pub expectations: Option<Expectations>,
+    /// Only the cases that did not pass in an earlier run (`--rerun-failed`).
+    pub rerun: Option<rerun::Rerun>,
     /// The root causes known today (`--baseline`): a case fails only on a cause it does not hold.
     pub baseline: Option<baseline::Baseline>,
     /// Whether a cause the baseline holds and no case showed fails the run (`--baseline-strict`).
@@ -121,6 +124,7 @@ impl Default for CheckSettings {
             replay: None,
             save_failures: None,
             expectations: None,
+            rerun: None,
             baseline: None,
             baseline_strict: false,
             shrink_steps: defaults.shrink_steps,
@@ -171,6 +175,9 @@ pub type RunnerFactory<'a> = dyn Fn() -> Result<Box<dyn Runner>, crate::runner::
 pub(crate) struct FixtureCase {
     case: Case,
     file: Option<PathBuf>,
+    /// Whether it is a generated case of an earlier run, run again (`--rerun-failed`): it is reported as
+    /// generated (its event in the report), and never shrunk again under this run's seed.
+    generated: bool,
 }
 
 /// One case to run.
@@ -235,7 +242,7 @@ fn load_fixtures(settings: &CheckSettings) -> Result<(Vec<FixtureCase>, Vec<Stri
         for case in suite::cases()? {
             ids.insert(case.content_id());
             names.insert(case.name.clone(), cases.len());
-            cases.push(FixtureCase { case, file: None });
+            cases.push(FixtureCase { case, file: None, generated: false });
         }
         sources.push(format!("built-in suite {} ({} cases)", suite::version(), cases.len()));
     }
@@ -266,7 +273,7 @@ fn load_fixtures(settings: &CheckSettings) -> Result<(Vec<FixtureCase>, Vec<Stri
             ids.insert(id);
             names.insert(case.name.clone(), cases.len());
             let file = dir.join(format!("{}.json", case.name));
-            cases.push(FixtureCase { case, file: Some(file) });
+            cases.push(FixtureCase { case, file: Some(file), generated: false });
         }
         let added = cases.len() - before;
         sources.push(format!(
@@ -274,6 +281,11 @@ fn load_fixtures(settings: &CheckSettings) -> Result<(Vec<FixtureCase>, Vec<Stri
             dir.display(),
             if same > 0 { format!(", {same} already in the run") } else { String::new() }
         ));
+    }
+    if let Some(rerun) = &settings.rerun {
+        let cases = rerun.cases(cases)?;
+        let source = format!("--rerun-failed {} ({} cases)", rerun.report.display(), cases.len());
+        return Ok((cases, vec![source]));
     }
     Ok((cases, sources))
 }
@@ -290,7 +302,7 @@ pub fn run_check(
     if let Some(expectations) = &settings.expectations {
         expectations.validate(fixtures.iter().map(|f| f.case.name.as_str()))?;
     }
-    let generated = if settings.replay.is_some() { 0 } else { settings.cases };
+    let generated = if settings.replay.is_some() || settings.rerun.is_some() { 0 } else { settings.cases };
     let fixture_count = fixtures.len() as u64;
     let total = fixture_count.saturating_add(generated);
     let planned_in = |from: u64, to: u64| match settings.partition {

@@ -84,6 +84,11 @@ pub struct CheckOptions {
     #[arg(long)]
     #[serde(skip)]
     pub replay: Option<PathBuf>,
+    /// Run only the cases that did not pass in a JSON report (default: the one this run's --report json=
+    /// writes, as the last run left it), generated ones included, each at its own clock.
+    #[arg(long, value_name = "REPORT", num_args = 0..=1)]
+    #[serde(skip)]
+    pub rerun_failed: Option<Option<PathBuf>>,
     /// Known divergences (TOML; see docs/ci.md).
     #[arg(long)]
     pub expectations: Option<PathBuf>,
@@ -284,7 +289,7 @@ impl CheckOptions {
             .map_or(defaults.shrink_failures, |(v, _)| v);
         let level = sources.pick("level", self.level, config.level, one_of)?.map_or(defaults.level, |(v, _)| v);
         let domain = sources.pick("domain", self.domain, config.domain, one_of)?.map_or(defaults.domain, |(v, _)| v);
-        let seed = sources.pick("seed", self.seed, config.seed, number)?.map_or_else(generated::fresh_seed, |(v, _)| v);
+        let seed = sources.pick("seed", self.seed, config.seed, number)?.map(|(v, _)| v);
 
         let mut fixtures = self.fixtures.clone();
         fixtures.extend(config.fixtures.into_iter().map(|p| relative_to(&base, p)));
@@ -315,14 +320,37 @@ impl CheckOptions {
             None => None,
         };
         let baseline_strict = self.baseline_strict || config.baseline_strict;
-        if baseline_strict && baseline.is_none() {
-            return Err(OptionsError("--baseline-strict needs a baseline (--baseline FILE)".into()));
-        }
         let mut reports = self.reports.clone();
         reports.extend(config.reports.into_iter().map(|mut r| {
             r.path = relative_to(&base, r.path);
             r
         }));
+        let rerun = match &self.rerun_failed {
+            None => None,
+            Some(given) => {
+                let path = match given.clone().or_else(|| {
+                    reports.iter().find(|r| r.format == crate::report::ReportFormat::Json).map(|r| r.path.clone())
+                }) {
+                    Some(path) => path,
+                    None => {
+                        return Err(OptionsError(
+                            "--rerun-failed: give the report (--rerun-failed REPORT), or the --report json=PATH the last run wrote".into(),
+                        ))
+                    }
+                };
+                let report =
+                    crate::report::read::read(&path).map_err(|e| OptionsError(format!("--rerun-failed: {e}")))?;
+                Some(super::rerun::Rerun::of(report).map_err(|e| OptionsError(format!("--rerun-failed: {e}")))?)
+            }
+        };
+        // A rerun keeps the seed of the run it reruns, unless told otherwise.
+        let seed = seed.or(rerun.as_ref().map(|r| r.seed)).unwrap_or_else(generated::fresh_seed);
+        if rerun.is_some() && self.replay.is_some() {
+            return Err(OptionsError("--rerun-failed and --replay each choose the cases: give one".into()));
+        }
+        if baseline_strict && baseline.is_none() {
+            return Err(OptionsError("--baseline-strict needs a baseline (--baseline FILE)".into()));
+        }
         let mut ignore: BTreeSet<Observable> = self.ignore.iter().copied().collect();
         ignore.extend(config.ignore);
         let snapshots = match placed(sources.pick("snapshots", self.snapshots.clone(), config.snapshots, path)?) {
@@ -362,6 +390,7 @@ impl CheckOptions {
             regressions: Some(regressions),
             replay: self.replay,
             expectations,
+            rerun,
             baseline,
             baseline_strict,
             shrink_steps,

@@ -11,12 +11,12 @@ use crate::report::text::shell_words;
 /// The case `--replay TARGET` names: a case file when one exists at that path, else a built-in case.
 pub(super) fn resolve(target: &Path) -> Result<FixtureCase, CheckError> {
     if target.exists() {
-        return Ok(FixtureCase { case: Case::load(target)?, file: Some(target.to_owned()) });
+        return Ok(FixtureCase { case: Case::load(target)?, file: Some(target.to_owned()), generated: false });
     }
     let name = target.to_string_lossy();
     let cases = suite::cases()?;
     if let Some(case) = cases.iter().find(|c| c.name == name) {
-        return Ok(FixtureCase { case: case.clone(), file: None });
+        return Ok(FixtureCase { case: case.clone(), file: None, generated: false });
     }
     let hint = closest(&name, cases.iter().map(|c| c.name.as_str()))
         .map(|c| format!(" (did you mean the built-in case `{c}`?)"))

@@ -200,14 +200,13 @@ impl Job<'_> {
         let fixtures = self.context.fixtures;
         if let Some(fixture) = fixtures.get(ordinal as usize) {
             let case = &fixture.case;
+            let replay_target = fixture.file.as_ref().map_or_else(|| case.name.clone(), |f| f.display().to_string());
             return CaseInput {
                 ordinal,
                 name: case.name.clone(),
-                source: CaseSource::Fixture,
+                source: if fixture.generated { CaseSource::Generated } else { CaseSource::Fixture },
                 generated_index: None,
-                replay_target: Some(
-                    fixture.file.as_ref().map_or_else(|| case.name.clone(), |f| f.display().to_string()),
-                ),
+                replay_target: (!fixture.generated).then_some(replay_target),
                 event: case.event.clone(),
                 now: case.now_or(Now::DEFAULT),
                 logins: case.logins.clone(),

@@ -40,6 +40,22 @@ pub struct ReadCase {
     pub causes: BTreeSet<CauseKey>,
     /// Its error, when it errored.
     pub error: Option<String>,
+    /// Its index among the run's generated cases, when it was generated.
+    pub generated_index: Option<u64>,
+    /// What a case that did not pass was run with, to run it again: its event when the report holds it
+    /// (a failing generated case, shrunk), its clock in milliseconds and its later logins.
+    pub rerun: Option<RerunInputs>,
+}
+
+/// What a case that did not pass was run with.
+#[derive(Debug, Clone)]
+pub struct RerunInputs {
+    /// The event, when the report holds it (not for fixtures, whose event is in their file).
+    pub event: Option<Value>,
+    /// The clock, in milliseconds since the epoch.
+    pub now_ms: i64,
+    /// The later logins, as the case file writes them.
+    pub logins: Value,
 }
 
 /// A report, read.
@@ -122,12 +138,19 @@ pub fn read(path: &Path) -> Result<ReadReport, ReadError> {
                     }
                     None => Vec::new(),
                 };
+                let rerun = (verdict != Verdict::Pass).then(|| RerunInputs {
+                    event: record.get("event").cloned(),
+                    now_ms: record.get("now_ms").and_then(Value::as_i64).unwrap_or_default(),
+                    logins: record.get("logins").cloned().unwrap_or(Value::Array(Vec::new())),
+                });
                 cases.push(ReadCase {
                     name: text_field(&record, "name").ok_or_else(|| bad(number, "a case without a name".into()))?,
                     fixture: record.get("source").and_then(Value::as_str) == Some("fixture"),
                     verdict,
                     causes: cause_keys(&differences),
                     error: text_field(&record, "error"),
+                    generated_index: record.get("generated_index").and_then(Value::as_u64),
+                    rerun,
                 });
             }
             Some("footer") => conclusion = text_field(&record, "conclusion"),

@@ -230,3 +230,45 @@ fn sarif_gives_one_result_per_root_cause_at_the_line_that_makes_it() {
         }
     }
 }
+
+#[test]
+fn rerun_failed_runs_exactly_the_cases_that_did_not_pass_generated_ones_included() {
+    let dir = TempDir::new("rerun");
+    let report = dir.arg("last.jsonl");
+    let json = format!("json={report}");
+    let out = check(&deviant("drops_empty_segments.js"), "3", &["--report", &json]);
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let failing = |path: &str| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|r| r["type"] == "case" && r["verdict"] != "pass")
+            .map(|r| format!("{}:{}", r["source"].as_str().unwrap(), r["name"].as_str().unwrap()))
+            .collect();
+        names.sort();
+        names
+    };
+    let before = failing(&report);
+    assert!(before.iter().any(|n| n.starts_with("generated:")) && before.iter().any(|n| n.starts_with("fixture:")));
+    // The last run's report by default (the one this run's --report json= names), read before it is rewritten.
+    let out = common::run_tbjwt(&[
+        "check",
+        &deviant("drops_empty_segments.js"),
+        "--no-save",
+        "--rerun-failed",
+        "--report",
+        &json,
+    ]);
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    assert!(text(&out).contains(&format!("seed 3, {} fixtures + 0 generated cases", before.len())), "{}", text(&out));
+    assert_eq!(failing(&report), before, "the same cases, the generated ones still generated, all failing again");
+    // A fixed port passes them all.
+    let out = common::run_tbjwt(&["check", "reference", "--no-save", "--rerun-failed", &report]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(text(&out).contains(&format!("pass {}  fail 0", before.len())), "{}", text(&out));
+    // Without a report to read, it says what to give.
+    let out = common::run_tbjwt(&["check", "reference", "--no-save", "--rerun-failed"]);
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(text(&out).contains("--rerun-failed: give the report"), "{}", text(&out));
+}
