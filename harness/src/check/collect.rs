@@ -103,6 +103,9 @@ impl<'c> Collector<'c> {
 
     fn case(&mut self, report: CaseReport, stop: &AtomicBool) {
         self.counts.add(report.verdict);
+        if report.is_flaky() {
+            self.counts.flaky += 1;
+        }
         if self.settings.baseline.is_some() {
             self.baseline.add(&report);
         }
@@ -212,8 +215,11 @@ impl<'c> Collector<'c> {
         }
         let duration = ending.started.elapsed().as_secs_f64();
         // Changing the harness's own files is a divergence of the worst kind, whatever the cases said.
-        let failing_problems =
-            problems.len() + ending.integrity.len() + usize::from(baseline.as_ref().is_some_and(|b| b.fails()));
+        let flaky_failing = if settings.flaky_fails { self.counts.flaky as usize } else { 0 };
+        let failing_problems = problems.len()
+            + ending.integrity.len()
+            + usize::from(baseline.as_ref().is_some_and(|b| b.fails()))
+            + flaky_failing;
         let conclusion = Conclusion::of_run(&self.counts, failing_problems, harness_error, ending.interrupted);
         RunFooter {
             counts: self.counts,
@@ -224,6 +230,7 @@ impl<'c> Collector<'c> {
             interrupted: ending.interrupted,
             stopped_early: self.stopped_early.take(),
             expectation_problems: problems,
+            flaky_fails: settings.flaky_fails,
             baseline,
             integrity: ending.integrity,
             timing: ending.timing,

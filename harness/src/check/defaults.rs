@@ -33,6 +33,8 @@ pub struct Defaults {
     pub shrink_steps: usize,
     /// Failing generated cases shrunk and saved.
     pub shrink_failures: u64,
+    /// Times a case whose execution errored runs again.
+    pub retries: u32,
     /// How much the implementation is confined.
     pub sandbox: SandboxMode,
     /// The memory cap of an implementation process, in MiB.
@@ -52,6 +54,7 @@ impl Defaults {
             max_failures: None,
             shrink_steps: 400,
             shrink_failures: 5,
+            retries: 0,
             sandbox: sandbox.mode,
             max_memory_mib: sandbox.max_memory_mib,
         };
@@ -96,6 +99,8 @@ impl Defaults {
             ("save_failures", DEFAULT_REGRESSIONS.to_owned()),
             ("shrink_steps", self.shrink_steps.to_string()),
             ("shrink_failures", self.shrink_failures.to_string()),
+            ("retries", self.retries.to_string()),
+            ("flaky_result", "pass".to_owned()),
             ("sandbox", name(&|| clap::ValueEnum::to_possible_value(&self.sandbox)).unwrap_or_default()),
             ("max_memory", self.max_memory_mib.to_string()),
         ];
@@ -107,7 +112,7 @@ impl Defaults {
 }
 
 /// The options the environment can set (by their config-file names); lists and switches cannot.
-pub const FROM_ENVIRONMENT: [&str; 17] = [
+pub const FROM_ENVIRONMENT: [&str; 19] = [
     "config",
     "implementation",
     "cases",
@@ -123,6 +128,8 @@ pub const FROM_ENVIRONMENT: [&str; 17] = [
     "snapshots",
     "shrink_steps",
     "shrink_failures",
+    "retries",
+    "flaky_result",
     "sandbox",
     "max_memory",
 ];

@@ -151,6 +151,7 @@ pub(super) fn verdict(
         same_as: None,
         replay,
         expectations: Vec::new(),
+        attempts: Vec::new(),
         baselined: false,
         classes: session.classes,
         millis: 0.0,

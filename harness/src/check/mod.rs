@@ -78,6 +78,10 @@ pub struct CheckSettings {
     pub save_failures: Option<PathBuf>,
     /// Known divergences.
     pub expectations: Option<Expectations>,
+    /// Times a case whose execution errored is run again (`--retries`); a divergence never is.
+    pub retries: u32,
+    /// Whether a case that passed only on a retry fails the run (`--flaky-result fail`).
+    pub flaky_fails: bool,
     /// Only the cases that did not pass in an earlier run (`--rerun-failed`).
     pub rerun: Option<rerun::Rerun>,
     /// The root causes known today (`--baseline`): a case fails only on a cause it does not hold.
@@ -124,6 +128,8 @@ impl Default for CheckSettings {
             replay: None,
             save_failures: None,
             expectations: None,
+            retries: 0,
+            flaky_fails: false,
             rerun: None,
             baseline: None,
             baseline_strict: false,

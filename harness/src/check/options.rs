@@ -89,6 +89,13 @@ pub struct CheckOptions {
     #[arg(long, value_name = "REPORT", num_args = 0..=1)]
     #[serde(skip)]
     pub rerun_failed: Option<Option<PathBuf>>,
+    /// Run a case whose execution errored (a timeout, a crash, a refused connection) again, up to this
+    /// many times, 0 to 10; a divergence is never run again. A case that then passes is flaky.
+    #[arg(long)]
+    pub retries: Option<u32>,
+    /// What a flaky case does to the run: pass (counted apart) or fail.
+    #[arg(long, value_enum)]
+    pub flaky_result: Option<FlakyResult>,
     /// Known divergences (TOML; see docs/ci.md).
     #[arg(long)]
     pub expectations: Option<PathBuf>,
@@ -146,6 +153,20 @@ pub struct CheckOptions {
     #[arg(long, value_name = "MIB")]
     pub max_memory: Option<u64>,
 }
+
+/// What a case that passed only on a retry does to the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum FlakyResult {
+    /// It passes, counted apart as flaky.
+    #[default]
+    Pass,
+    /// It fails the run (exit 1).
+    Fail,
+}
+
+/// The largest `--retries`.
+pub const MAX_RETRIES: u32 = 10;
 
 /// What [`CheckOptions::resolve`] gives: the settings, the implementation, and the report files to open.
 #[derive(Debug)]
@@ -284,6 +305,14 @@ impl CheckOptions {
                 (v > MAX_SHRINK_STEPS).then(|| format!("{v} is more than {MAX_SHRINK_STEPS} shrinking steps"))
             })?
             .unwrap_or(defaults.shrink_steps);
+        let retries = sources
+            .checked("retries", self.retries, config.retries, number, |&v| {
+                (v > MAX_RETRIES).then(|| format!("{v} retries: give 0 to {MAX_RETRIES}"))
+            })?
+            .unwrap_or(defaults.retries);
+        let flaky_result = sources
+            .pick("flaky_result", self.flaky_result, config.flaky_result, one_of)?
+            .map_or_else(FlakyResult::default, |(v, _)| v);
         let shrink_failures = sources
             .pick("shrink_failures", self.shrink_failures, config.shrink_failures, number)?
             .map_or(defaults.shrink_failures, |(v, _)| v);
@@ -390,6 +419,8 @@ impl CheckOptions {
             regressions: Some(regressions),
             replay: self.replay,
             expectations,
+            retries,
+            flaky_fails: flaky_result == FlakyResult::Fail,
             rerun,
             baseline,
             baseline_strict,

@@ -268,13 +268,48 @@ impl Job<'_> {
             let snapshot = self.snapshot(input, &implementation);
             let (session, later_time) = self.judge_session(&input.event, input.now, &input.logins, implementation)?;
             implementation_time += later_time;
-            let replay = input.replay_target.as_deref().map(|target| replay_command(self.context.settings, target));
-            let mut report = judge::verdict(input, session, self.known(), replay);
+            let mut report = judge::verdict(input, session, self.known(), self.replay_of(input));
+            implementation_time += self.retry_if_errored(input, &mut report)?;
             report.millis += run_millis + case_started.elapsed().as_secs_f64() * 1000.0;
             reports.push((report, snapshot));
         }
         self.context.timing.add(implementation_time, started.elapsed());
         Ok(reports)
+    }
+
+    fn replay_of(&self, input: &CaseInput) -> Option<String> {
+        input.replay_target.as_deref().map(|target| replay_command(self.context.settings, target))
+    }
+
+    /// Runs a case whose execution errored again, up to `--retries` times, until an attempt does not
+    /// error (a divergence is never run again: it is a verdict, not an accident). The report becomes the
+    /// last attempt's, with the earlier attempts' errors. Returns the time spent in the implementation.
+    fn retry_if_errored(
+        &mut self,
+        input: &CaseInput,
+        report: &mut CaseReport,
+    ) -> Result<std::time::Duration, JobError> {
+        let mut spent = std::time::Duration::ZERO;
+        let mut attempts = Vec::new();
+        while report.verdict == crate::report::Verdict::Error
+            && attempts.len() < self.context.settings.retries as usize
+            && !self.context.ending()
+        {
+            attempts.push(report.error.clone().unwrap_or_default());
+            let now = self.clock_for(input.now);
+            let prepared = self.flow.prepare(&input.event, now);
+            let started = Instant::now();
+            let result = self.runner.run(&RunRequest { now, event: &input.event, mocks: Some(&prepared.urls) });
+            spent += started.elapsed();
+            let first = self.flow.observe(prepared, result)?;
+            let (session, later) = self.judge_session(&input.event, now, &input.logins, first)?;
+            spent += later;
+            let millis = report.millis;
+            *report = judge::verdict(input, session, self.known(), self.replay_of(input));
+            report.millis = millis;
+        }
+        report.attempts = attempts;
+        Ok(spent)
     }
 
     /// What the run knows of the implementation's divergences.

@@ -228,6 +228,21 @@ impl Reporter for Human {
             }
             self.keep(case);
         }
+        if case.is_flaky() {
+            let first = case.attempts.first().and_then(|e| e.lines().next()).unwrap_or_default();
+            let line = format!(
+                "FLAKY {} ({} on attempt {} after {}: {})",
+                visible(&case.name),
+                case.verdict.name(),
+                case.attempts.len() + 1,
+                super::text::counted(case.attempts.len() as u64, "error", "errors"),
+                visible(first)
+            );
+            match &self.bar {
+                Some(bar) => bar.println(line),
+                None => writeln!(std::io::stderr(), "{line}")?,
+            }
+        }
         match &self.bar {
             Some(bar) => {
                 bar.set_position(self.done);
@@ -270,6 +285,10 @@ impl Reporter for Human {
         for p in &footer.expectation_problems {
             writeln!(out, "\n{} {}", style("EXPECTATIONS").red().bold(), visible(&p.message))?;
         }
+        if footer.flaky_fails && footer.counts.flaky > 0 {
+            let cases = super::text::counted(footer.counts.flaky, "case", "cases");
+            writeln!(out, "\n{} {cases} passed only on a retry (--flaky-result fail)", style("FLAKY").red().bold())?;
+        }
         if let Some(baseline) = &footer.baseline {
             let title = if baseline.new.is_empty() && !baseline.fails() {
                 style("BASELINE").green().bold()
@@ -307,9 +326,10 @@ impl Reporter for Human {
                 h.seed
             )?;
         }
+        let flaky = if c.flaky > 0 { format!(" ({} flaky)", c.flaky) } else { String::new() };
         writeln!(
             out,
-            "pass {}  fail {}  error {}  expected {}  unexpected-pass {}",
+            "pass {}{flaky}  fail {}  error {}  expected {}  unexpected-pass {}",
             style(c.pass).green(),
             if c.fail > 0 { style(c.fail).red().bold() } else { style(c.fail) },
             if c.error > 0 { style(c.error).yellow().bold() } else { style(c.error) },

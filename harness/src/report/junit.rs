@@ -59,7 +59,7 @@ impl<W: Write + Send> Reporter for Junit<W> {
     }
 
     fn case(&mut self, case: &CaseReport) -> std::io::Result<()> {
-        let status = match case.verdict {
+        let mut status = match case.verdict {
             Verdict::Pass => TestCaseStatus::success(),
             Verdict::Expected => {
                 let mut s = TestCaseStatus::skipped();
@@ -85,6 +85,14 @@ impl<W: Write + Send> Reporter for Junit<W> {
                 s
             }
         };
+        // Attempts that errored before the last (`--retries`): flaky runs of a case that then passed,
+        // reruns of one that kept failing (Surefire's flakyFailure and rerunFailure).
+        status.add_reruns(case.attempts.iter().map(|error| {
+            let mut rerun = quick_junit::TestRerun::new(NonSuccessKind::Failure);
+            rerun.set_message("the implementation errored");
+            rerun.set_description(visible_lines(error).into_owned());
+            rerun
+        }));
         let mut test = TestCase::new(visible(&case.name).into_owned(), status);
         test.set_classname(format!(
             "tbjwt.{}",

@@ -71,6 +71,9 @@ impl<W: Write + Send> Reporter for Markdown<W> {
             "| {} | {} | {} | {} | {} | {:.0} |\n",
             c.pass, c.fail, c.error, c.expected, c.unexpected_pass, footer.cases_per_second
         )?;
+        if c.flaky > 0 {
+            writeln!(out, "⚠️ {} flaky (errored, then passed on a retry; counted as pass)\n", c.flaky)?;
+        }
         if let Some(h) = &self.header {
             let (seed, cases) = (h.seed.to_string(), h.generated_cases.to_string());
             let command = super::text::shell_words([

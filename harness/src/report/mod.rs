@@ -189,6 +189,10 @@ pub struct CaseReport {
     /// Expectations entries that covered (or named) the case.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub expectations: Vec<usize>,
+    /// The errors of the attempts before the last, when the case's execution errored and was retried
+    /// (`--retries`): a case that then passed is flaky.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<String>,
     /// Whether the baseline holds every root cause of this case (it is then `expected`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub baselined: bool,
@@ -226,6 +230,12 @@ impl CaseReport {
     /// What the failure blocks say of a case Auth0 could not have sent.
     pub fn limits_line(&self) -> Option<String> {
         self.beyond_auth0_limits.as_ref().map(|why| format!("outside what Auth0 can send: {why}"))
+    }
+
+    /// Whether the case errored, was retried and then did not error: it passed (or diverged) only on a
+    /// later attempt.
+    pub fn is_flaky(&self) -> bool {
+        !self.attempts.is_empty() && self.verdict != Verdict::Error
     }
 
     /// Sets the case's differences and their root causes.
@@ -270,6 +280,14 @@ pub struct Counts {
     pub expected: u64,
     /// Cases an expectation names that no longer diverge.
     pub unexpected_pass: u64,
+    /// Cases whose execution errored and that then passed on a retry (`--retries`): counted among the
+    /// passing ones too.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub flaky: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Counts {
@@ -379,6 +397,9 @@ pub struct RunFooter {
     /// Expectations entries that fail the gate (expired, unused).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub expectation_problems: Vec<ExpectationProblem>,
+    /// Whether flaky cases fail the run (`--flaky-result fail`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub flaky_fails: bool,
     /// What the run found against its baseline, with `--baseline`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineOutcome>,

@@ -272,3 +272,55 @@ fn rerun_failed_runs_exactly_the_cases_that_did_not_pass_generated_ones_included
     assert_eq!(code(&out), 2, "{}", text(&out));
     assert!(text(&out).contains("--rerun-failed: give the report"), "{}", text(&out));
 }
+
+#[test]
+fn a_case_that_crashes_once_is_retried_and_counted_flaky() {
+    let program = repo_root().join("fixtures/implementations/misbehaving/crashes_once.py");
+    let run = |extra: &[&str]| {
+        let state = TempDir::new("crashes-once");
+        let implementation = format!("cmd:python3 {} {}", program.display(), state.0.display());
+        // Its marker file must outlive its process: no sandbox.
+        let mut args = vec!["--sandbox", "off"];
+        args.extend_from_slice(extra);
+        check(&implementation, "1", &args)
+    };
+    // Without retries the crash is an error (exit 3).
+    let out = run(&[]);
+    assert_eq!(code(&out), 3, "{}", text(&out));
+    assert!(text(&out).contains("error 1"), "{}", text(&out));
+
+    // With one retry the case passes, counted apart as flaky, and written as Surefire does.
+    let dir = TempDir::new("flaky");
+    let (junit, json) = (dir.arg("junit.xml"), dir.arg("report.jsonl"));
+    let out = run(&["--retries", "1", "--report", &format!("junit={junit}"), "--report", &format!("json={json}")]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(text(&out).contains("(1 flaky)") && text(&out).contains("FLAKY "), "{}", text(&out));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    roxmltree::Document::parse(&xml).expect("roxmltree parses the JUnit report");
+    let python = std::process::Command::new("python3")
+        .args(["-c", "import sys, xml.etree.ElementTree as E; t = E.parse(sys.argv[1]); print(len(t.findall('.//flakyFailure')))"])
+        .arg(&junit)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&python.stdout).trim(), "1", "{}", String::from_utf8_lossy(&python.stderr));
+    // A JUnit reader that knows Surefire's elements (nextest's) reads the case as passed, with one flaky run.
+    let report = quick_junit::Report::deserialize_from_str(&xml).expect("quick-junit reads it back");
+    let flaky: Vec<&quick_junit::TestCase> = report.test_suites[0]
+        .test_cases
+        .iter()
+        .filter(|t| matches!(&t.status, quick_junit::TestCaseStatus::Success { flaky_runs } if !flaky_runs.is_empty()))
+        .collect();
+    assert_eq!(flaky.len(), 1);
+    let footer: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&json).unwrap().lines().last().unwrap()).unwrap();
+    assert_eq!((footer["counts"]["flaky"].as_u64(), footer["counts"]["error"].as_u64()), (Some(1), Some(0)));
+
+    // Under --flaky-result fail the same run fails, and says why.
+    let out = run(&["--retries", "1", "--flaky-result", "fail"]);
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    assert!(text(&out).contains("1 case passed only on a retry (--flaky-result fail)"), "{}", text(&out));
+    // A divergence is never retried.
+    let out = check(&deviant("drops_empty_segments.js"), "1", &["--retries", "3", "--report", &format!("json={json}")]);
+    assert_eq!(code(&out), 1);
+    assert!(!std::fs::read_to_string(&json).unwrap().contains("\"attempts\""), "a failing case ran once");
+}
