@@ -13,6 +13,7 @@ pub(crate) mod expectations;
 pub mod generated;
 mod interrupt;
 mod judge;
+pub mod merge;
 pub mod options;
 mod replay;
 pub mod rerun;

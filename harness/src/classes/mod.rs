@@ -261,6 +261,17 @@ pub struct ClassCount {
 }
 
 impl Coverage {
+    /// Coverage from counts by class id (a report's), unknown ids left out.
+    pub fn from_counts<'a>(counts: impl IntoIterator<Item = (&'a str, u64)>) -> Coverage {
+        let mut coverage = Coverage { counts: vec![0; CLASSES.len()] };
+        for (id, n) in counts {
+            if let Some((index, _)) = by_id(id) {
+                coverage.counts[index] += n;
+            }
+        }
+        coverage
+    }
+
     /// Counts a case's classes.
     pub fn add(&mut self, set: ClassSet) {
         if self.counts.is_empty() {

@@ -12,6 +12,7 @@ mod import_crash;
 mod mocks;
 mod mutants;
 mod observe;
+mod report;
 mod run;
 mod snapshots;
 mod spec;
@@ -53,6 +54,9 @@ enum Command {
     /// What changed between two runs (their JSON reports): new, fixed and unchanged root causes and cases.
     /// Exit codes: 0 no new divergence, 1 regressed, 2 not comparable (said why).
     Diff(diff::Args),
+    /// Reports of several runs: `merge` puts the shards of a `--partition K/N` run back together.
+    #[command(subcommand)]
+    Report(report::Action),
     /// Measure the harness's own speed.
     #[command(subcommand)]
     Bench(bench::Target),
@@ -106,6 +110,7 @@ pub fn main() -> ExitCode {
         Command::Bench(target) => bench::run(target),
         Command::Baseline(action) => baseline::run(action),
         Command::Diff(args) => diff::run(args),
+        Command::Report(action) => report::run(action),
         Command::Snapshots(action) => snapshots::run(action),
     };
     match result {

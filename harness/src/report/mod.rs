@@ -64,7 +64,7 @@ impl Verdict {
 }
 
 /// Where a case came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CaseSource {
     /// A case of the built-in suite, of a `--fixtures` folder, of the saved regressions, or `--replay`.
@@ -126,7 +126,7 @@ pub struct RunHeader {
 }
 
 /// One case's record.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct CaseReport {
     /// Order in the run (fixtures first).
     pub ordinal: u64,
@@ -142,10 +142,10 @@ pub struct CaseReport {
     pub verdict: Verdict,
     /// The differences (of the shrunk event, when shrunk). Set with [`CaseReport::set_differences`], which
     /// keeps [`CaseReport::root_causes`] in step.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub differences: Vec<Difference>,
     /// The same differences grouped by fact (`compare::root_causes`), computed once for every report.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_deserializing, skip_serializing_if = "Vec::is_empty")]
     pub root_causes: Vec<crate::compare::RootCause>,
     /// How the implementation broke (`error`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -154,10 +154,10 @@ pub struct CaseReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<Value>,
     /// The case's clock: `now` (whole seconds, floored) and `now_ms` in the JSON report.
-    #[serde(flatten, serialize_with = "clock_fields")]
+    #[serde(flatten, serialize_with = "clock_fields", deserialize_with = "clock_from_fields")]
     pub now: Now,
     /// The same user's logins after the first one (a session; the first is `event` at `now`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub logins: Vec<crate::event::LaterLogin>,
     /// For a session that failed or errored: the login (1 for the first) its differences or error are of.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -181,20 +181,20 @@ pub struct CaseReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub same_as: Option<String>,
     /// Whether this run wrote `saved_to` (`false`: the same case was saved before).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub saved_now: bool,
     /// A shell command line that re-runs this case alone with the run's verdict-changing options.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replay: Option<String>,
     /// Expectations entries that covered (or named) the case.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expectations: Vec<usize>,
     /// The errors of the attempts before the last, when the case's execution errored and was retried
     /// (`--retries`): a case that then passed is flaky.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attempts: Vec<String>,
     /// Whether the baseline holds every root cause of this case (it is then `expected`).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub baselined: bool,
     /// The equivalence classes the case reached (counted into the footer's coverage).
     #[serde(skip)]
@@ -603,6 +603,17 @@ impl ReportRequest {
             ReportFormat::Badge => Box::new(badge::Badge::new(file)),
         })
     }
+}
+
+/// Reads a clock back from the report field `now_ms`.
+fn clock_from_fields<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Now, D::Error> {
+    use serde::de::Error as _;
+    #[derive(serde::Deserialize)]
+    struct Clock {
+        now_ms: i64,
+    }
+    let clock = <Clock as serde::Deserialize>::deserialize(deserializer)?;
+    Now::from_millis(clock.now_ms).map_err(D::Error::custom)
 }
 
 /// Writes a clock as the two report fields `now` (whole seconds, floored) and `now_ms`.

@@ -324,3 +324,76 @@ fn a_case_that_crashes_once_is_retried_and_counted_flaky() {
     assert_eq!(code(&out), 1);
     assert!(!std::fs::read_to_string(&json).unwrap().contains("\"attempts\""), "a failing case ran once");
 }
+
+#[test]
+fn four_shards_merged_are_the_unsharded_run_and_a_missing_or_doubled_shard_is_refused() {
+    let dir = TempDir::new("merge");
+    let port = deviant("drops_empty_segments.js");
+    let whole = dir.arg("whole.jsonl");
+    let out = check(&port, "5", &["--report", &format!("json={whole}")]);
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let shards: Vec<String> = (1..=4)
+        .map(|k| {
+            let shard = dir.arg(&format!("shard{k}.jsonl"));
+            let out = check(&port, "5", &["--partition", &format!("{k}/4"), "--report", &format!("json={shard}")]);
+            assert_eq!(code(&out), 1, "{}", text(&out));
+            shard
+        })
+        .collect();
+    let merged = dir.arg("merged.jsonl");
+    let mut args: Vec<String> = vec!["report".into(), "merge".into()];
+    args.extend(shards.iter().cloned());
+    for (format, file) in [
+        ("json", "merged.jsonl"),
+        ("junit", "merged.xml"),
+        ("html", "merged.html"),
+        ("sarif", "merged.sarif"),
+        ("markdown", "merged.md"),
+    ] {
+        args.push("--report".into());
+        args.push(format!("{format}={}", dir.arg(file)));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = common::run_tbjwt(&args);
+    assert_eq!(code(&out), 1, "the single run's exit code: {}", text(&out));
+    let footer = |path: &str| -> serde_json::Value {
+        serde_json::from_str(std::fs::read_to_string(path).unwrap().lines().last().unwrap()).unwrap()
+    };
+    let (a, b) = (footer(&whole), footer(&merged));
+    for key in ["counts", "conclusion", "exit_code", "fixture_cases_run", "generated_cases_run"] {
+        assert_eq!(a[key], b[key], "{key}");
+    }
+    assert_eq!(a["class_coverage"]["counts"], b["class_coverage"]["counts"]);
+    // The same root causes, and no case that fails in one and not in the other.
+    let out = diff(Path::new(&whole), Path::new(&merged), &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(
+        text(&out).contains("Unchanged root causes (2)") && !text(&out).contains("Cases failing now"),
+        "{}",
+        text(&out)
+    );
+    for report in ["merged.xml", "merged.html", "merged.sarif", "merged.md"] {
+        assert!(std::fs::metadata(dir.path(report)).unwrap().len() > 100, "{report} written");
+    }
+
+    // A missing shard, a doubled one, or a shard of another run: refused, saying which.
+    let merge = |files: &[&str]| {
+        let mut args = vec!["report", "merge"];
+        args.extend_from_slice(files);
+        common::run_tbjwt(&args)
+    };
+    let out = merge(&[&shards[0], &shards[1], &shards[3]]);
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(text(&out).contains("shard 3/4 missing"), "{}", text(&out));
+    let out = merge(&[&shards[0], &shards[1], &shards[2], &shards[2], &shards[3]]);
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(text(&out).contains("shard 3/4 is there twice"), "{}", text(&out));
+    let other = dir.arg("other.jsonl");
+    check(&port, "6", &["--partition", "4/4", "--report", &format!("json={other}")]);
+    let out = merge(&[&shards[0], &shards[1], &shards[2], &other]);
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(text(&out).contains("has seed 5") && text(&out).contains("6"), "{}", text(&out));
+    let out = merge(&[&whole]);
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(text(&out).contains("not a shard"), "{}", text(&out));
+}

@@ -1,0 +1,269 @@
+//! `tbjwt report merge`: the JSON reports of the shards of one run (`check --partition K/N`), put back
+//! together as the run they split. The shards must be of the same run (implementation, command, level,
+//! domain, seed, built-in suite, tbjwt version) and each of `1/N` … `N/N` must be there exactly once, with
+//! its footer; anything else is refused, naming what is wrong. The cases are rendered again, in order, to
+//! the reporters `check` would have had; the footer is concluded as a single run's would have been (the
+//! counts, the expectations' expired and stale entries, the class coverage, the harness's integrity
+//! findings), so the merged exit code is the single run's.
+
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use super::expectations::{self, Expectations};
+use crate::classes::Coverage;
+use crate::compare::{Level, Observable};
+use crate::report::{
+    CaseReport, ClassCoverage, Conclusion, Counts, ExpectationProblem, Reporter, RunFooter, RunHeader, RunTiming,
+};
+use crate::strategies::Domain;
+
+/// Why shards cannot be merged.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    /// A shard cannot be read.
+    #[error("{path}: {message}")]
+    Shard {
+        /// The shard's report.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The shards are not the pieces of one run.
+    #[error("cannot merge: {0}")]
+    Mismatch(String),
+    /// A reporter failed.
+    #[error("cannot write a report: {0}")]
+    Write(#[from] std::io::Error),
+}
+
+/// One shard's report.
+struct Shard {
+    path: PathBuf,
+    header: Value,
+    cases: Vec<CaseReport>,
+    footer: Value,
+    /// K and N of `K/N`.
+    part: (u64, u64),
+}
+
+fn shard_error(path: &Path, message: impl Into<String>) -> MergeError {
+    MergeError::Shard { path: path.to_owned(), message: message.into() }
+}
+
+fn read_shard(path: &Path) -> Result<Shard, MergeError> {
+    let text = std::fs::read_to_string(path).map_err(|e| shard_error(path, format!("cannot read: {e}")))?;
+    let (mut header, mut footer, mut cases) = (None, None, Vec::new());
+    for (index, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let at = |message: String| shard_error(path, format!("line {}: {message}", index + 1));
+        let record: Value = serde_json::from_str(line).map_err(|e| at(format!("not JSON: {e}")))?;
+        match record.get("type").and_then(Value::as_str) {
+            Some("header") => header = Some(record),
+            Some("case") => {
+                let mut case: CaseReport =
+                    serde_json::from_value(record).map_err(|e| at(format!("not a case: {e}")))?;
+                let differences = std::mem::take(&mut case.differences);
+                case.set_differences(differences);
+                cases.push(case);
+            }
+            Some("footer") => footer = Some(record),
+            _ => return Err(at("not a record of a tbjwt JSON report".into())),
+        }
+    }
+    let header = header.ok_or_else(|| shard_error(path, "no header: not a tbjwt JSON report"))?;
+    let footer = footer.ok_or_else(|| shard_error(path, "no footer: the shard's run was cut short; run it again"))?;
+    let partition = header.get("partition").and_then(Value::as_str).unwrap_or_default();
+    let part = partition
+        .split_once('/')
+        .and_then(|(k, n)| Some((k.parse().ok()?, n.parse().ok()?)))
+        .ok_or_else(|| shard_error(path, "not a shard: its run had no --partition K/N"))?;
+    Ok(Shard { path: path.to_owned(), header, cases, footer, part })
+}
+
+/// The fields that must be the same in every shard.
+const SAME_RUN: [&str; 8] =
+    ["tool", "command", "version", "implementation", "level", "domain", "seed", "suite_version"];
+
+fn check_one_run(shards: &[Shard]) -> Result<u64, MergeError> {
+    let first = &shards[0];
+    for shard in &shards[1..] {
+        for field in SAME_RUN {
+            if shard.header.get(field) != first.header.get(field) {
+                return Err(MergeError::Mismatch(format!(
+                    "{} has {field} {}, {} has {}",
+                    first.path.display(),
+                    first.header.get(field).unwrap_or(&Value::Null),
+                    shard.path.display(),
+                    shard.header.get(field).unwrap_or(&Value::Null)
+                )));
+            }
+        }
+    }
+    if first.header.get("version").and_then(Value::as_str) != Some(env!("CARGO_PKG_VERSION")) {
+        return Err(MergeError::Mismatch(format!(
+            "the shards were made by tbjwt {}, this is {}: merge them with the tbjwt that made them",
+            first.header.get("version").unwrap_or(&Value::Null),
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
+    let n = first.part.1;
+    let mut seen: BTreeMap<u64, &Path> = BTreeMap::new();
+    for shard in shards {
+        if shard.part.1 != n {
+            return Err(MergeError::Mismatch(format!(
+                "{} is shard {}/{}, {} is shard {}/{n}: not one split",
+                shard.path.display(),
+                shard.part.0,
+                shard.part.1,
+                first.path.display(),
+                first.part.0
+            )));
+        }
+        if let Some(other) = seen.insert(shard.part.0, &shard.path) {
+            return Err(MergeError::Mismatch(format!(
+                "shard {}/{n} is there twice: {} and {}",
+                shard.part.0,
+                other.display(),
+                shard.path.display()
+            )));
+        }
+    }
+    let missing: Vec<String> = (1..=n).filter(|k| !seen.contains_key(k)).map(|k| format!("{k}/{n}")).collect();
+    if !missing.is_empty() {
+        return Err(MergeError::Mismatch(format!("shard {} missing", missing.join(", "))));
+    }
+    Ok(n)
+}
+
+fn text(value: &Value, key: &str) -> String {
+    value.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
+}
+
+fn number(value: &Value, key: &str) -> u64 {
+    value.get(key).and_then(Value::as_u64).unwrap_or_default()
+}
+
+fn parsed<T: serde::de::DeserializeOwned>(value: &Value, key: &str, path: &Path) -> Result<T, MergeError> {
+    serde_json::from_value(value.get(key).cloned().unwrap_or(Value::Null))
+        .map_err(|e| shard_error(path, format!("header `{key}`: {e}")))
+}
+
+/// The merged run's header: the first shard's, with the counts summed and no partition.
+fn header(shards: &[Shard]) -> Result<RunHeader, MergeError> {
+    let first = &shards[0];
+    let (h, path) = (&first.header, first.path.as_path());
+    let sum = |key: &str| shards.iter().map(|s| number(&s.header, key)).sum::<u64>();
+    Ok(RunHeader {
+        tool: "tbjwt",
+        command: if text(h, "command") == "fuzz" { "fuzz" } else { "check" },
+        version: env!("CARGO_PKG_VERSION"),
+        suite_version: h.get("suite_version").and_then(Value::as_str).map(str::to_owned),
+        implementation: text(h, "implementation"),
+        level: parsed::<Level>(h, "level", path)?,
+        domain: parsed::<Domain>(h, "domain", path)?,
+        seed: number(h, "seed"),
+        fixture_cases: sum("fixture_cases"),
+        generated_cases: sum("generated_cases"),
+        planned_cases: sum("planned_cases"),
+        case_sources: parsed(h, "case_sources", path)?,
+        time_budget_seconds: h.get("time_budget_seconds").and_then(Value::as_f64),
+        jobs: shards.iter().map(|s| number(&s.header, "jobs") as usize).sum(),
+        partition: None,
+        timeout_seconds: h.get("timeout_seconds").and_then(Value::as_f64).unwrap_or_default(),
+        ignore: parsed::<Vec<Observable>>(h, "ignore", path)?,
+        expectations: h.get("expectations").and_then(Value::as_str).map(PathBuf::from),
+        sandbox: h.get("sandbox").and_then(Value::as_str).map(str::to_owned),
+        started_at: shards.iter().map(|s| text(&s.header, "started_at")).min().unwrap_or_default(),
+    })
+}
+
+/// The class coverage of the shards together, from their footers' counts.
+fn coverage(shards: &[Shard], domain: Domain) -> Option<ClassCoverage> {
+    let mut counts: Vec<(String, u64)> = Vec::new();
+    for shard in shards {
+        let rows = shard.footer.pointer("/class_coverage/counts")?.as_array()?;
+        counts.extend(rows.iter().map(|r| (text(r, "class"), number(r, "cases"))));
+    }
+    Some(ClassCoverage::new(domain, &Coverage::from_counts(counts.iter().map(|(c, n)| (c.as_str(), *n)))))
+}
+
+/// Reads the shards' reports, renders the merged run to `reporters`, and returns its footer.
+pub fn merge(paths: &[PathBuf], reporters: &mut [Box<dyn Reporter>]) -> Result<RunFooter, MergeError> {
+    if paths.is_empty() {
+        return Err(MergeError::Mismatch("no shard given".into()));
+    }
+    let shards = paths.iter().map(|p| read_shard(p)).collect::<Result<Vec<_>, _>>()?;
+    check_one_run(&shards)?;
+    let header = header(&shards)?;
+    for reporter in reporters.iter_mut() {
+        reporter.header(&header)?;
+    }
+    let mut cases: Vec<&CaseReport> = shards.iter().flat_map(|s| &s.cases).collect();
+    cases.sort_by_key(|c| c.ordinal);
+    let mut counts = Counts::default();
+    let mut used: BTreeSet<usize> = BTreeSet::new();
+    for case in &cases {
+        counts.add(case.verdict);
+        counts.flaky += u64::from(case.is_flaky());
+        used.extend(&case.expectations);
+        for reporter in reporters.iter_mut() {
+            reporter.case(case)?;
+        }
+    }
+    let footers: Vec<&Value> = shards.iter().map(|s| &s.footer).collect();
+    let any = |key: &str| footers.iter().any(|f| f.get(key).and_then(Value::as_bool) == Some(true));
+    let interrupted = any("interrupted");
+    let stopped_early = footers.iter().find_map(|f| f.get("stopped_early").and_then(Value::as_str)).map(str::to_owned);
+    // The expectations as a single run judges them: expired entries, and (over every shard) stale ones.
+    let mut problems: Vec<ExpectationProblem> = Vec::new();
+    if let Some(path) = &header.expectations {
+        let file = Expectations::load(path).map_err(|e| MergeError::Mismatch(e.to_string()))?;
+        problems.extend(file.expired(&expectations::today()));
+        if !interrupted && stopped_early.is_none() && header.time_budget_seconds.is_none() {
+            let used: Vec<bool> = (0..file.entries.len()).map(|i| used.contains(&i)).collect();
+            problems.extend(file.unused(&used));
+        }
+    }
+    let integrity: Vec<String> = footers
+        .iter()
+        .flat_map(|f| f.get("integrity").and_then(Value::as_array).cloned().unwrap_or_default())
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    let flaky_fails = any("flaky_fails");
+    let failing = problems.len() + integrity.len() + if flaky_fails { counts.flaky as usize } else { 0 };
+    let conclusion = Conclusion::of_run(&counts, failing, false, interrupted);
+    let seconds = |f: &&Value, key: &str| f.get(key).and_then(Value::as_f64).unwrap_or_default();
+    let duration = footers.iter().map(|f| seconds(f, "duration_seconds")).fold(0.0, f64::max);
+    let timing = |key: &str| {
+        footers.iter().map(|f| f.pointer(&format!("/timing/{key}")).and_then(Value::as_f64).unwrap_or_default()).sum()
+    };
+    let footer = RunFooter {
+        counts,
+        duration_seconds: duration,
+        cases_per_second: counts.total() as f64 / duration.max(1e-9),
+        fixture_cases_run: footers.iter().map(|f| number(f, "fixture_cases_run")).sum(),
+        generated_cases_run: footers.iter().map(|f| number(f, "generated_cases_run")).sum(),
+        interrupted,
+        stopped_early,
+        expectation_problems: problems,
+        flaky_fails,
+        baseline: None,
+        integrity,
+        timing: RunTiming {
+            implementation_seconds: timing("implementation_seconds"),
+            harness_seconds: timing("harness_seconds"),
+            shrink_runs: footers
+                .iter()
+                .map(|f| f.pointer("/timing/shrink_runs").and_then(Value::as_u64).unwrap_or_default())
+                .sum(),
+        },
+        class_coverage: coverage(&shards, header.domain),
+        on_wall_clock: any("on_wall_clock"),
+        conclusion,
+        exit_code: conclusion.exit_code(),
+    };
+    for reporter in reporters.iter_mut() {
+        reporter.footer(&footer)?;
+    }
+    Ok(footer)
+}
