@@ -1,8 +1,9 @@
 //! `tbjwt report merge`: the JSON reports of the shards of one run (`check --partition K/N`), put back
 //! together as the run they split. The shards must be of the same run (implementation, command, level,
 //! domain, seed, built-in suite, tbjwt version) and each of `1/N` … `N/N` must be there exactly once, with
-//! its footer; anything else is refused, naming what is wrong. The cases are rendered again, in order, to
-//! the reporters `check` would have had; the footer is concluded as a single run's would have been (the
+//! its footer; anything else is refused, naming what is wrong. The cases are rendered again, shard after
+//! shard and one at a time (memory stays flat however large the campaign), to the reporters `check` would
+//! have had; the footer is concluded as a single run's would have been (the
 //! counts, the expectations' expired and stale entries, the class coverage, the harness's integrity
 //! findings), so the merged exit code is the single run's.
 
@@ -37,11 +38,11 @@ pub enum MergeError {
     Write(#[from] std::io::Error),
 }
 
-/// One shard's report.
+/// One shard's report: its header and footer (its cases are read again as they are rendered, so that
+/// merging a campaign of millions of cases holds one case at a time).
 struct Shard {
     path: PathBuf,
     header: Value,
-    cases: Vec<CaseReport>,
     footer: Value,
     /// K and N of `K/N`.
     part: (u64, u64),
@@ -51,25 +52,48 @@ fn shard_error(path: &Path, message: impl Into<String>) -> MergeError {
     MergeError::Shard { path: path.to_owned(), message: message.into() }
 }
 
-fn read_shard(path: &Path) -> Result<Shard, MergeError> {
-    let text = std::fs::read_to_string(path).map_err(|e| shard_error(path, format!("cannot read: {e}")))?;
-    let (mut header, mut footer, mut cases) = (None, None, Vec::new());
-    for (index, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let at = |message: String| shard_error(path, format!("line {}: {message}", index + 1));
-        let record: Value = serde_json::from_str(line).map_err(|e| at(format!("not JSON: {e}")))?;
-        match record.get("type").and_then(Value::as_str) {
-            Some("header") => header = Some(record),
-            Some("case") => {
-                let mut case: CaseReport =
-                    serde_json::from_value(record).map_err(|e| at(format!("not a case: {e}")))?;
-                let differences = std::mem::take(&mut case.differences);
-                case.set_differences(differences);
-                cases.push(case);
-            }
-            Some("footer") => footer = Some(record),
-            _ => return Err(at("not a record of a tbjwt JSON report".into())),
+/// Calls `each` with every record of the JSON report at `path` (its type and the record), in order.
+fn records(path: &Path, mut each: impl FnMut(&str, Value) -> Result<(), MergeError>) -> Result<(), MergeError> {
+    use std::io::BufRead as _;
+    let file = std::fs::File::open(path).map_err(|e| shard_error(path, format!("cannot read: {e}")))?;
+    for (index, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| shard_error(path, format!("cannot read: {e}")))?;
+        if line.trim().is_empty() {
+            continue;
         }
+        let at = |message: String| shard_error(path, format!("line {}: {message}", index + 1));
+        let record: Value = serde_json::from_str(&line).map_err(|e| at(format!("not JSON: {e}")))?;
+        let kind = record.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
+        if !matches!(kind.as_str(), "header" | "case" | "footer") {
+            return Err(at("not a record of a tbjwt JSON report".into()));
+        }
+        each(&kind, record).map_err(|e| match e {
+            MergeError::Shard { message, .. } => at(message),
+            other => other,
+        })?;
     }
+    Ok(())
+}
+
+/// A case record as the reporters take it (its root causes computed again from its differences).
+fn case_of(path: &Path, record: Value) -> Result<CaseReport, MergeError> {
+    let mut case: CaseReport =
+        serde_json::from_value(record).map_err(|e| shard_error(path, format!("not a case: {e}")))?;
+    let differences = std::mem::take(&mut case.differences);
+    case.set_differences(differences);
+    Ok(case)
+}
+
+fn read_shard(path: &Path) -> Result<Shard, MergeError> {
+    let (mut header, mut footer) = (None, None);
+    records(path, |kind, record| {
+        match kind {
+            "header" => header = Some(record),
+            "footer" => footer = Some(record),
+            _ => {}
+        }
+        Ok(())
+    })?;
     let header = header.ok_or_else(|| shard_error(path, "no header: not a tbjwt JSON report"))?;
     let footer = footer.ok_or_else(|| shard_error(path, "no footer: the shard's run was cut short; run it again"))?;
     let partition = header.get("partition").and_then(Value::as_str).unwrap_or_default();
@@ -77,7 +101,7 @@ fn read_shard(path: &Path) -> Result<Shard, MergeError> {
         .split_once('/')
         .and_then(|(k, n)| Some((k.parse().ok()?, n.parse().ok()?)))
         .ok_or_else(|| shard_error(path, "not a shard: its run had no --partition K/N"))?;
-    Ok(Shard { path: path.to_owned(), header, cases, footer, part })
+    Ok(Shard { path: path.to_owned(), header, footer, part })
 }
 
 /// The fields that must be the same in every shard.
@@ -198,17 +222,23 @@ pub fn merge(paths: &[PathBuf], reporters: &mut [Box<dyn Reporter>]) -> Result<R
     for reporter in reporters.iter_mut() {
         reporter.header(&header)?;
     }
-    let mut cases: Vec<&CaseReport> = shards.iter().flat_map(|s| &s.cases).collect();
-    cases.sort_by_key(|c| c.ordinal);
+    // Shard after shard, each in the order it finished its cases (as a single run reports them).
     let mut counts = Counts::default();
     let mut used: BTreeSet<usize> = BTreeSet::new();
-    for case in &cases {
-        counts.add(case.verdict);
-        counts.flaky += u64::from(case.is_flaky());
-        used.extend(&case.expectations);
-        for reporter in reporters.iter_mut() {
-            reporter.case(case)?;
-        }
+    for shard in &shards {
+        records(&shard.path, |kind, record| {
+            if kind != "case" {
+                return Ok(());
+            }
+            let case = case_of(&shard.path, record)?;
+            counts.add(case.verdict);
+            counts.flaky += u64::from(case.is_flaky());
+            used.extend(&case.expectations);
+            for reporter in reporters.iter_mut() {
+                reporter.case(&case)?;
+            }
+            Ok(())
+        })?;
     }
     let footers: Vec<&Value> = shards.iter().map(|s| &s.footer).collect();
     let any = |key: &str| footers.iter().any(|f| f.get(key).and_then(Value::as_bool) == Some(true));

@@ -397,3 +397,67 @@ fn four_shards_merged_are_the_unsharded_run_and_a_missing_or_doubled_shard_is_re
     assert_eq!(code(&out), 2, "{}", text(&out));
     assert!(text(&out).contains("not a shard"), "{}", text(&out));
 }
+
+/// `action/run.sh` (the GitHub Action's and the GitLab template's script) with `vars`, as CI runs it.
+fn ci_script(vars: &[(&str, &str)]) -> Output {
+    let mut command = std::process::Command::new("bash");
+    command.arg(repo_root().join("action/run.sh")).current_dir(repo_root());
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("TBJWT_") {
+            command.env_remove(name);
+        }
+    }
+    command.env("TBJWT_BIN", env!("CARGO_BIN_EXE_tbjwt")).env("NO_COLOR", "1").envs(vars.iter().copied());
+    command.output().unwrap()
+}
+
+#[test]
+fn the_ci_script_runs_shards_then_merges_them_and_the_ci_files_use_only_what_they_declare() {
+    let dir = TempDir::new("ci-script");
+    let reports = dir.arg("reports");
+    let summary = dir.arg("step-summary.md");
+    let port = deviant("drops_empty_segments.js");
+    for shard in ["1", "2"] {
+        let out = ci_script(&[
+            ("TBJWT_IMPLEMENTATION", &port),
+            ("TBJWT_CASES", "200"),
+            ("TBJWT_SHARDS", "2"),
+            ("TBJWT_SHARD", shard),
+            ("TBJWT_REPORTS", &reports),
+            ("GITHUB_RUN_ID", "4242"),
+            ("GITHUB_STEP_SUMMARY", &summary),
+            ("TBJWT_EXTRA_ARGS", "--no-save"),
+        ]);
+        assert_eq!(code(&out), 1, "{}", text(&out));
+        assert!(text(&out).contains("seed 4242"), "the shards share the CI run's seed: {}", text(&out));
+        for file in ["report.jsonl", "junit.xml", "tbjwt.sarif", "report.html", "summary.md", "badge.json"] {
+            assert!(dir.path(&format!("reports/shard-{shard}/{file}")).is_file(), "{file} of shard {shard}");
+        }
+    }
+    let out = ci_script(&[("TBJWT_MODE", "merge"), ("TBJWT_REPORTS", &reports), ("GITHUB_STEP_SUMMARY", &summary)]);
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let badge: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path("reports/merged/badge.json")).unwrap()).unwrap();
+    assert_eq!(badge["color"], "red");
+    assert_eq!(std::fs::read_to_string(&summary).unwrap().matches("## tbjwt").count(), 3, "two shards and the merge");
+    let out = ci_script(&[("TBJWT_MODE", "merge"), ("TBJWT_REPORTS", &dir.arg("nothing"))]);
+    assert_eq!(code(&out), 2, "{}", text(&out));
+
+    // The Action's inputs are declared before they are used, and its steps call the script tested here.
+    let action: serde_json::Value =
+        serde_norway::from_str(&std::fs::read_to_string(repo_root().join("action.yml")).unwrap()).unwrap();
+    let declared: Vec<&String> = action["inputs"].as_object().unwrap().keys().collect();
+    let steps = serde_json::to_string(&action["runs"]["steps"]).unwrap();
+    for used in steps.split("inputs.").skip(1) {
+        let name: String = used.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+        assert!(declared.iter().any(|d| **d == name), "inputs.{name} is used but not declared");
+    }
+    assert!(steps.contains("action/run.sh"));
+    let gitlab: serde_json::Value =
+        serde_norway::from_str(&std::fs::read_to_string(repo_root().join("templates/tbjwt.gitlab-ci.yml")).unwrap())
+            .unwrap();
+    assert_eq!(gitlab["tbjwt:check"]["parallel"], 4);
+    assert!(serde_json::to_string(&gitlab["tbjwt:merge"])
+        .unwrap()
+        .contains("TBJWT_MODE=merge /tmp/tbjwt/action/run.sh"));
+}
