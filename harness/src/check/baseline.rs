@@ -44,6 +44,10 @@ pub struct BaselineFile {
     /// The built-in suite's version of the run, if it had the suite.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suite_version: Option<String>,
+    /// The seed of the run: only a run of the same seed draws the same cases, so only there does a cause
+    /// no case showed count as fixed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// The causes, in key order.
     pub causes: Vec<Held>,
 }
@@ -115,6 +119,7 @@ impl Baseline {
             level: identity.level.clone(),
             domain: identity.domain.clone(),
             suite_version: identity.suite_version.clone(),
+            seed: Some(identity.seed),
             causes: held.into_values().collect(),
         };
         Baseline::of_file(report.path.clone(), file)
@@ -195,9 +200,10 @@ impl Tally {
         }
     }
 
-    /// The outcome against `baseline`; `full_run` says whether every planned case ran (only then can a
-    /// cause no case showed be called fixed).
-    pub fn outcome(self, baseline: &Baseline, strict: bool, full_run: bool) -> BaselineOutcome {
+    /// The outcome against `baseline` of a run of `seed`; `full_run` says whether every planned case ran.
+    /// A cause no case showed is fixed only in a full run of the baseline's own seed (the same cases);
+    /// elsewhere it is only not seen, which never fails a run.
+    pub fn outcome(self, baseline: &Baseline, strict: bool, full_run: bool, seed: u64) -> BaselineOutcome {
         let (mut new, mut still) = (Vec::new(), Vec::new());
         let seen: BTreeSet<CauseKey> = self.seen.keys().cloned().collect();
         for (cause, (cases, example)) in self.seen {
@@ -208,8 +214,10 @@ impl Tally {
                 new.push(count);
             }
         }
-        let fixed = if full_run { baseline.keys.difference(&seen).cloned().collect() } else { Vec::new() };
-        BaselineOutcome { file: baseline.path.clone(), strict, new, still, fixed }
+        let absent: Vec<CauseKey> = baseline.keys.difference(&seen).cloned().collect();
+        let (fixed, not_seen) =
+            if full_run && baseline.file.seed == Some(seed) { (absent, Vec::new()) } else { (Vec::new(), absent) };
+        BaselineOutcome { file: baseline.path.clone(), strict, new, still, fixed, not_seen }
     }
 }
 
@@ -230,6 +238,7 @@ mod tests {
             level: "semantic".into(),
             domain: "auth0".into(),
             suite_version: None,
+            seed: Some(1),
             causes,
         };
         Baseline::of_file("b.json".into(), file)

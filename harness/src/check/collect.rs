@@ -205,7 +205,8 @@ impl<'c> Collector<'c> {
             && self.stopped_early.is_none()
             && settings.time_budget.is_none();
         let baseline = settings.baseline.as_ref().map(|b| {
-            std::mem::take(&mut self.baseline).outcome(b, settings.baseline_strict, full_run && !harness_error)
+            let full = full_run && !harness_error;
+            std::mem::take(&mut self.baseline).outcome(b, settings.baseline_strict, full, settings.seed)
         });
         if let Some(e) = &settings.expectations {
             problems.extend(e.expired(&expectations::today()));

@@ -434,9 +434,13 @@ pub struct BaselineOutcome {
     pub new: Vec<CauseCount>,
     /// Causes the baseline holds that the run showed again.
     pub still: Vec<CauseCount>,
-    /// Causes the baseline holds that no case showed (only said of a full run): under `--baseline-strict`
-    /// each fails the run until it leaves the baseline.
+    /// Causes the baseline holds that no case of a full run of the baseline's own seed showed: under
+    /// `--baseline-strict` each fails the run until it leaves the baseline.
     pub fixed: Vec<crate::compare::CauseKey>,
+    /// Causes the baseline holds that no case showed in a run that is not the baseline's (another seed,
+    /// a shard, a run cut short): they may only not have been drawn, so they fail nothing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_seen: Vec<crate::compare::CauseKey>,
 }
 
 /// A root cause and the cases it showed in.
@@ -460,8 +464,13 @@ impl BaselineOutcome {
 
     /// One line for the terminal and the summaries.
     pub fn summary(&self) -> String {
+        let not_seen = if self.not_seen.is_empty() {
+            String::new()
+        } else {
+            format!(", {} not drawn by this run", self.not_seen.len())
+        };
         format!(
-            "baseline {}: {} new, {} still there, {} fixed{}",
+            "baseline {}: {} new, {} still there, {} fixed{not_seen}{}",
             self.file.display(),
             self.new.len(),
             self.still.len(),
