@@ -50,3 +50,5 @@ pub mod snapshots;
 pub mod spec;
 #[cfg(feature = "full")]
 pub mod strategies;
+#[cfg(feature = "full")]
+pub mod vectors;

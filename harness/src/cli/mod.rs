@@ -16,6 +16,7 @@ mod report;
 mod run;
 mod snapshots;
 mod spec;
+mod vectors;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -57,6 +58,9 @@ enum Command {
     /// Reports of several runs: `merge` puts the shards of a `--partition K/N` run back together.
     #[command(subcommand)]
     Report(report::Action),
+    /// Portable test vectors: the cases the harness knows, as plain JSON a port's own unit tests read.
+    #[command(subcommand)]
+    Vectors(vectors::Action),
     /// Measure the harness's own speed.
     #[command(subcommand)]
     Bench(bench::Target),
@@ -111,6 +115,7 @@ pub fn main() -> ExitCode {
         Command::Baseline(action) => baseline::run(action),
         Command::Diff(args) => diff::run(args),
         Command::Report(action) => report::run(action),
+        Command::Vectors(action) => vectors::run(action),
         Command::Snapshots(action) => snapshots::run(action),
     };
     match result {

@@ -32,4 +32,5 @@ mod spec_command;
 mod spec_rules;
 mod spec_snapshots;
 mod tinybird_clients;
+mod vectors;
 mod what_people_read;
