@@ -63,7 +63,7 @@ struct Group {
 }
 
 /// What the reference does with `event` at `now`: the outcome with its tokens decoded, and the effects.
-fn expected(event: &Value, now: Now) -> Value {
+pub fn expected(event: &Value, now: Now) -> Value {
     let evaluation = spec::evaluate(&JsValue::from_json(event), now);
     let admin_token = event.pointer(spec::keys::ADMIN_TOKEN_POINTER).and_then(Value::as_str);
     let review = review_outcome(&evaluation.outcome, admin_token);
@@ -203,4 +203,61 @@ pub fn build(sources: &Sources<'_>) -> Result<Value, crate::event::CaseError> {
         "notes": notes(),
         "testGroups": groups,
     }))
+}
+
+/// Call arguments as compared: each JWT as its decoded header and claims, anything else as it is.
+fn comparable_calls(calls: &Value) -> Vec<(Value, Vec<Value>)> {
+    let decode = |arg: &Value| match arg.as_str().filter(|s| crate::review::looks_like_jwt(s)) {
+        Some(token) => crate::jwt::DecodedJwt::decode(token)
+            .map(|d| json!({"header": d.header, "claims": d.claims}))
+            .unwrap_or_else(|_| arg.clone()),
+        None => arg.clone(),
+    };
+    calls
+        .as_array()
+        .map(|calls| {
+            calls
+                .iter()
+                .map(|c| {
+                    (c["api"].clone(), c["args"].as_array().map(|a| a.iter().map(decode).collect()).unwrap_or_default())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// How `outcome` differs from a vector's `expected` as the consumers compare them (status, error name,
+/// logs, calls with tokens decoded), or `None` when it does not; hidden characters written as visible
+/// escapes.
+pub fn difference(expected: &Value, outcome: &crate::outcome::Outcome) -> Option<String> {
+    first_difference(expected, outcome).map(|why| crate::report::text::visible(&why).into_owned())
+}
+
+fn first_difference(expected: &Value, outcome: &crate::outcome::Outcome) -> Option<String> {
+    let got = serde_json::to_value(outcome).unwrap_or(Value::Null);
+    let error_name = outcome.error.as_ref().map(|e| Value::String(e.name.clone())).unwrap_or(Value::Null);
+    if got["status"] != expected["status"] {
+        return Some(format!("status {} where the vector expects {}", got["status"], expected["status"]));
+    }
+    if error_name != expected["errorName"] {
+        return Some(format!("error {error_name} where the vector expects {}", expected["errorName"]));
+    }
+    if got["logs"] != expected["logs"] {
+        return Some(format!("logs {} where the vector expects {}", got["logs"], expected["logs"]));
+    }
+    let (got_calls, want_calls) = (comparable_calls(&got["calls"]), comparable_calls(&expected["calls"]));
+    if got_calls != want_calls {
+        let first = got_calls
+            .iter()
+            .zip(&want_calls)
+            .position(|(a, b)| a != b)
+            .unwrap_or(got_calls.len().min(want_calls.len()));
+        let shown = |calls: &[(Value, Vec<Value>)]| {
+            calls
+                .get(first)
+                .map_or_else(|| "no call".to_owned(), |(api, args)| format!("{api} {}", Value::Array(args.clone())))
+        };
+        return Some(format!("call {first}: {} where the vector expects {}", shown(&got_calls), shown(&want_calls)));
+    }
+    None
 }

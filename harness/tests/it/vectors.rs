@@ -133,3 +133,37 @@ fn a_ports_own_tests_read_the_vectors_in_python_and_javascript() {
         .unwrap_or_default();
     assert!(failed > 0 && text(&out).contains("pipe-names/"), "{}", text(&out));
 }
+
+#[test]
+fn vectors_check_runs_an_implementation_and_says_what_this_version_expects_otherwise() {
+    let dir = TempDir::new("vectors-check");
+    let vectors = export(&dir.0, &["--regressions", dir.arg("none").as_str()]);
+    let check = |folder: &Path, implementation: &str| {
+        common::run_tbjwt(&["vectors", "check", folder.to_str().unwrap(), implementation])
+    };
+    let bundled = format!("node:{}", repo_root().join("fixtures/implementations/tinybird-jwt").display());
+    let out = check(&dir.0, &bundled);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(text(&out).contains("pass, 0 fail, 0 error") && text(&out).contains("expects what the vectors expect"));
+    // A deviant fails, and what it logged of the admin token is shown by name only.
+    let leaky = format!("node:{}", repo_root().join("fixtures/implementations/deviant/logs_admin_token.js").display());
+    let out = check(&dir.0, &leaky);
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    for test in tests_by_id(&vectors).values() {
+        if let Some(token) = test["event"].pointer("/secrets/TINYBIRD_ADMIN_TOKEN").and_then(Value::as_str) {
+            assert!(token.len() < 12 || !text(&out).contains(token), "an admin token is printed");
+        }
+    }
+    // Vectors of another version, whose reference logged otherwise: the test fails and is named as
+    // expecting otherwise from this version's reference.
+    let mut older = vectors.clone();
+    older["testGroups"][0]["tests"][3]["expected"]["logs"] = serde_json::json!(["an older reference said this"]);
+    let older_dir = dir.path("older");
+    std::fs::create_dir_all(&older_dir).unwrap();
+    std::fs::write(older_dir.join("tbjwt_vectors.json"), older.to_string()).unwrap();
+    let out = check(&older_dir, "reference");
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let id = older["testGroups"][0]["tests"][3]["tcId"].as_str().unwrap();
+    assert!(text(&out).contains(&format!("FAIL suite-{id}")), "{}", text(&out));
+    assert!(text(&out).contains("1 tests expect otherwise from this version's reference"), "{}", text(&out));
+}
