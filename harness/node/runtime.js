@@ -44,13 +44,23 @@ function send(message) {
 }
 
 function parseArgs(argv) {
-  const args = { action: null, modules: null };
+  const args = { action: null, modules: null, runtime: 'node22' };
   for (let i = 0; i < argv.length; i += 1) {
     if (argv[i] === '--action') args.action = argv[(i += 1)];
     else if (argv[i] === '--modules') args.modules = argv[(i += 1)];
+    else if (argv[i] === '--runtime') args.runtime = argv[(i += 1)];
   }
   return args;
 }
+
+// Instances of the action kept on node22 for the cases in flight.
+const KEPT_INSTANCES = 256;
+
+// Which Auth0 Actions runtime is emulated: `node22` runs the action's module-level code once per instance
+// and reuses it across executions (here: an instance per case, kept for the case's later logins);
+// `node18` runs it anew for every execution. (Node 22 also disables file writes; here the sandbox refuses
+// writes anywhere but the process's private folder, on both.)
+let RUNTIME = 'node22';
 
 // ---- loading the action ---------------------------------------------------------------------------
 
@@ -64,20 +74,81 @@ function declaredHint(request) {
   );
 }
 
+function esmSource(filename, source) {
+  return filename.endsWith('.mjs') || (/^\s*export\s/m.test(source) && !/module\.exports|exports\./.test(source));
+}
+
+// Whether the action (loaded at start) is an ES module.
+function isEsm(file) {
+  const read = sources.get(path.resolve(file));
+  return read ? read.esm : false;
+}
+
+// A CommonJS action compiled once per process; each instance runs its module-level code anew.
+const compiled = new Map();
+function instantiate(filename, source, paths) {
+  let body = compiled.get(filename);
+  if (!body) {
+    try {
+      body = require('vm').compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], {
+        filename,
+      });
+    } catch (e) {
+      throw new LoadError(`the action failed to load: ${e && e.message ? e.message : e}`);
+    }
+    compiled.set(filename, body);
+  }
+  const mod = new Module(filename, null);
+  mod.filename = filename;
+  mod.paths = paths;
+  const baseRequire = mod.require.bind(mod);
+  const requireForAction = function requireForAction(request) {
+    try {
+      return baseRequire(request);
+    } catch (e) {
+      if (e && e.code === 'MODULE_NOT_FOUND' && !request.startsWith('.') && !path.isAbsolute(request)) {
+        const wrapped = new Error(declaredHint(request));
+        wrapped.code = 'MODULE_NOT_FOUND';
+        throw wrapped;
+      }
+      throw e;
+    }
+  };
+  requireForAction.resolve = (request, options) => Module._resolveFilename(request, mod, false, options);
+  requireForAction.cache = Module._cache;
+  mod.require = requireForAction;
+  try {
+    body.call(mod.exports, mod.exports, requireForAction, mod, filename, path.dirname(filename));
+  } catch (e) {
+    throw new LoadError(`the action failed to load: ${e && e.message ? e.message : e}`);
+  }
+  mod.loaded = true;
+  return mod.exports;
+}
+
+// What loading an action reads once: its source and where its requires resolve.
+const sources = new Map();
+
 async function loadAction(file, modulesDir) {
   const filename = path.resolve(file);
-  let source;
-  try {
-    source = fs.readFileSync(filename, 'utf8');
-  } catch (e) {
-    throw new LoadError(`cannot read the action ${filename}: ${e.message}`);
+  let read = sources.get(filename);
+  if (!read) {
+    let text;
+    try {
+      text = fs.readFileSync(filename, 'utf8');
+    } catch (e) {
+      throw new LoadError(`cannot read the action ${filename}: ${e.message}`);
+    }
+    const modulePaths = (modulesDir ? [path.resolve(modulesDir)] : []).concat(
+      Module._nodeModulePaths(path.dirname(filename)),
+    );
+    read = { source: text, paths: modulePaths, esm: esmSource(filename, text) };
+    sources.set(filename, read);
   }
-  const paths = (modulesDir ? [path.resolve(modulesDir)] : []).concat(
-    Module._nodeModulePaths(path.dirname(filename)),
-  );
-  const isEsm = filename.endsWith('.mjs') || (/^\s*export\s/m.test(source) && !/module\.exports|exports\./.test(source));
+  const { source, paths } = read;
+  const isEsmSource = read.esm;
   let exported;
-  if (isEsm) {
+  if (isEsmSource) {
     // ES modules resolve bare imports from their own location; a resolve hook gives them the dependency
     // folder as a fallback (nothing is written anywhere).
     if (modulesDir && typeof Module.register === 'function') {
@@ -103,28 +174,7 @@ async function loadAction(file, modulesDir) {
       throw new LoadError(`the action failed to load: ${e && e.stack ? e.stack : e}`);
     }
   } else {
-    const mod = new Module(filename, null);
-    mod.filename = filename;
-    mod.paths = paths;
-    const baseRequire = mod.require.bind(mod);
-    mod.require = function requireForAction(request) {
-      try {
-        return baseRequire(request);
-      } catch (e) {
-        if (e && e.code === 'MODULE_NOT_FOUND' && !request.startsWith('.') && !path.isAbsolute(request)) {
-          const wrapped = new Error(declaredHint(request));
-          wrapped.code = 'MODULE_NOT_FOUND';
-          throw wrapped;
-        }
-        throw e;
-      }
-    };
-    try {
-      mod._compile(source, filename);
-    } catch (e) {
-      throw new LoadError(`the action failed to load: ${e && e.message ? e.message : e}`);
-    }
-    exported = mod.exports;
+    exported = instantiate(filename, source, paths);
   }
   const handler = exported && (exported.onExecutePostLogin || (exported.default && exported.default.onExecutePostLogin));
   if (typeof handler !== 'function') {
@@ -383,11 +433,15 @@ async function runCase(handler, message) {
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  let handler = null;
+  RUNTIME = args.runtime;
+  let processInstance = null;
   let loadError = null;
+  // The instance loaded at start, not yet used by any execution (the first one takes it).
+  let unused = true;
+  const instances = new Map();
   try {
     if (!args.action) throw new LoadError('usage: node runtime.js --action FILE [--modules DIR]');
-    handler = await loadAction(args.action, args.modules);
+    processInstance = await loadAction(args.action, args.modules);
   } catch (e) {
     loadError = e instanceof LoadError ? e.message : `the action failed to load: ${e && e.stack ? e.stack : e}`;
   }
@@ -406,8 +460,33 @@ async function main() {
       if (loadError) send({ ready: false, errored: { message: loadError } });
       else send({ ready: true, name: path.basename(args.action), language: 'javascript', runtime: `node ${process.version}` });
     } else if (message.cmd === 'run') {
-      if (loadError) send({ seq: message.seq, errored: { message: loadError } });
-      else send(await runCase(handler, message));
+      if (loadError) {
+        send({ seq: message.seq, errored: { message: loadError } });
+        continue;
+      }
+      // The instance of the action the execution runs in (its module-level code run anew for a new one):
+      // on node18 every execution is one; on node22 executions with the same `instance` id share one (a
+      // case and its later logins), and one without an id runs in the process's own. An ES module is
+      // loaded once per process (Auth0's runtimes take CommonJS; an instance per case would pile up).
+      let instance = processInstance;
+      if (!isEsm(args.action) && (RUNTIME === 'node18' || message.instance !== undefined)) {
+        instance = RUNTIME === 'node22' ? instances.get(message.instance) : undefined;
+        if (instance === undefined) {
+          try {
+            instance = unused ? processInstance : await loadAction(args.action, args.modules);
+          } catch (e) {
+            send({ seq: message.seq, errored: { message: e instanceof LoadError ? e.message : String(e) } });
+            continue;
+          }
+          if (RUNTIME === 'node22') {
+            instances.set(message.instance, instance);
+            // Kept for the cases in flight (a batch of first logins comes before their later logins).
+            if (instances.size > KEPT_INSTANCES) instances.delete(instances.keys().next().value);
+          }
+        }
+      }
+      unused = false;
+      send(await runCase(instance, message));
     } else if (message.cmd === 'stop') {
       break;
     } else {

@@ -35,6 +35,8 @@ pub struct Defaults {
     pub shrink_failures: u64,
     /// Times a case whose execution errored runs again.
     pub retries: u32,
+    /// The Auth0 Actions runtime a `node:` action runs with.
+    pub runtime: crate::runner::ActionsRuntime,
     /// How much the implementation is confined.
     pub sandbox: SandboxMode,
     /// The memory cap of an implementation process, in MiB.
@@ -55,6 +57,7 @@ impl Defaults {
             shrink_steps: 400,
             shrink_failures: 5,
             retries: 0,
+            runtime: crate::runner::ActionsRuntime::default(),
             sandbox: sandbox.mode,
             max_memory_mib: sandbox.max_memory_mib,
         };
@@ -101,6 +104,7 @@ impl Defaults {
             ("shrink_failures", self.shrink_failures.to_string()),
             ("retries", self.retries.to_string()),
             ("flaky_result", "pass".to_owned()),
+            ("runtime", self.runtime.name().to_owned()),
             ("sandbox", name(&|| clap::ValueEnum::to_possible_value(&self.sandbox)).unwrap_or_default()),
             ("max_memory", self.max_memory_mib.to_string()),
         ];
@@ -112,7 +116,7 @@ impl Defaults {
 }
 
 /// The options the environment can set (by their config-file names); lists and switches cannot.
-pub const FROM_ENVIRONMENT: [&str; 19] = [
+pub const FROM_ENVIRONMENT: [&str; 20] = [
     "config",
     "implementation",
     "cases",
@@ -132,6 +136,7 @@ pub const FROM_ENVIRONMENT: [&str; 19] = [
     "flaky_result",
     "sandbox",
     "max_memory",
+    "runtime",
 ];
 
 /// `command`'s options (those of [`super::options::CheckOptions`]) with `run`'s default and the

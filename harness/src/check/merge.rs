@@ -197,6 +197,7 @@ fn header(shards: &[Shard]) -> Result<RunHeader, MergeError> {
         ignore: parsed::<Vec<Observable>>(h, "ignore", path)?,
         expectations: h.get("expectations").and_then(Value::as_str).map(PathBuf::from),
         sandbox: h.get("sandbox").and_then(Value::as_str).map(str::to_owned),
+        runtime: h.get("runtime").and_then(Value::as_str).map(str::to_owned),
         started_at: shards.iter().map(|s| text(&s.header, "started_at")).min().unwrap_or_default(),
     })
 }

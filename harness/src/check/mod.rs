@@ -102,6 +102,10 @@ pub struct CheckSettings {
     /// What of the sandbox holds, as the run's first lines say it (`None` when the implementation runs in
     /// no process the harness starts: the reference, an endpoint).
     pub sandbox_line: Option<String>,
+    /// The Auth0 Actions runtime a `node:` action runs with.
+    pub runtime: crate::runner::ActionsRuntime,
+    /// What the header says of it (for a `node:` action): the runtime and the Node.js that runs it.
+    pub runtime_line: Option<String>,
 }
 
 /// `check`'s defaults ([`defaults::Defaults`]) for the reference, with seed 0 and the sandbox's own
@@ -140,6 +144,8 @@ impl Default for CheckSettings {
             time_budget: None,
             sandbox: crate::sandbox::SandboxSettings::default(),
             sandbox_line: None,
+            runtime: defaults.runtime,
+            runtime_line: None,
         }
     }
 }
@@ -342,6 +348,7 @@ pub fn run_check(
         ignore: settings.ignore.iter().copied().collect(),
         expectations: settings.expectations.as_ref().map(|e| e.path.clone()),
         sandbox: settings.sandbox_line.clone(),
+        runtime: settings.runtime_line.clone(),
         started_at: now_rfc3339(),
     };
     for r in reporters.iter_mut() {

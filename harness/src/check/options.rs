@@ -17,7 +17,7 @@ use super::sources::{number, one_of, path, seconds, Sources};
 use super::{generated, CheckSettings};
 use crate::compare::{Level, Observable};
 use crate::report::ReportRequest;
-use crate::runner::Implementation;
+use crate::runner::{ActionsRuntime, Implementation};
 use crate::sandbox::{SandboxMode, SandboxSettings};
 use crate::strategies::Domain;
 
@@ -152,6 +152,10 @@ pub struct CheckOptions {
     /// The memory cap of each implementation process, in MiB, 64 to 1,048,576.
     #[arg(long, value_name = "MIB")]
     pub max_memory: Option<u64>,
+    /// The Auth0 Actions runtime a node: action runs with: node22 (module-level code once per instance,
+    /// kept across a case's logins) or node18 (module-level code at every execution).
+    #[arg(long, value_enum)]
+    pub runtime: Option<ActionsRuntime>,
 }
 
 /// What a case that passed only on a retry does to the run.
@@ -313,6 +317,8 @@ impl CheckOptions {
         let flaky_result = sources
             .pick("flaky_result", self.flaky_result, config.flaky_result, one_of)?
             .map_or_else(FlakyResult::default, |(v, _)| v);
+        let runtime =
+            sources.pick("runtime", self.runtime, config.runtime, one_of)?.map_or(defaults.runtime, |(v, _)| v);
         let shrink_failures = sources
             .pick("shrink_failures", self.shrink_failures, config.shrink_failures, number)?
             .map_or(defaults.shrink_failures, |(v, _)| v);
@@ -386,6 +392,11 @@ impl CheckOptions {
             Some(dir) => Some(writable_folder(&dir)?),
             None => None,
         };
+        // What runs a node: action: the Actions runtime emulated, and the Node.js found on the machine.
+        let runtime_line = match &implementation {
+            Implementation::Node(_) => Some(runtime_line(runtime)),
+            _ => None,
+        };
         // Only an implementation the harness starts as a process runs in its sandbox.
         let sandbox_line = match &implementation {
             Implementation::Node(_) | Implementation::Cmd(_) => {
@@ -430,9 +441,26 @@ impl CheckOptions {
             time_budget: None,
             sandbox,
             sandbox_line,
+            runtime,
+            runtime_line,
         };
         Ok(Resolved { settings, implementation, reports, coverage_table: self.coverage || config.coverage })
     }
+}
+
+/// What the run header says of the runtime of a `node:` action.
+fn runtime_line(runtime: ActionsRuntime) -> String {
+    let node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map_or_else(|| "no node found".to_owned(), |o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    let what = match runtime {
+        ActionsRuntime::Node22 => "module-level code once per case, kept for its later logins",
+        ActionsRuntime::Node18 => "module-level code at every execution",
+    };
+    format!("runtime: Auth0 {} ({what}) on Node.js {node}", runtime.name())
 }
 
 /// The smallest and largest `--max-memory`, in MiB.

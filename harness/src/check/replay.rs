@@ -46,6 +46,10 @@ pub fn replay_command(settings: &CheckSettings, target: &str) -> String {
         words.push("--timeout".into());
         words.push(settings.timeout.as_secs_f64().to_string());
     }
+    if settings.runtime != crate::runner::ActionsRuntime::default() {
+        words.push("--runtime".into());
+        words.push(settings.runtime.name().into());
+    }
     words.push("--replay".into());
     words.push(target.into());
     shell_words(words.iter().map(String::as_str))

@@ -84,6 +84,9 @@ struct Job<'a> {
     options: CompareOptions,
     /// The mocks' URLs the reference's flow model is given (the default scope's).
     reference_urls: crate::runner::protocol::MockUrls,
+    /// The last instance id given to a case: each case runs in an instance of the action of its own,
+    /// which its later logins share (Auth0's Node 22 runtime keeps module scope within an instance).
+    instances: u64,
 }
 
 /// What a job tells the collector.
@@ -138,7 +141,7 @@ pub(super) fn work(context: Context<'_>, make_runner: &RunnerFactory<'_>, sender
         ..CompareOptions::default()
     };
     let reference_urls = context.mocks.urls(crate::mocks::ScopeId::DEFAULT);
-    let mut job = Job { flow: FlowClient::new(context.mocks), context, runner, options, reference_urls };
+    let mut job = Job { flow: FlowClient::new(context.mocks), context, runner, options, reference_urls, instances: 0 };
     loop {
         if job.context.ending() {
             break;
@@ -248,10 +251,17 @@ impl Job<'_> {
             &narrowed
         };
         let prepared: Vec<_> = inputs.iter().map(|i| self.flow.prepare(&i.event, i.now)).collect();
+        let instances: Vec<u64> = inputs.iter().map(|_| self.new_instance()).collect();
         let requests: Vec<RunRequest> = inputs
             .iter()
             .zip(&prepared)
-            .map(|(i, p)| RunRequest { now: i.now, event: &i.event, mocks: Some(&p.urls) })
+            .zip(&instances)
+            .map(|((i, p), &instance)| RunRequest {
+                now: i.now,
+                event: &i.event,
+                mocks: Some(&p.urls),
+                instance: Some(instance),
+            })
             .collect();
         let implementation_started = Instant::now();
         let results = self.runner.run_batch(&requests);
@@ -262,11 +272,12 @@ impl Job<'_> {
         }
         let run_millis = started.elapsed().as_secs_f64() * 1000.0 / inputs.len().max(1) as f64;
         let mut reports = Vec::with_capacity(inputs.len());
-        for ((input, prepared), result) in inputs.iter().zip(prepared).zip(results) {
+        for (((input, prepared), result), instance) in inputs.iter().zip(prepared).zip(results).zip(instances) {
             let case_started = Instant::now();
             let implementation = self.flow.observe(prepared, result)?;
             let snapshot = self.snapshot(input, &implementation);
-            let (session, later_time) = self.judge_session(&input.event, input.now, &input.logins, implementation)?;
+            let (session, later_time) =
+                self.judge_session(&input.event, input.now, &input.logins, implementation, instance)?;
             implementation_time += later_time;
             let mut report = judge::verdict(input, session, self.known(), self.replay_of(input));
             implementation_time += self.retry_if_errored(input, &mut report)?;
@@ -299,10 +310,16 @@ impl Job<'_> {
             let now = self.clock_for(input.now);
             let prepared = self.flow.prepare(&input.event, now);
             let started = Instant::now();
-            let result = self.runner.run(&RunRequest { now, event: &input.event, mocks: Some(&prepared.urls) });
+            let instance = self.new_instance();
+            let result = self.runner.run(&RunRequest {
+                now,
+                event: &input.event,
+                mocks: Some(&prepared.urls),
+                instance: Some(instance),
+            });
             spent += started.elapsed();
             let first = self.flow.observe(prepared, result)?;
-            let (session, later) = self.judge_session(&input.event, now, &input.logins, first)?;
+            let (session, later) = self.judge_session(&input.event, now, &input.logins, first, instance)?;
             spent += later;
             let millis = report.millis;
             *report = judge::verdict(input, session, self.known(), self.replay_of(input));
@@ -310,6 +327,12 @@ impl Job<'_> {
         }
         report.attempts = attempts;
         Ok(spent)
+    }
+
+    /// A new instance id for a case.
+    fn new_instance(&mut self) -> u64 {
+        self.instances += 1;
+        self.instances
     }
 
     /// What the run knows of the implementation's divergences.
@@ -337,6 +360,7 @@ impl Job<'_> {
         now: Now,
         logins: &[LaterLogin],
         first: Observation,
+        instance: u64,
     ) -> Result<(SessionJudged, std::time::Duration), JobError> {
         let clocks = session::clocks(now, logins);
         // Each side's event of the login being judged: the case's own for the first login (not copied).
@@ -356,8 +380,13 @@ impl Job<'_> {
                 now = self.clock_for(now);
                 let prepared = self.flow.prepare(&implementation_event, now);
                 let started = Instant::now();
-                let result =
-                    self.runner.run(&RunRequest { now, event: &implementation_event, mocks: Some(&prepared.urls) });
+                let result = self.runner.run(&RunRequest {
+                    now,
+                    event: &implementation_event,
+                    mocks: Some(&prepared.urls),
+                    // A later login of the case: the same instance of the action.
+                    instance: Some(instance),
+                });
                 implementation_time += started.elapsed();
                 implementation = self.flow.observe(prepared, result)?;
             }
@@ -388,14 +417,20 @@ impl Job<'_> {
         let now = self.clock_for(case.now);
         let prepared = self.flow.prepare(&case.event, now);
         let implementation_started = Instant::now();
-        let result: RunResult = self.runner.run(&RunRequest { now, event: &case.event, mocks: Some(&prepared.urls) });
+        let instance = self.new_instance();
+        let result: RunResult = self.runner.run(&RunRequest {
+            now,
+            event: &case.event,
+            mocks: Some(&prepared.urls),
+            instance: Some(instance),
+        });
         let mut implementation_time = implementation_started.elapsed();
         self.context.timing.shrink_runs.fetch_add(1, Ordering::Relaxed);
         let session = self
             .flow
             .observe(prepared, result)
             .map_err(JobError::from)
-            .and_then(|first| self.judge_session(&case.event, now, &case.logins, first));
+            .and_then(|first| self.judge_session(&case.event, now, &case.logins, first, instance));
         let session = session.map(|(session, later)| {
             implementation_time += later;
             session

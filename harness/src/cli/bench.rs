@@ -163,7 +163,7 @@ fn node_worker_rate(action: &Path, cases: usize) -> Result<f64> {
     let implementation = Implementation::Node(action.to_owned());
     let events = typical_events(cases);
     let requests: Vec<RunRequest> =
-        events.iter().map(|e| RunRequest { now: Now::DEFAULT, event: e, mocks: None }).collect();
+        events.iter().map(|e| RunRequest { now: Now::DEFAULT, event: e, mocks: None, instance: None }).collect();
     let mut worker = implementation.runner(RunnerSettings::default())?;
     worker.prepare().map_err(|e| anyhow::anyhow!("{implementation}: {e}"))?;
     worker.run_batch(&requests[..requests.len().min(500)]); // warm up the JIT
@@ -277,7 +277,7 @@ fn node_rates(action: &Path, cases: usize, spawn_cases: usize) -> Result<ExitCod
     let worker_rate = node_worker_rate(action, cases)?;
     let events = typical_events(cases);
     let requests: Vec<RunRequest> =
-        events.iter().map(|e| RunRequest { now: Now::DEFAULT, event: e, mocks: None }).collect();
+        events.iter().map(|e| RunRequest { now: Now::DEFAULT, event: e, mocks: None, instance: None }).collect();
 
     let started = Instant::now();
     for request in requests.iter().cycle().take(spawn_cases) {
@@ -367,7 +367,7 @@ fn flow_rates(action: &Path, cases: usize, jobs: usize) -> Result<ExitCode> {
     let mut node = implementation.runner(RunnerSettings::default())?;
     node.prepare().map_err(|e| anyhow::anyhow!("{implementation}: {e}"))?;
     let requests: Vec<RunRequest> =
-        events.iter().map(|e| RunRequest { now: Now::DEFAULT, event: e, mocks: None }).collect();
+        events.iter().map(|e| RunRequest { now: Now::DEFAULT, event: e, mocks: None, instance: None }).collect();
     node.run_batch(&requests[..requests.len().min(300)]);
     let started = Instant::now();
     for chunk in requests.chunks(256) {
@@ -402,7 +402,7 @@ fn flow_rates(action: &Path, cases: usize, jobs: usize) -> Result<ExitCode> {
             let requests: Vec<RunRequest> = chunk
                 .iter()
                 .zip(&prepared)
-                .map(|(e, p)| RunRequest { now: Now::DEFAULT, event: e, mocks: Some(&p.urls) })
+                .map(|(e, p)| RunRequest { now: Now::DEFAULT, event: e, mocks: Some(&p.urls), instance: None })
                 .collect();
             let results = node.run_batch(&requests);
             if sender.send((prepared, results)).is_err() {

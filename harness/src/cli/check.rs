@@ -81,7 +81,9 @@ fn execute_one(
     interrupt: &Arc<Interrupt>,
 ) -> Result<harness::report::RunFooter> {
     settings.program = program_name();
-    let runner_settings = RunnerSettings::with_case_timeout(settings.timeout).with_sandbox(settings.sandbox.clone());
+    let runner_settings = RunnerSettings::with_case_timeout(settings.timeout)
+        .with_sandbox(settings.sandbox.clone())
+        .with_runtime(settings.runtime);
     // Install once (npm packages, action folder) before the jobs start; a broken folder is a usage error.
     implementation.runner(runner_settings.clone())?;
     let make_runner = || implementation.runner(runner_settings.clone());

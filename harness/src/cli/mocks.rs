@@ -81,7 +81,7 @@ impl LoginAction for ActionAtLogin {
         // The grant's protocol, request and refresh token (its id, never its value), as Auth0 gives them.
         harness::event::session::set_grant(&mut event, login.grant);
         let mut runner = self.runner.lock().unwrap_or_else(|p| p.into_inner());
-        match runner.run(&RunRequest { now, event: &event, mocks: Some(&self.urls) }) {
+        match runner.run(&RunRequest { now, event: &event, mocks: Some(&self.urls), instance: None }) {
             Ok(outcome) => Some(outcome),
             Err(errored) => {
                 // The program's output may hold the event's secrets: the admin token is never printed.

@@ -9,7 +9,7 @@ pub use super::CaseArgs as Args;
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let (case, now, mut runner) = args.prepare()?;
-    let result = runner.run(&RunRequest { now, event: &case.event, mocks: None });
+    let result = runner.run(&RunRequest { now, event: &case.event, mocks: None, instance: None });
     runner.stop();
     // What an implementation leaked is shown by the secret's name, never its value.
     let secrets = harness::report::redact::Secrets::of_event(&case.event);

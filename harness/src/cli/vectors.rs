@@ -116,7 +116,7 @@ fn check(dir: &std::path::Path, implementation: &harness::runner::Implementation
         if harness::vectors::expected(event, now) != *expected {
             changed.push(format!("{source}-{id}: {}", test["comment"].as_str().unwrap_or_default()));
         }
-        match runner.run(&harness::runner::RunRequest { now, event, mocks: None }) {
+        match runner.run(&harness::runner::RunRequest { now, event, mocks: None, instance: None }) {
             Ok(outcome) => match harness::vectors::difference(expected, &outcome) {
                 None => passed += 1,
                 Some(why) => {

@@ -286,7 +286,7 @@ impl<'m> FlowClient<'m> {
     /// Runs one case through `runner` and the whole flow.
     pub fn run(&mut self, runner: &mut dyn Runner, event: &Value, now: Now) -> Result<Observation, FlowError> {
         let prepared = self.prepare(event, now);
-        let result = runner.run(&RunRequest { now, event, mocks: Some(&prepared.urls) });
+        let result = runner.run(&RunRequest { now, event, mocks: Some(&prepared.urls), instance: None });
         self.observe(prepared, result)
     }
 

@@ -187,6 +187,9 @@ impl Reporter for Human {
         if !header.case_sources.is_empty() {
             writeln!(err, "cases from: {}", visible(&header.case_sources.join("; ")))?;
         }
+        if let Some(runtime) = &header.runtime {
+            writeln!(err, "{runtime}")?;
+        }
         if let Some(sandbox) = &header.sandbox {
             writeln!(err, "{sandbox}")?;
         }

@@ -121,6 +121,9 @@ pub struct RunHeader {
     /// What of the sandbox holds (absent when the implementation runs in no process of the harness's).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<String>,
+    /// The Auth0 Actions runtime a `node:` action runs with, and the Node.js that runs it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
     /// When the run started (RFC 3339, UTC).
     pub started_at: String,
 }

@@ -5,7 +5,7 @@
 //! use harness::{clock::Now, outcome::Outcome};
 //! let mut port = from_fn("my-port", |_now, _event| Outcome::completed());
 //! let event = serde_json::json!({});
-//! let outcome = port.run(&RunRequest { now: Now::DEFAULT, event: &event, mocks: None }).unwrap();
+//! let outcome = port.run(&RunRequest { now: Now::DEFAULT, event: &event, mocks: None, instance: None }).unwrap();
 //! assert!(outcome.calls.is_empty());
 //! ```
 

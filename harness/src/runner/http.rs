@@ -45,7 +45,7 @@ impl Runner for HttpRunner {
 
     fn run(&mut self, request: &RunRequest<'_>) -> RunResult {
         self.seq += 1;
-        let body = protocol::run_message(self.seq, request.now, request.event, request.mocks);
+        let body = protocol::run_message(self.seq, request.now, request.event, request.mocks, request.instance);
         let mut response = self
             .agent
             .post(&self.url)

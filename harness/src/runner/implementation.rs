@@ -95,7 +95,10 @@ impl Implementation {
             Implementation::Reference => Box::new(ReferenceRunner),
             Implementation::Node(path) => {
                 let action = ActionSource::load(path)?;
-                Box::new(ProgramRunner::new(Launcher::node(self.to_string(), &action, &settings.sandbox)?, settings))
+                Box::new(ProgramRunner::new(
+                    Launcher::node(self.to_string(), &action, &settings.sandbox, settings.runtime)?,
+                    settings,
+                ))
             }
             Implementation::Cmd(argv) => Box::new(ProgramRunner::new(Launcher::program(argv), settings)),
             #[cfg(feature = "full")]

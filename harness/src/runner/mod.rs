@@ -47,6 +47,34 @@ pub struct RunRequest<'a> {
     pub event: &'a serde_json::Value,
     /// The mocked services' base URLs, when the case runs inside a login flow.
     pub mocks: Option<&'a MockUrls>,
+    /// The instance of the action this execution runs in: executions with the same id share the action's
+    /// module scope on Auth0's Node 22 runtime (a case and its later logins, [`ActionsRuntime`]); `None`:
+    /// the process's own instance.
+    pub instance: Option<u64>,
+}
+
+/// The Auth0 Actions runtime whose behaviour an Action runs with ([Node 22
+/// runtime](https://auth0.com/docs/customize/extensibility-runtime/runtimes/node-22)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "full", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum ActionsRuntime {
+    /// Node 18: the action's module-level code runs for every execution.
+    Node18,
+    /// Node 22: module-level code runs once per instance and is reused across executions (here: an
+    /// instance per case, kept for the case's later logins).
+    #[default]
+    Node22,
+}
+
+impl ActionsRuntime {
+    /// Its name, as `--runtime` and Auth0 spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ActionsRuntime::Node18 => "node18",
+            ActionsRuntime::Node22 => "node22",
+        }
+    }
 }
 
 /// The implementation itself broke on a case (crashed, hung, broke the protocol, failed to load).
@@ -83,6 +111,8 @@ pub struct RunnerSettings {
     pub start_timeout: Duration,
     /// The sandbox programs start in.
     pub sandbox: SandboxSettings,
+    /// The Actions runtime a `node:` action runs with.
+    pub runtime: ActionsRuntime,
 }
 
 /// Failed starts in a row after which a process-backed runner gives up (every later case is errored at
@@ -98,7 +128,17 @@ impl RunnerSettings {
     /// at most 60 s (`--timeout 5`, the default, gives 20 s).
     pub fn with_case_timeout(case_timeout: Duration) -> RunnerSettings {
         let start = case_timeout.saturating_mul(4).clamp(Duration::from_secs(2), Duration::from_secs(60));
-        RunnerSettings { case_timeout, start_timeout: start, sandbox: SandboxSettings::default() }
+        RunnerSettings {
+            case_timeout,
+            start_timeout: start,
+            sandbox: SandboxSettings::default(),
+            runtime: ActionsRuntime::default(),
+        }
+    }
+
+    /// These settings with `runtime`.
+    pub fn with_runtime(self, runtime: ActionsRuntime) -> RunnerSettings {
+        RunnerSettings { runtime, ..self }
     }
 
     /// These settings with `sandbox`.

@@ -49,13 +49,19 @@ impl Launcher {
     /// The Node.js Actions runtime loaded with `action`. Installs the runtime and the action's declared
     /// dependencies first (once per machine), so a missing npm package is reported before any case runs.
     /// The memory cap of `sandbox` bounds Node's heap too (three quarters of it).
-    pub fn node(name: String, action: &ActionSource, sandbox: &SandboxSettings) -> Result<Launcher, NodeError> {
-        let runtime = ensure_runtime()?;
+    pub fn node(
+        name: String,
+        action: &ActionSource,
+        sandbox: &SandboxSettings,
+        actions_runtime: crate::runner::ActionsRuntime,
+    ) -> Result<Launcher, NodeError> {
         let mut args: Vec<std::ffi::OsString> = Vec::new();
         if sandbox.mode != crate::sandbox::SandboxMode::Off {
             args.push(format!("--max-old-space-size={}", sandbox.max_memory_mib * 3 / 4).into());
         }
+        let runtime = ensure_runtime()?;
         args.extend([runtime.script().into(), "--action".into(), action.file.clone().into()]);
+        args.extend(["--runtime".into(), actions_runtime.name().into()]);
         let mut env = Vec::new();
         let mut reads = vec![runtime.dir.clone(), action.file.clone()];
         if let Some(modules) = modules_for(action, &runtime)? {
@@ -318,7 +324,7 @@ impl Runner for ProgramRunner {
             let first_seq = live.seq + 1;
             let mut sent = 0u64;
             for r in pending {
-                let line = protocol::run_message(first_seq + sent, r.now, r.event, r.mocks);
+                let line = protocol::run_message(first_seq + sent, r.now, r.event, r.mocks, r.instance);
                 if live.process.send(&line).is_err() {
                     break; // the process is gone; receiving tells why
                 }

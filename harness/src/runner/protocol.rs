@@ -34,12 +34,21 @@ struct RunMessage<'a> {
     event: &'a serde_json::Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     mocks: Option<&'a MockUrls>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instance: Option<u64>,
 }
 
 /// The `run` message for one case, as one JSON line (without the newline): the clock as `now` (whole
 /// seconds, floored: what adapters written before milliseconds read) and `now_ms` (milliseconds).
-pub fn run_message(seq: u64, now: Now, event: &serde_json::Value, mocks: Option<&MockUrls>) -> String {
-    let message = RunMessage { cmd: "run", seq, now: now.seconds(), now_ms: now.millis(), event, mocks };
+/// `instance` (sent when given) names the instance of the action the execution runs in.
+pub fn run_message(
+    seq: u64,
+    now: Now,
+    event: &serde_json::Value,
+    mocks: Option<&MockUrls>,
+    instance: Option<u64>,
+) -> String {
+    let message = RunMessage { cmd: "run", seq, now: now.seconds(), now_ms: now.millis(), event, mocks, instance };
     serde_json::to_string(&message).expect("a JSON value serialises")
 }
 

@@ -13,8 +13,10 @@ use harness::runner::{Implementation, RunRequest, Runner, RunnerSettings};
 
 fn assert_matches_spec_on_fixtures(name: &str, runner: &mut dyn Runner) {
     let cases = common::fixture_cases();
-    let requests: Vec<RunRequest> =
-        cases.iter().map(|c| RunRequest { now: c.now_or(Now::DEFAULT), event: &c.event, mocks: None }).collect();
+    let requests: Vec<RunRequest> = cases
+        .iter()
+        .map(|c| RunRequest { now: c.now_or(Now::DEFAULT), event: &c.event, mocks: None, instance: None })
+        .collect();
     let results = runner.run_batch(&requests);
     assert_eq!(results.len(), cases.len());
     for ((case, request), result) in cases.iter().zip(&requests).zip(results) {

@@ -24,6 +24,7 @@ mod oracle;
 mod protocol_schemas;
 mod review;
 mod runners;
+mod runtimes;
 mod rust_port;
 mod sandbox;
 mod snapshot_review;

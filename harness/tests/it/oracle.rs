@@ -19,8 +19,10 @@ fn published_action() -> Box<dyn Runner> {
 fn spec_matches_published_action_with_jsonwebtoken_9_0_1_on_every_fixture() {
     let mut node = published_action();
     let cases = common::fixture_cases();
-    let requests: Vec<RunRequest> =
-        cases.iter().map(|c| RunRequest { now: c.now_or(Now::DEFAULT), event: &c.event, mocks: None }).collect();
+    let requests: Vec<RunRequest> = cases
+        .iter()
+        .map(|c| RunRequest { now: c.now_or(Now::DEFAULT), event: &c.event, mocks: None, instance: None })
+        .collect();
     let results = node.run_batch(&requests);
     let mut tokens = 0;
     for ((case, request), result) in cases.iter().zip(&requests).zip(results) {
@@ -56,7 +58,7 @@ fn spec_matches_published_action_on_generated_events() {
             let want = harness::spec::outcome(&JsValue::from_json(&event), now);
             let got = node
                 .borrow_mut()
-                .run(&RunRequest { now, event: &event, mocks: None })
+                .run(&RunRequest { now, event: &event, mocks: None, instance: None })
                 .map_err(|e| TestCaseError::fail(format!("the runtime errored: {e}")))?;
             if got != want {
                 return Err(TestCaseError::fail(format!(

@@ -72,7 +72,7 @@ fn harness_messages_and_reference_outcomes_validate() {
     for (seq, case) in common::fixture_cases().iter().enumerate() {
         let seq = seq as u64 + 1;
         let now = case.now_or(Now::DEFAULT);
-        schemas.assert_valid("run", &parse(&protocol::run_message(seq, now, &case.event, Some(&mocks))));
+        schemas.assert_valid("run", &parse(&protocol::run_message(seq, now, &case.event, Some(&mocks), Some(seq))));
         let outcome = serde_json::to_value(harness::spec::outcome(&JsValue::from_json(&case.event), now)).unwrap();
         schemas.assert_valid("outcome", &outcome);
         schemas.assert_valid("reply", &json!({"seq": seq, "outcome": outcome}));
@@ -108,7 +108,7 @@ fn python_port_replies_validate() {
     input.push('\n');
     let cases = common::fixture_cases();
     for (i, case) in cases.iter().enumerate() {
-        input.push_str(&protocol::run_message(i as u64 + 1, Now::DEFAULT, &case.event, None));
+        input.push_str(&protocol::run_message(i as u64 + 1, Now::DEFAULT, &case.event, None, None));
         input.push('\n');
     }
     input.push_str(protocol::STOP_MESSAGE);

@@ -26,8 +26,10 @@ fn runner(name: &str, timeout_ms: u64) -> Box<dyn Runner> {
 }
 
 fn run_all(runner: &mut dyn Runner, events: &[Value]) -> Vec<RunResult> {
-    let requests: Vec<RunRequest> =
-        events.iter().map(|e| RunRequest { now: harness::clock::Now::DEFAULT, event: e, mocks: None }).collect();
+    let requests: Vec<RunRequest> = events
+        .iter()
+        .map(|e| RunRequest { now: harness::clock::Now::DEFAULT, event: e, mocks: None, instance: None })
+        .collect();
     runner.run_batch(&requests)
 }
 
@@ -38,12 +40,16 @@ fn node(file: &str, timeout_ms: u64) -> Box<dyn Runner> {
 #[test]
 fn node_throw_and_rejection_are_threw_with_the_error_name() {
     let mut r = node("throws.js", 5000);
-    let o = r.run(&RunRequest { now: harness::clock::Now::from_seconds(0), event: &json!({}), mocks: None }).unwrap();
+    let o = r
+        .run(&RunRequest { now: harness::clock::Now::from_seconds(0), event: &json!({}), mocks: None, instance: None })
+        .unwrap();
     assert_eq!(o.status, Status::Threw);
     assert_eq!(o.error.as_ref().unwrap().name, "RangeError");
     assert_eq!(o.calls.len(), 1, "calls made before the throw are kept");
     let mut r = node("rejects.js", 5000);
-    let o = r.run(&RunRequest { now: harness::clock::Now::from_seconds(0), event: &json!({}), mocks: None }).unwrap();
+    let o = r
+        .run(&RunRequest { now: harness::clock::Now::from_seconds(0), event: &json!({}), mocks: None, instance: None })
+        .unwrap();
     assert_eq!((o.status, o.error.unwrap().name.as_str()), (Status::Threw, "SyntaxError"));
 }
 
@@ -83,7 +89,8 @@ fn node_stdout_writes_do_not_corrupt_the_channel() {
 fn node_records_every_api_call_console_flavour_and_the_frozen_clock() {
     let mut r = node("odd_api.js", 5000);
     let event = json!({"user": {"user_id": "auth0|1"}});
-    let o = r.run(&RunRequest { now: harness::clock::Now::DEFAULT, event: &event, mocks: None }).unwrap();
+    let o =
+        r.run(&RunRequest { now: harness::clock::Now::DEFAULT, event: &event, mocks: None, instance: None }).unwrap();
     let apis: Vec<&str> = o.calls.iter().map(|c| c.api.as_str()).collect();
     assert_eq!(apis, ["access.deny", "accessToken.setCustomClaim", "totally.madeUp", "cache.set", "cache.get"]);
     assert_eq!(o.calls[0].args, [json!("no entry for %s"), json!("auth0|1")]);
@@ -99,14 +106,16 @@ fn node_records_every_api_call_console_flavour_and_the_frozen_clock() {
 fn node_loads_es_modules_and_explains_load_failures() {
     let mut r = node("esm_action.mjs", 5000);
     let event = json!({"secrets": {"TINYBIRD_ADMIN_TOKEN": "k"}, "configuration": {"TINYBIRD_WORKSPACE_ID": "w"}});
-    let o = r.run(&RunRequest { now: harness::clock::Now::from_seconds(0), event: &event, mocks: None }).unwrap();
+    let o = r
+        .run(&RunRequest { now: harness::clock::Now::from_seconds(0), event: &event, mocks: None, instance: None })
+        .unwrap();
     assert_eq!(o.calls[0].api, "user.setAppMetadata");
 
     let mut r = node("no_handler.js", 5000);
     let e = r.prepare().unwrap_err().to_string();
     assert!(e.contains("does not export a function onExecutePostLogin"), "{e}");
     let e = r
-        .run(&RunRequest { now: harness::clock::Now::from_seconds(0), event: &event, mocks: None })
+        .run(&RunRequest { now: harness::clock::Now::from_seconds(0), event: &event, mocks: None, instance: None })
         .unwrap_err()
         .to_string();
     assert!(e.contains("onExecutePostLogin"), "{e}");
@@ -166,7 +175,7 @@ fn http_endpoint_down_or_failing_is_errored() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut r = runner(&format!("http://127.0.0.1:{port}/"), 2000);
     let e = r
-        .run(&RunRequest { now: harness::clock::Now::from_seconds(0), event: &json!({}), mocks: None })
+        .run(&RunRequest { now: harness::clock::Now::from_seconds(0), event: &json!({}), mocks: None, instance: None })
         .unwrap_err()
         .to_string();
     assert!(e.contains(&format!("127.0.0.1:{port}")), "{e}");
@@ -202,7 +211,7 @@ fn http_endpoint_down_or_failing_is_errored() {
     });
     let mut r = runner(&format!("http://{addr}/"), 2000);
     let e = r
-        .run(&RunRequest { now: harness::clock::Now::from_seconds(0), event: &json!({}), mocks: None })
+        .run(&RunRequest { now: harness::clock::Now::from_seconds(0), event: &json!({}), mocks: None, instance: None })
         .unwrap_err()
         .to_string();
     assert!(e.contains("HTTP 500") && e.contains("the port crashed"), "{e}");
@@ -212,8 +221,10 @@ fn http_endpoint_down_or_failing_is_errored() {
 #[test]
 fn work_given_to_run_batch_while_runs_once_whether_or_not_the_program_starts() {
     let events = [json!({"marker": 1}), json!({"marker": 2})];
-    let requests: Vec<RunRequest> =
-        events.iter().map(|e| RunRequest { now: harness::clock::Now::DEFAULT, event: e, mocks: None }).collect();
+    let requests: Vec<RunRequest> = events
+        .iter()
+        .map(|e| RunRequest { now: harness::clock::Now::DEFAULT, event: e, mocks: None, instance: None })
+        .collect();
     for (name, starts) in [
         (format!("cmd:python3 {} crash", misbehaving("program.py")), true),
         ("cmd:/nonexistent/program".to_owned(), false),

@@ -2,7 +2,7 @@
 //! implementation, then a deviant one with its failure blocks, root causes and summary) and the failure
 //! block of a shrunk generated case are insta snapshots under `snapshots/terminal/`, with only what varies
 //! from run to run or machine to machine redacted (durations and rates, the suite's version hash, what the
-//! sandbox can enforce here, the binary's path) and the progress lines of a slow run left out.
+//! sandbox can enforce here, the Node.js version, the binary's path) and the progress lines of a slow run left out.
 
 use std::process::{Command, Output};
 
@@ -34,6 +34,8 @@ fn redacted(output: &str) -> String {
         }
         let line = if line.starts_with("sandbox (") {
             "sandbox ([mode]): [what this machine enforces]".to_owned()
+        } else if let Some((runtime, _)) = line.split_once(" on Node.js ").filter(|_| line.starts_with("runtime: ")) {
+            format!("{runtime} on Node.js [the version on this machine]")
         } else {
             redact_line(line)
         };
