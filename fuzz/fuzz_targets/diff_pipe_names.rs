@@ -40,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
     let event = pipe_names_event(data);
     // The reference is computed while the implementation works on the same event.
     let mut reference = None;
-    let request = RunRequest { now: NOW, event: &event, mocks: None };
+    let request = RunRequest { now: NOW, event: &event, mocks: None, instance: None };
     let mut results = runner().lock().unwrap().run_batch_while(std::slice::from_ref(&request), &mut || {
         reference = Some(harness::spec::outcome(&JsValue::from_json(&event), NOW));
     });
