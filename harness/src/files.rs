@@ -1,17 +1,36 @@
-//! Reading the files users name (events, case files, expectations, config files, fuzz artifacts): only
-//! regular files, and only up to a size limit checked before any byte is read, so that `/dev/zero`, a
-//! FIFO or a runaway file is refused at once instead of read until memory runs out.
+//! Reading the files users name (events, case files, expectations, config files, fuzz artifacts, reports):
+//! only regular files, and only up to a size limit checked before any byte is read, so that `/dev/zero`,
+//! a FIFO or a runaway file is refused at once instead of read until memory runs out; and writing a file
+//! whole, so that no reader sees half of it.
 
 use std::io::Read as _;
 use std::path::Path;
 
-/// Reads `path` whole if it is a regular file of at most `max_bytes`.
-pub fn read_limited(path: &Path, max_bytes: u64) -> std::io::Result<Vec<u8>> {
+/// Opens `path` for reading if it is a regular file (for files read a line at a time, whatever their size).
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
     let file = std::fs::File::open(path)?;
-    let metadata = file.metadata()?;
-    if !metadata.is_file() {
+    if !file.metadata()?.is_file() {
         return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"));
     }
+    Ok(file)
+}
+
+/// Writes `contents` to `path` whole: into a temporary file beside it, then renamed over it, so that a
+/// reader never sees half a file and what was there stays if the write fails.
+pub fn write_replacing(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let name = path.file_name().map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    let temporary = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    if let Err(e) = std::fs::write(&temporary, contents).and_then(|()| std::fs::rename(&temporary, path)) {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Reads `path` whole if it is a regular file of at most `max_bytes`.
+pub fn read_limited(path: &Path, max_bytes: u64) -> std::io::Result<Vec<u8>> {
+    let file = open_regular(path)?;
+    let metadata = file.metadata()?;
     if metadata.len() > max_bytes {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,

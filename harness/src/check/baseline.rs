@@ -132,9 +132,14 @@ impl Baseline {
 
     /// Loads `path`: a baseline file, or a JSON report.
     pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| BaselineError::Io { path: path.to_owned(), source })?;
-        let value: Option<serde_json::Value> = serde_json::from_str(&text).ok();
+        // A baseline file is small; a report may be of any size, and is read a line at a time.
+        let value = match crate::files::read_text_limited(path, crate::files::MAX_TEXT_FILE_BYTES) {
+            Ok(text) => serde_json::from_str::<serde_json::Value>(&text).ok(),
+            Err(source) if source.kind() != std::io::ErrorKind::InvalidInput => {
+                return Err(BaselineError::Io { path: path.to_owned(), source })
+            }
+            Err(_) => None,
+        };
         match value {
             Some(v) if v.get("tbjwt_baseline").is_some() => {
                 let file: BaselineFile = serde_json::from_value(v)

@@ -33,6 +33,9 @@ pub enum MergeError {
     /// The shards are not the pieces of one run.
     #[error("cannot merge: {0}")]
     Mismatch(String),
+    /// A shard's report cannot be read.
+    #[error(transparent)]
+    Read(crate::report::read::ReadError),
     /// A reporter failed.
     #[error("cannot write a report: {0}")]
     Write(#[from] std::io::Error),
@@ -52,27 +55,29 @@ fn shard_error(path: &Path, message: impl Into<String>) -> MergeError {
     MergeError::Shard { path: path.to_owned(), message: message.into() }
 }
 
-/// Calls `each` with every record of the JSON report at `path` (its type and the record), in order.
+/// Calls `each` with every case, header and footer record of the shard at `path`, in order; any other
+/// record is refused (a shard is one implementation's run).
 fn records(path: &Path, mut each: impl FnMut(&str, Value) -> Result<(), MergeError>) -> Result<(), MergeError> {
-    use std::io::BufRead as _;
-    let file = std::fs::File::open(path).map_err(|e| shard_error(path, format!("cannot read: {e}")))?;
-    for (index, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| shard_error(path, format!("cannot read: {e}")))?;
-        if line.trim().is_empty() {
-            continue;
+    // The failure of `each` that is not the shard's own (a reporter's), kept apart from the line it was at.
+    let mut failed = None;
+    let read = crate::report::read::records(path, |kind, record| {
+        if !matches!(kind, "header" | "case" | "footer") {
+            return Err("not a record of a tbjwt JSON report".into());
         }
-        let at = |message: String| shard_error(path, format!("line {}: {message}", index + 1));
-        let record: Value = serde_json::from_str(&line).map_err(|e| at(format!("not JSON: {e}")))?;
-        let kind = record.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
-        if !matches!(kind.as_str(), "header" | "case" | "footer") {
-            return Err(at("not a record of a tbjwt JSON report".into()));
+        match each(kind, record) {
+            Ok(()) => Ok(()),
+            Err(MergeError::Shard { message, .. }) => Err(message),
+            Err(other) => {
+                failed = Some(other);
+                Err("cannot go on".into())
+            }
         }
-        each(&kind, record).map_err(|e| match e {
-            MergeError::Shard { message, .. } => at(message),
-            other => other,
-        })?;
+    });
+    match (failed, read) {
+        (Some(other), _) => Err(other),
+        (None, Err(e)) => Err(MergeError::Read(e)),
+        (None, Ok(())) => Ok(()),
     }
-    Ok(())
 }
 
 /// A case record as the reporters take it (its root causes computed again from its differences).

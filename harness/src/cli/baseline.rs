@@ -26,10 +26,9 @@ pub fn run(action: Action) -> Result<ExitCode> {
     let text = baseline.to_text();
     match output {
         Some(path) => {
-            // Written beside, then renamed: an existing baseline is never left half written.
-            let partial = path.with_extension("partial");
-            std::fs::write(&partial, &text).with_context(|| format!("{}: cannot write", partial.display()))?;
-            std::fs::rename(&partial, &path).with_context(|| format!("{}: cannot write", path.display()))?;
+            // An existing baseline is never left half written.
+            harness::files::write_replacing(&path, text.as_bytes())
+                .with_context(|| format!("{}: cannot write", path.display()))?;
             eprintln!(
                 "tbjwt: {}: {} root causes of {}",
                 path.display(),

@@ -35,6 +35,9 @@ pub enum Action {
     },
 }
 
+/// The largest vectors file `check` reads (an export of the most generated cases is about 900 MB).
+const MAX_VECTORS_BYTES: u64 = 2 << 30;
+
 /// The most generated cases an export takes.
 const MAX_GENERATED: u64 = 100_000;
 
@@ -53,11 +56,10 @@ fn export(dir: PathBuf, generated: u64, seed: u64, regressions: Option<PathBuf>)
     let mut text = serde_json::to_string_pretty(&vectors)?;
     text.push('\n');
     for (name, contents) in [(FILE, text.as_str()), (SCHEMA_FILE, SCHEMA)] {
+        // A consumer never reads half a file.
         let path = dir.join(name);
-        // Written beside, then renamed: a consumer never reads half a file.
-        let partial = dir.join(format!(".{name}.partial"));
-        std::fs::write(&partial, contents).with_context(|| format!("{}: cannot write", partial.display()))?;
-        std::fs::rename(&partial, &path).with_context(|| format!("{}: cannot write", path.display()))?;
+        harness::files::write_replacing(&path, contents.as_bytes())
+            .with_context(|| format!("{}: cannot write", path.display()))?;
     }
     eprintln!("tbjwt: {} tests in {}", vectors["numberOfTests"], dir.join(FILE).display());
     Ok(ExitCode::SUCCESS)
@@ -82,8 +84,8 @@ fn check(dir: &std::path::Path, implementation: &harness::runner::Implementation
     // Printed at the end through print_all, so that a reader that goes away (`| head`) is no error.
     let mut out = String::new();
     let file = if dir.is_dir() { dir.join(FILE) } else { dir.to_owned() };
-    let text =
-        std::fs::read_to_string(&file).with_context(|| format!("{}: cannot read the vectors", file.display()))?;
+    let text = harness::files::read_text_limited(&file, MAX_VECTORS_BYTES)
+        .with_context(|| format!("{}: cannot read the vectors", file.display()))?;
     let vectors: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{}: not JSON", file.display()))?;
     anyhow::ensure!(

@@ -46,9 +46,7 @@ pub fn save(dir: &Path, prefix: &str, case: &Case) -> Result<Saved, SaveError> {
         return Ok(Saved { path: existing, new: false });
     }
     let path = dir.join(file_name(prefix, case));
-    let temporary = dir.join(format!(".{}.tmp-{}", &id[..NAME_DIGITS], std::process::id()));
-    std::fs::write(&temporary, case.to_file_text()).map_err(error(&temporary))?;
-    std::fs::rename(&temporary, &path).map_err(error(&path))?;
+    crate::files::write_replacing(&path, case.to_file_text().as_bytes()).map_err(error(&path))?;
     Ok(Saved { path, new: true })
 }
 

@@ -98,67 +98,82 @@ fn text_field(record: &Value, key: &str) -> Option<String> {
     record.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
+/// A case record, read.
+fn read_case(record: &Value) -> Result<ReadCase, String> {
+    let verdict: Verdict = record
+        .get("verdict")
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .ok_or("a case without a verdict")?;
+    let differences: Vec<Difference> = match record.get("differences") {
+        Some(d) => serde_json::from_value(d.clone()).map_err(|e| format!("`differences`: {e}"))?,
+        None => Vec::new(),
+    };
+    let rerun = (verdict != Verdict::Pass).then(|| RerunInputs {
+        event: record.get("event").cloned(),
+        now_ms: record.get("now_ms").and_then(Value::as_i64).unwrap_or_default(),
+        logins: record.get("logins").cloned().unwrap_or(Value::Array(Vec::new())),
+    });
+    Ok(ReadCase {
+        name: text_field(record, "name").ok_or("a case without a name")?,
+        fixture: record.get("source").and_then(Value::as_str) == Some("fixture"),
+        verdict,
+        causes: cause_keys(&differences),
+        error: text_field(record, "error"),
+        generated_index: record.get("generated_index").and_then(Value::as_u64),
+        rerun,
+    })
+}
+
+/// Calls `each` with every record of the JSON-lines report at `path` (its type and the record), in
+/// order, one line at a time (a report of a million cases is not held whole). A line that is not a
+/// record of a report is an error naming the file and the line; so is an error `each` returns.
+pub fn records(path: &Path, mut each: impl FnMut(&str, Value) -> Result<(), String>) -> Result<(), ReadError> {
+    use std::io::BufRead as _;
+    let io = |source| ReadError::Io { path: path.to_owned(), source };
+    let file = crate::files::open_regular(path).map_err(io)?;
+    for (index, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(io)?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |message: String| ReadError::Line { path: path.to_owned(), line: index + 1, message };
+        let record: Value = serde_json::from_str(&line).map_err(|e| bad(format!("not JSON: {e}")))?;
+        let Some(kind) = record.get("type").and_then(Value::as_str).map(str::to_owned) else {
+            return Err(bad("not a tbjwt report record (no `type`)".into()));
+        };
+        each(&kind, record).map_err(bad)?;
+    }
+    Ok(())
+}
+
 /// Reads the JSON-lines report at `path`.
 pub fn read(path: &Path) -> Result<ReadReport, ReadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io { path: path.to_owned(), source })?;
-    let bad = |line: usize, message: String| ReadError::Line { path: path.to_owned(), line, message };
     let mut identity = None;
     let mut cases = Vec::new();
     let mut conclusion = None;
-    for (index, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let number = index + 1;
-        let record: Value = serde_json::from_str(line).map_err(|e| bad(number, format!("not JSON: {e}")))?;
-        match record.get("type").and_then(Value::as_str) {
-            Some("header") => {
-                let field = |key: &str| {
-                    text_field(&record, key).ok_or_else(|| bad(number, format!("the header has no `{key}`")))
-                };
+    records(path, |kind, record| {
+        match kind {
+            "header" => {
+                let field = |key: &str| text_field(&record, key).ok_or_else(|| format!("the header has no `{key}`"));
                 identity = Some(RunIdentity {
                     implementation: field("implementation")?,
                     suite_version: text_field(&record, "suite_version"),
                     level: field("level")?,
                     domain: field("domain")?,
-                    seed: record
-                        .get("seed")
-                        .and_then(Value::as_u64)
-                        .ok_or_else(|| bad(number, "the header has no `seed`".into()))?,
+                    seed: record.get("seed").and_then(Value::as_u64).ok_or("the header has no `seed`")?,
                     partition: text_field(&record, "partition"),
                 });
             }
-            Some("case") if identity.is_none() => return Err(bad(number, "a case before the header".into())),
-            Some("case") => {
-                let verdict: Verdict = record
-                    .get("verdict")
-                    .cloned()
-                    .and_then(|v| serde_json::from_value(v).ok())
-                    .ok_or_else(|| bad(number, "a case without a verdict".into()))?;
-                let differences: Vec<Difference> = match record.get("differences") {
-                    Some(d) => {
-                        serde_json::from_value(d.clone()).map_err(|e| bad(number, format!("`differences`: {e}")))?
-                    }
-                    None => Vec::new(),
-                };
-                let rerun = (verdict != Verdict::Pass).then(|| RerunInputs {
-                    event: record.get("event").cloned(),
-                    now_ms: record.get("now_ms").and_then(Value::as_i64).unwrap_or_default(),
-                    logins: record.get("logins").cloned().unwrap_or(Value::Array(Vec::new())),
-                });
-                cases.push(ReadCase {
-                    name: text_field(&record, "name").ok_or_else(|| bad(number, "a case without a name".into()))?,
-                    fixture: record.get("source").and_then(Value::as_str) == Some("fixture"),
-                    verdict,
-                    causes: cause_keys(&differences),
-                    error: text_field(&record, "error"),
-                    generated_index: record.get("generated_index").and_then(Value::as_u64),
-                    rerun,
-                });
-            }
-            Some("footer") => conclusion = text_field(&record, "conclusion"),
+            "case" if identity.is_none() => return Err("a case before the header".into()),
+            "case" => cases.push(read_case(&record)?),
+            "footer" => conclusion = text_field(&record, "conclusion"),
             // The matrix line of a run of several implementations, or a record a later version adds.
-            Some(_) => {}
-            None => return Err(bad(number, "not a tbjwt report record (no `type`)".into())),
+            _ => {}
         }
-    }
-    let identity = identity.ok_or_else(|| bad(1, "no header: not a tbjwt JSON report (--report json=PATH)".into()))?;
+        Ok(())
+    })?;
+    let bad = |message: &str| ReadError::Line { path: path.to_owned(), line: 1, message: message.to_owned() };
+    let identity = identity.ok_or_else(|| bad("no header: not a tbjwt JSON report (--report json=PATH)"))?;
     Ok(ReadReport { path: path.to_owned(), identity, cases, conclusion })
 }
