@@ -7,10 +7,10 @@
 //! ([`Tally`]); `--baseline-strict` fails a run whose baseline still holds a fixed cause.
 
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::compare::CauseKey;
+use crate::compare::{CauseKey, Counted};
 use crate::report::read::{read, ReadError, ReadReport};
 use crate::report::{BaselineOutcome, CaseReport, CauseCount, Verdict};
 
@@ -104,14 +104,7 @@ impl Baseline {
     /// The baseline of a report: the causes of its failing and expected cases (a run that had a
     /// baseline shows the causes it held as expected, so its report carries them on).
     pub fn of_report(report: &ReadReport) -> Baseline {
-        let mut held: BTreeMap<CauseKey, Held> = BTreeMap::new();
-        for case in report.cases.iter().filter(|c| matches!(c.verdict, Verdict::Fail | Verdict::Expected)) {
-            for cause in &case.causes {
-                held.entry(cause.clone())
-                    .or_insert_with(|| Held { cause: cause.clone(), cases: 0, example: case.name.clone() })
-                    .cases += 1;
-            }
-        }
+        let held = report.cause_counts().into_iter().map(|(cause, (cases, example))| Held { cause, cases, example });
         let identity = &report.identity;
         let file = BaselineFile {
             tbjwt_baseline: FORMAT,
@@ -120,7 +113,7 @@ impl Baseline {
             domain: identity.domain.clone(),
             suite_version: identity.suite_version.clone(),
             seed: Some(identity.seed),
-            causes: held.into_values().collect(),
+            causes: held.collect(),
         };
         Baseline::of_file(report.path.clone(), file)
     }
@@ -191,7 +184,7 @@ impl Baseline {
 /// What a run's cases showed against its baseline, counted by the collector.
 #[derive(Debug, Default)]
 pub struct Tally {
-    seen: BTreeMap<CauseKey, (u64, String)>,
+    seen: Counted<CauseKey>,
 }
 
 impl Tally {
@@ -200,9 +193,7 @@ impl Tally {
         if !matches!(report.verdict, Verdict::Fail | Verdict::Expected) || report.differences.is_empty() {
             return;
         }
-        for cause in crate::compare::cause_keys(&report.differences) {
-            self.seen.entry(cause).or_insert_with(|| (0, report.name.clone())).0 += 1;
-        }
+        self.seen.add(&report.name, crate::compare::cause_keys(&report.differences));
     }
 
     /// The outcome against `baseline` of a run of `seed`; `full_run` says whether every planned case ran.

@@ -168,6 +168,49 @@ impl std::fmt::Display for CauseKey {
     }
 }
 
+/// How many cases showed each key (a root cause, a kind of error), and the first of them, in key order:
+/// what baselines, diffs and SARIF count.
+#[derive(Debug, Clone)]
+pub struct Counted<K: Ord>(std::collections::BTreeMap<K, (u64, String)>);
+
+impl<K: Ord> Default for Counted<K> {
+    fn default() -> Self {
+        Counted(std::collections::BTreeMap::new())
+    }
+}
+
+impl<K: Ord> Counted<K> {
+    /// Counts case `name` once under each of `keys`.
+    pub fn add(&mut self, name: &str, keys: impl IntoIterator<Item = K>) {
+        for key in keys {
+            self.0.entry(key).or_insert_with(|| (0, name.to_owned())).0 += 1;
+        }
+    }
+
+    /// Whether some case showed `key`.
+    pub fn contains(&self, key: &K) -> bool {
+        self.0.contains_key(key)
+    }
+
+    /// Each key with its number of cases and its first case, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, u64, &str)> {
+        self.0.iter().map(|(key, (n, first))| (key, *n, first.as_str()))
+    }
+
+    /// The keys, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &K> {
+        self.0.keys()
+    }
+}
+
+impl<K: Ord> IntoIterator for Counted<K> {
+    type Item = (K, (u64, String));
+    type IntoIter = std::collections::btree_map::IntoIter<K, (u64, String)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
 /// The keys of a case's root causes (its differences' causes, and the access matrix's kinds).
 pub fn cause_keys(differences: &[Difference]) -> BTreeSet<CauseKey> {
     summary_kinds(&root_causes(differences), differences)

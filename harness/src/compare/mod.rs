@@ -13,7 +13,8 @@ mod diff;
 mod normalize;
 
 pub use causes::{
-    also_in_summary, cause_keys, cited_rules, kind as cause_kind, root_causes, summary_kinds, CauseKey, RootCause,
+    also_in_summary, cause_keys, cited_rules, kind as cause_kind, root_causes, summary_kinds, CauseKey, Counted,
+    RootCause,
 };
 pub use diff::diff_values;
 pub use normalize::{normalize, NormalizeContext};

@@ -71,6 +71,18 @@ pub struct ReadReport {
     pub conclusion: Option<String>,
 }
 
+impl ReadReport {
+    /// The root causes of its failing and expected cases (a run with a baseline shows the causes it
+    /// held as expected), with the cases each showed in.
+    pub fn cause_counts(&self) -> crate::compare::Counted<CauseKey> {
+        let mut counted = crate::compare::Counted::default();
+        for case in self.cases.iter().filter(|c| matches!(c.verdict, Verdict::Fail | Verdict::Expected)) {
+            counted.add(&case.name, case.causes.iter().cloned());
+        }
+        counted
+    }
+}
+
 /// A report that cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::read::{ReadCase, ReadReport};
 use super::Verdict;
-use crate::compare::CauseKey;
+use crate::compare::{CauseKey, Counted};
 
 /// Cases listed under each heading (the JSON reports have them all).
 const CASES_SHOWN: usize = 20;
@@ -40,17 +40,6 @@ fn failing(case: &ReadCase) -> bool {
     matches!(case.verdict, Verdict::Fail | Verdict::Error | Verdict::UnexpectedPass)
 }
 
-/// The causes of a run's failing and expected cases, with how many cases show each and the first one.
-fn causes(report: &ReadReport) -> BTreeMap<CauseKey, (u64, String)> {
-    let mut causes: BTreeMap<CauseKey, (u64, String)> = BTreeMap::new();
-    for case in report.cases.iter().filter(|c| matches!(c.verdict, Verdict::Fail | Verdict::Expected)) {
-        for cause in &case.causes {
-            causes.entry(cause.clone()).or_insert_with(|| (0, case.name.clone())).0 += 1;
-        }
-    }
-    causes
-}
-
 /// Compares `old` with `new`.
 pub fn diff(old: &ReadReport, new: &ReadReport) -> Result<RunDiff, Incomparable> {
     let (a, b) = (&old.identity, &new.identity);
@@ -72,9 +61,9 @@ pub fn diff(old: &ReadReport, new: &ReadReport) -> Result<RunDiff, Incomparable>
             b.partition.as_deref().unwrap_or("whole")
         )));
     }
-    let (old_causes, new_causes) = (causes(old), causes(new));
-    let only = |x: &BTreeMap<CauseKey, (u64, String)>, y: &BTreeMap<CauseKey, (u64, String)>| {
-        x.iter().filter(|(k, _)| !y.contains_key(*k)).map(|(k, (n, e))| (k.clone(), *n, e.clone())).collect()
+    let (old_causes, new_causes) = (old.cause_counts(), new.cause_counts());
+    let only = |x: &Counted<CauseKey>, y: &Counted<CauseKey>| {
+        x.iter().filter(|(k, _, _)| !y.contains(k)).map(|(k, n, e)| (k.clone(), n, e.to_owned())).collect()
     };
     let same_cases = a.seed == b.seed;
     let compared = |r: &ReadReport| -> BTreeMap<String, bool> {
@@ -88,7 +77,7 @@ pub fn diff(old: &ReadReport, new: &ReadReport) -> Result<RunDiff, Incomparable>
     Ok(RunDiff {
         new: only(&new_causes, &old_causes),
         fixed: only(&old_causes, &new_causes),
-        unchanged: old_causes.keys().filter(|k| new_causes.contains_key(*k)).cloned().collect(),
+        unchanged: old_causes.keys().filter(|k| new_causes.contains(k)).cloned().collect(),
         newly_failing: changed(false),
         newly_passing: changed(true),
         same_cases,

@@ -12,7 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{CaseReport, Reporter, RunFooter, RunHeader, Verdict};
-use crate::compare::CauseKey;
+use crate::compare::{CauseKey, Counted};
 use crate::spec::Rule;
 
 /// Where the SARIF 2.1.0 schema is published (what the file says it follows).
@@ -22,16 +22,16 @@ pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub struct Sarif<W: Write> {
     out: Option<W>,
     header: Option<RunHeader>,
-    /// Root causes of failing cases: cases, first case.
-    causes: BTreeMap<CauseKey, (u64, String)>,
-    /// Errors by message: cases, first case.
-    errors: BTreeMap<String, (u64, String)>,
+    /// Root causes of failing cases.
+    causes: Counted<CauseKey>,
+    /// Errors by their first line.
+    errors: Counted<String>,
 }
 
 impl<W: Write> Sarif<W> {
     /// Writes to `out` at the end of the run.
     pub fn new(out: W) -> Self {
-        Sarif { out: Some(out), header: None, causes: BTreeMap::new(), errors: BTreeMap::new() }
+        Sarif { out: Some(out), header: None, causes: Counted::default(), errors: Counted::default() }
     }
 }
 
@@ -108,10 +108,10 @@ impl<W: Write> Sarif<W> {
         });
         let mut rules: BTreeMap<String, Value> = BTreeMap::new();
         let mut results = Vec::new();
-        for (cause, (cases, example)) in &self.causes {
+        for (cause, cases, example) in self.causes.iter() {
             let id = rule_id(cause);
             rules.entry(id.clone()).or_insert_with(|| rule(cause.rule, cause.security, &id));
-            let cases_text = if *cases == 1 { "1 case".to_owned() } else { format!("{cases} cases") };
+            let cases_text = if cases == 1 { "1 case".to_owned() } else { format!("{cases} cases") };
             results.push(json!({
                 "ruleId": id,
                 "level": if cause.security { "error" } else { "warning" },
@@ -121,7 +121,7 @@ impl<W: Write> Sarif<W> {
                 "properties": {"cases": cases, "example": example, "kind": cause.kind},
             }));
         }
-        for (message, (cases, example)) in &self.errors {
+        for (message, cases, example) in self.errors.iter() {
             rules.entry("error".into()).or_insert_with(|| {
                 json!({"id": "error", "name": "ImplementationErrored",
                     "shortDescription": {"text": "The implementation crashed, hung or broke the protocol."}})
@@ -175,15 +175,13 @@ impl<W: Write + Send> Reporter for Sarif<W> {
     fn case(&mut self, case: &CaseReport) -> std::io::Result<()> {
         match case.verdict {
             Verdict::Fail => {
-                for cause in crate::compare::cause_keys(&case.differences) {
-                    self.causes.entry(cause).or_insert_with(|| (0, case.name.clone())).0 += 1;
-                }
+                self.causes.add(&case.name, crate::compare::cause_keys(&case.differences));
             }
             Verdict::Error => {
                 let message = case.error.clone().unwrap_or_default();
                 // One result per kind of error: the first line, without the case's own details.
                 let first = message.lines().next().unwrap_or_default().to_owned();
-                self.errors.entry(first).or_insert_with(|| (0, case.name.clone())).0 += 1;
+                self.errors.add(&case.name, [first]);
             }
             _ => {}
         }
