@@ -307,20 +307,8 @@ impl Job<'_> {
             && !self.context.ending()
         {
             attempts.push(report.error.clone().unwrap_or_default());
-            let now = self.clock_for(input.now);
-            let prepared = self.flow.prepare(&input.event, now);
-            let started = Instant::now();
-            let instance = self.new_instance();
-            let result = self.runner.run(&RunRequest {
-                now,
-                event: &input.event,
-                mocks: Some(&prepared.urls),
-                instance: Some(instance),
-            });
-            spent += started.elapsed();
-            let first = self.flow.observe(prepared, result)?;
-            let (session, later) = self.judge_session(&input.event, now, &input.logins, first, instance)?;
-            spent += later;
+            let (session, played) = self.play(&input.event, input.now, &input.logins)?;
+            spent += played;
             let millis = report.millis;
             *report = judge::verdict(input, session, self.known(), self.replay_of(input));
             report.millis = millis;
@@ -414,29 +402,32 @@ impl Job<'_> {
     /// case passes, the expectations cover it, or the implementation errored on it.
     fn failing_differences(&mut self, name: &str, case: &Generated) -> Result<Option<(usize, Judged)>, JobError> {
         let started = Instant::now();
-        let now = self.clock_for(case.now);
-        let prepared = self.flow.prepare(&case.event, now);
-        let implementation_started = Instant::now();
-        let instance = self.new_instance();
-        let result: RunResult = self.runner.run(&RunRequest {
-            now,
-            event: &case.event,
-            mocks: Some(&prepared.urls),
-            instance: Some(instance),
-        });
-        let mut implementation_time = implementation_started.elapsed();
         self.context.timing.shrink_runs.fetch_add(1, Ordering::Relaxed);
-        let session = self
-            .flow
-            .observe(prepared, result)
-            .map_err(JobError::from)
-            .and_then(|first| self.judge_session(&case.event, now, &case.logins, first, instance));
-        let session = session.map(|(session, later)| {
-            implementation_time += later;
-            session
-        });
+        let played = self.play(&case.event, case.now, &case.logins);
+        let implementation_time = played.as_ref().map_or(std::time::Duration::ZERO, |(_, time)| *time);
         self.context.timing.add(implementation_time, started.elapsed());
-        Ok(judge::uncovered(name, session?, self.known()))
+        Ok(judge::uncovered(name, played?.0, self.known()))
+    }
+
+    /// Runs one case alone, at the clock drawn for it (its first login, then its later logins in the same
+    /// instance of the action) and judges its session; returns the judgement and the time spent in the
+    /// implementation.
+    fn play(
+        &mut self,
+        event: &Value,
+        drawn: Now,
+        logins: &[LaterLogin],
+    ) -> Result<(SessionJudged, std::time::Duration), JobError> {
+        let now = self.clock_for(drawn);
+        let prepared = self.flow.prepare(event, now);
+        let instance = self.new_instance();
+        let started = Instant::now();
+        let result: RunResult =
+            self.runner.run(&RunRequest { now, event, mocks: Some(&prepared.urls), instance: Some(instance) });
+        let first_login = started.elapsed();
+        let first = self.flow.observe(prepared, result)?;
+        let (session, later_logins) = self.judge_session(event, now, logins, first, instance)?;
+        Ok((session, first_login + later_logins))
     }
 
     /// A fixture's first login to write as a snapshot, under `--snapshots` (the collector writes it).
