@@ -235,9 +235,8 @@ impl<'c> Collector<'c> {
             baseline,
             integrity: ending.integrity,
             timing: ending.timing,
-            class_coverage: settings
-                .replay
-                .is_none()
+            // A replay or a rerun runs chosen cases: which classes they reach says nothing of the domain.
+            class_coverage: (settings.replay.is_none() && settings.rerun.is_none())
                 .then(|| crate::report::ClassCoverage::new(settings.domain, &self.coverage)),
             on_wall_clock: ending.on_wall_clock,
             conclusion,

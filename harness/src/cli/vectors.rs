@@ -133,6 +133,8 @@ fn check(dir: &std::path::Path, implementation: &harness::runner::Implementation
         }
     }
     runner.stop();
+    // Vectors without a test check nothing: that is never a pass.
+    anyhow::ensure!(passed + failed + errored > 0, "{}: no test in the vectors: nothing was checked", file.display());
     let _ = writeln!(out, "{} tests: {passed} pass, {failed} fail, {errored} error", passed + failed + errored);
     if changed.is_empty() {
         let _ = writeln!(out, "this version's reference expects what the vectors expect, in every test");
