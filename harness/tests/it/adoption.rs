@@ -150,31 +150,7 @@ fn assert_valid_sarif(log: &serde_json::Value) {
     std::fs::copy(&schema, dir.path("sarif.schema.json")).unwrap();
     let mut broken = log.clone();
     broken["runs"][0]["results"][0]["level"] = serde_json::json!("fatal");
-    let checks = [(log, true), (&broken, false)]
-        .iter()
-        .map(|(instance, valid)| {
-            serde_json::json!({"schema": "sarif", "instance": instance, "valid": valid}).to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    let tool = repo_root().join("fixtures/tools/jsonschema");
-    let python = common::python_env("jsonschema", &tool.join("requirements.txt"));
-    let mut child = std::process::Command::new(python)
-        .arg(tool.join("validate.py"))
-        .arg(&dir.0)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), checks.as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::assert_json_schemas(&dir.0, &[("sarif", log, true), ("sarif", &broken, false)]);
 }
 
 #[test]
@@ -407,11 +383,7 @@ fn four_shards_merged_are_the_unsharded_run_and_a_missing_or_doubled_shard_is_re
 fn ci_script(vars: &[(&str, &str)]) -> Output {
     let mut command = std::process::Command::new("bash");
     command.arg(repo_root().join("action/run.sh")).current_dir(repo_root());
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("TBJWT_") {
-            command.env_remove(name);
-        }
-    }
+    common::without_tbjwt_options(&mut command);
     command.env("TBJWT_BIN", env!("CARGO_BIN_EXE_tbjwt")).env("NO_COLOR", "1").envs(vars.iter().copied());
     command.output().unwrap()
 }

@@ -32,13 +32,46 @@ pub fn snapshot_settings(folder: &str) -> insta::Settings {
 pub fn tbjwt() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tbjwt"));
     command.current_dir(repo_root()).env("NO_COLOR", "1");
-    // Options a developer's shell sets must not change what a test runs.
+    without_tbjwt_options(&mut command);
+    command
+}
+
+/// `command` without the `TBJWT_*` variables of the environment: options a developer's shell sets must
+/// not change what a test runs.
+pub fn without_tbjwt_options(command: &mut Command) -> &mut Command {
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("TBJWT_") {
             command.env_remove(name);
         }
     }
     command
+}
+
+/// Validates JSON instances against the schemas of `schema_dir` (`NAME.schema.json`) with the Python
+/// reference implementation of JSON Schema (`fixtures/tools/jsonschema`, pinned): each check is a schema
+/// name, an instance and whether it must be valid. Panics with the checks that did not come out so.
+pub fn assert_json_schemas(schema_dir: &Path, checks: &[(&str, &serde_json::Value, bool)]) {
+    let lines: String = checks
+        .iter()
+        .map(|(schema, instance, valid)| {
+            serde_json::json!({"schema": schema, "instance": instance, "valid": valid}).to_string() + "\n"
+        })
+        .collect();
+    let tool = repo_root().join("fixtures/tools/jsonschema");
+    let python = python_env("jsonschema", &tool.join("requirements.txt"));
+    let mut child = Command::new(python)
+        .arg(tool.join("validate.py"))
+        .arg(schema_dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, lines.as_bytes()));
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(output.status.success(), "{}", text(&output));
 }
 
 /// `tbjwt ARGS…` in the repository root, run to completion.

@@ -12,17 +12,16 @@ use serde_json::{json, Value};
 /// Schema (`fixtures/tools/jsonschema`, pinned) when the value is dropped: every schema under `schemas/`
 /// registered by its `$id`, so that their `$ref`s resolve.
 struct Schemas {
-    checks: String,
+    checks: Vec<(String, Value, bool)>,
 }
 
 impl Schemas {
     fn load() -> Schemas {
-        Schemas { checks: String::new() }
+        Schemas { checks: Vec::new() }
     }
 
     fn check(&mut self, name: &str, instance: &Value, valid: bool) {
-        self.checks.push_str(&json!({"schema": name, "instance": instance, "valid": valid}).to_string());
-        self.checks.push('\n');
+        self.checks.push((name.to_owned(), instance.clone(), valid));
     }
 
     fn assert_valid(&mut self, name: &str, instance: &Value) {
@@ -35,27 +34,8 @@ impl Schemas {
 
     /// Runs every check; panics with the ones that did not come out as expected.
     fn verify(self) {
-        let tool = common::repo_root().join("fixtures/tools/jsonschema");
-        let python = common::python_env("jsonschema", &tool.join("requirements.txt"));
-        let mut child = std::process::Command::new(python)
-            .arg(tool.join("validate.py"))
-            .arg(common::repo_root().join("schemas"))
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let checks = self.checks;
-        let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, checks.as_bytes()));
-        let output = child.wait_with_output().unwrap();
-        writer.join().unwrap().unwrap();
-        assert!(
-            output.status.success(),
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let checks: Vec<(&str, &Value, bool)> = self.checks.iter().map(|(n, i, v)| (n.as_str(), i, *v)).collect();
+        common::assert_json_schemas(&common::repo_root().join("schemas"), &checks);
     }
 }
 

@@ -5,7 +5,7 @@
 use crate::common::{self, code, repo_root, text, TempDir};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 fn export(dir: &Path, extra: &[&str]) -> Value {
     let mut args = vec!["vectors", "export", dir.to_str().unwrap(), "--generated", "30", "--seed", "7"];
@@ -29,25 +29,7 @@ fn tests_by_id(vectors: &Value) -> std::collections::BTreeMap<String, Value> {
 fn assert_valid(dir: &Path, vectors: &Value) {
     let mut broken = vectors.clone();
     broken["testGroups"][0]["tests"][0].as_object_mut().unwrap().remove("expected");
-    let checks: String = [(vectors, true), (&broken, false)]
-        .iter()
-        .map(|(instance, valid)| {
-            serde_json::json!({"schema": "tbjwt_vectors", "instance": instance, "valid": valid}).to_string() + "\n"
-        })
-        .collect();
-    let tool = repo_root().join("fixtures/tools/jsonschema");
-    let python = common::python_env("jsonschema", &tool.join("requirements.txt"));
-    let mut child = Command::new(python)
-        .arg(tool.join("validate.py"))
-        .arg(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), checks.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", text(&out));
+    common::assert_json_schemas(dir, &[("tbjwt_vectors", vectors, true), ("tbjwt_vectors", &broken, false)]);
 }
 
 #[test]
@@ -166,4 +148,11 @@ fn vectors_check_runs_an_implementation_and_says_what_this_version_expects_other
     let id = older["testGroups"][0]["tests"][3]["tcId"].as_str().unwrap();
     assert!(text(&out).contains(&format!("FAIL suite-{id}")), "{}", text(&out));
     assert!(text(&out).contains("1 tests expect otherwise from this version's reference"), "{}", text(&out));
+    // Vectors without a test check nothing: an error, never a pass.
+    let mut empty = vectors.clone();
+    empty["testGroups"] = serde_json::json!([]);
+    std::fs::write(older_dir.join("tbjwt_vectors.json"), empty.to_string()).unwrap();
+    let out = check(&older_dir, "reference");
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(text(&out).contains("no test in the vectors"), "{}", text(&out));
 }
