@@ -69,8 +69,9 @@ class LoadError extends Error {}
 function declaredHint(request) {
   const name = request.startsWith('@') ? request.split('/').slice(0, 2).join('/') : request.split('/')[0];
   return (
-    `the action requires '${name}', which is not installed: declare it in the Marketplace folder's ` +
-    `configuration.json as {"dependencies": [{"name": "${name}", "version": "<version>"}]}`
+    `the action requires '${name}', which is not installed: declare it among the action's dependencies ` +
+    `({"name": "${name}", "version": "<version>"} in a Marketplace folder's configuration.json or a Deploy ` +
+    `CLI action, or a dependencies block of Terraform's auth0_action)`
   );
 }
 

@@ -219,6 +219,7 @@ impl<'c> Collector<'c> {
         let flaky_failing = if settings.flaky_fails { self.counts.flaky as usize } else { 0 };
         let failing_problems = problems.len()
             + ending.integrity.len()
+            + settings.drift.iter().filter(|d| d.fails).count()
             + usize::from(baseline.as_ref().is_some_and(|b| b.fails()))
             + flaky_failing;
         let conclusion = Conclusion::of_run(&self.counts, failing_problems, harness_error, ending.interrupted);
@@ -234,6 +235,7 @@ impl<'c> Collector<'c> {
             flaky_fails: settings.flaky_fails,
             baseline,
             integrity: ending.integrity,
+            drift: settings.drift.clone(),
             timing: ending.timing,
             // A replay or a rerun runs chosen cases: which classes they reach says nothing of the domain.
             class_coverage: (settings.replay.is_none() && settings.rerun.is_none())

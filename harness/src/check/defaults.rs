@@ -116,7 +116,7 @@ impl Defaults {
 }
 
 /// The options the environment can set (by their config-file names); lists and switches cannot.
-pub const FROM_ENVIRONMENT: [&str; 20] = [
+pub const FROM_ENVIRONMENT: [&str; 21] = [
     "config",
     "implementation",
     "cases",
@@ -137,6 +137,7 @@ pub const FROM_ENVIRONMENT: [&str; 20] = [
     "sandbox",
     "max_memory",
     "runtime",
+    "action",
 ];
 
 /// `command`'s options (those of [`super::options::CheckOptions`]) with `run`'s default and the

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use super::expectations::{self, Expectations};
 use crate::classes::Coverage;
 use crate::compare::{Level, Observable};
+use crate::node::artifact::drift::DriftFinding;
 use crate::report::{
     CaseReport, ClassCoverage, Conclusion, Counts, ExpectationProblem, Reporter, RunFooter, RunHeader, RunTiming,
 };
@@ -265,8 +266,20 @@ pub fn merge(paths: &[PathBuf], reporters: &mut [Box<dyn Reporter>]) -> Result<R
         .flat_map(|f| f.get("integrity").and_then(Value::as_array).cloned().unwrap_or_default())
         .filter_map(|v| v.as_str().map(str::to_owned))
         .collect();
+    // Every shard read the same artifact: its drift once.
+    let mut drift: Vec<DriftFinding> = Vec::new();
+    for finding in footers.iter().flat_map(|f| f.get("drift").and_then(Value::as_array).cloned().unwrap_or_default()) {
+        let finding: DriftFinding =
+            serde_json::from_value(finding).map_err(|e| MergeError::Mismatch(format!("a drift finding: {e}")))?;
+        if !drift.contains(&finding) {
+            drift.push(finding);
+        }
+    }
     let flaky_fails = any("flaky_fails");
-    let failing = problems.len() + integrity.len() + if flaky_fails { counts.flaky as usize } else { 0 };
+    let failing = problems.len()
+        + integrity.len()
+        + drift.iter().filter(|d| d.fails).count()
+        + if flaky_fails { counts.flaky as usize } else { 0 };
     let conclusion = Conclusion::of_run(&counts, failing, false, interrupted);
     let seconds = |f: &&Value, key: &str| f.get(key).and_then(Value::as_f64).unwrap_or_default();
     let duration = footers.iter().map(|f| seconds(f, "duration_seconds")).fold(0.0, f64::max);
@@ -285,6 +298,7 @@ pub fn merge(paths: &[PathBuf], reporters: &mut [Box<dyn Reporter>]) -> Result<R
         flaky_fails,
         baseline: None,
         integrity,
+        drift,
         timing: RunTiming {
             implementation_seconds: timing("implementation_seconds"),
             harness_seconds: timing("harness_seconds"),

@@ -106,6 +106,12 @@ pub struct CheckSettings {
     pub runtime: crate::runner::ActionsRuntime,
     /// What the header says of it (for a `node:` action): the runtime and the Node.js that runs it.
     pub runtime_line: Option<String>,
+    /// Which action of a deployed artifact runs, and the secret names it is given the inputs under.
+    pub artifact: crate::node::ArtifactChoice,
+    /// For a deployed custom Action: what it is given, so that both sides of a case live in its world.
+    pub custom: Option<crate::node::custom::CustomInputs>,
+    /// Where a deployed artifact and its code part ways (reported in the footer; failing ones fail the run).
+    pub drift: Vec<crate::node::artifact::drift::DriftFinding>,
 }
 
 /// `check`'s defaults ([`defaults::Defaults`]) for the reference, with seed 0 and the sandbox's own
@@ -146,6 +152,9 @@ impl Default for CheckSettings {
             sandbox_line: None,
             runtime: defaults.runtime,
             runtime_line: None,
+            artifact: crate::node::ArtifactChoice::default(),
+            custom: None,
+            drift: Vec::new(),
         }
     }
 }

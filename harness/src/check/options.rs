@@ -7,7 +7,7 @@
 //! the environment, and to the config file's own folder in the config file.
 
 use serde::Deserialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -156,6 +156,29 @@ pub struct CheckOptions {
     /// kept across a case's logins) or node18 (module-level code at every execution).
     #[arg(long, value_enum)]
     pub runtime: Option<ActionsRuntime>,
+    /// The action to check where a Deploy CLI export or a Terraform configuration holds several (its
+    /// name, or its Terraform label).
+    #[arg(long, value_name = "NAME")]
+    pub action: Option<String>,
+    /// The secret a deployed custom Action reads one of the reference's inputs under, as INPUT=NAME
+    /// (`TINYBIRD_WORKSPACE_ID=TB_WORKSPACE`; repeatable; each input's own name by default).
+    #[arg(long = "secret-name", value_name = "INPUT=NAME", value_parser = parse_secret_name)]
+    #[serde(skip)]
+    pub secret_name: Vec<(String, String)>,
+    /// The config file's `[secret_names]` table: input → secret name.
+    #[arg(skip)]
+    #[serde(default)]
+    pub secret_names: BTreeMap<String, String>,
+}
+
+/// `INPUT=NAME` of `--secret-name`.
+pub fn parse_secret_name(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((input, name)) if !input.trim().is_empty() && !name.trim().is_empty() => {
+            Ok((input.trim().to_owned(), name.trim().to_owned()))
+        }
+        _ => Err(format!("`{text}` is not INPUT=NAME, e.g. TINYBIRD_WORKSPACE_ID=TB_WORKSPACE")),
+    }
 }
 
 /// What a case that passed only on a retry does to the run.
@@ -317,8 +340,14 @@ impl CheckOptions {
         let flaky_result = sources
             .pick("flaky_result", self.flaky_result, config.flaky_result, one_of)?
             .map_or_else(FlakyResult::default, |(v, _)| v);
+        let runtime = sources.pick("runtime", self.runtime, config.runtime, one_of)?;
+        let action = sources.pick("action", self.action.clone(), config.action.clone(), |t| Ok(t.to_owned()))?;
+        let mut secret_names = config.secret_names.clone();
+        secret_names.extend(self.secret_name.iter().cloned());
+        let artifact = crate::node::ArtifactChoice { action: action.map(|(a, _)| a), secret_names };
+        let deployment = deployment(&implementation, &artifact, runtime.as_ref())?;
         let runtime =
-            sources.pick("runtime", self.runtime, config.runtime, one_of)?.map_or(defaults.runtime, |(v, _)| v);
+            deployment.as_ref().and_then(|d| d.runtime).or(runtime.map(|(v, _)| v)).unwrap_or(defaults.runtime);
         let shrink_failures = sources
             .pick("shrink_failures", self.shrink_failures, config.shrink_failures, number)?
             .map_or(defaults.shrink_failures, |(v, _)| v);
@@ -394,7 +423,7 @@ impl CheckOptions {
         };
         // What runs a node: action: the Actions runtime emulated, and the Node.js found on the machine.
         let runtime_line = match &implementation {
-            Implementation::Node(_) => Some(runtime_line(runtime)),
+            Implementation::Node(_) => Some(runtime_line(runtime, deployment.as_ref())),
             _ => None,
         };
         // Only an implementation the harness starts as a process runs in its sandbox.
@@ -443,13 +472,66 @@ impl CheckOptions {
             sandbox_line,
             runtime,
             runtime_line,
+            artifact,
+            custom: deployment.as_ref().map(|d| d.inputs.clone()),
+            drift: deployment.map(|d| d.drift).unwrap_or_default(),
         };
         Ok(Resolved { settings, implementation, reports, coverage_table: self.coverage || config.coverage })
     }
 }
 
+/// What a deployed artifact (a Deploy CLI export, a Terraform configuration) settles for a run.
+struct Deployment {
+    /// Where the action is declared.
+    origin: String,
+    /// The runtime it declares, when tbjwt emulates it.
+    runtime: Option<ActionsRuntime>,
+    /// What it is given.
+    inputs: crate::node::custom::CustomInputs,
+    /// Where it and its code part ways.
+    drift: Vec<crate::node::artifact::drift::DriftFinding>,
+}
+
+/// The deployment `implementation` is, if it is an artifact: the action `artifact` chooses, read once
+/// here so that its runtime is the run's (a different `--runtime` is refused) and its drift is known.
+fn deployment(
+    implementation: &Implementation,
+    artifact: &crate::node::ArtifactChoice,
+    runtime: Option<&(ActionsRuntime, Origin)>,
+) -> Result<Option<Deployment>, OptionsError> {
+    let Implementation::Node(path) = implementation else {
+        if *artifact != crate::node::ArtifactChoice::default() {
+            return Err(OptionsError(format!(
+                "--action and --secret-name apply to a node: artifact, not to {implementation}"
+            )));
+        }
+        return Ok(None);
+    };
+    let fail = |e: crate::node::NodeError| OptionsError(e.to_string());
+    let action = crate::node::ActionSource::load(path, artifact).map_err(fail)?;
+    let Some(deployed) = &action.deployed else { return Ok(None) };
+    let declared = crate::runner::action_runtime(&action);
+    if let (Some(declared), Some((asked, origin))) = (declared, runtime) {
+        if declared != *asked {
+            return Err(OptionsError(format!(
+                "{origin}: {}: {} declares the runtime {}, which is the one Auth0 runs it on: leave the runtime out \
+                 or change the artifact",
+                asked.name(),
+                deployed.origin,
+                declared.name()
+            )));
+        }
+    }
+    Ok(Some(Deployment {
+        origin: deployed.origin.clone(),
+        runtime: declared,
+        inputs: deployed.inputs.clone(),
+        drift: action.drift().map_err(fail)?,
+    }))
+}
+
 /// What the run header says of the runtime of a `node:` action.
-fn runtime_line(runtime: ActionsRuntime) -> String {
+fn runtime_line(runtime: ActionsRuntime, deployment: Option<&Deployment>) -> String {
     let node = std::process::Command::new("node")
         .arg("--version")
         .output()
@@ -460,7 +542,12 @@ fn runtime_line(runtime: ActionsRuntime) -> String {
         ActionsRuntime::Node22 => "module-level code once per case, kept for its later logins",
         ActionsRuntime::Node18 => "module-level code at every execution",
     };
-    format!("runtime: Auth0 {} ({what}) on Node.js {node}", runtime.name())
+    let declared = match deployment {
+        Some(d) if d.runtime.is_some() => format!(", as {} declares", d.origin),
+        Some(d) => format!(", Auth0's default: {} declares none", d.origin),
+        None => String::new(),
+    };
+    format!("runtime: Auth0 {} ({what}{declared}) on Node.js {node}", runtime.name())
 }
 
 /// The smallest and largest `--max-memory`, in MiB.

@@ -50,6 +50,14 @@ pub fn replay_command(settings: &CheckSettings, target: &str) -> String {
         words.push("--runtime".into());
         words.push(settings.runtime.name().into());
     }
+    if let Some(action) = &settings.artifact.action {
+        words.push("--action".into());
+        words.push(action.clone());
+    }
+    for (input, name) in &settings.artifact.secret_names {
+        words.push("--secret-name".into());
+        words.push(format!("{input}={name}"));
+    }
     words.push("--replay".into());
     words.push(target.into());
     shell_words(words.iter().map(String::as_str))

@@ -210,7 +210,7 @@ impl Job<'_> {
                 source: if fixture.generated { CaseSource::Generated } else { CaseSource::Fixture },
                 generated_index: None,
                 replay_target: (!fixture.generated).then_some(replay_target),
-                event: case.event.clone(),
+                event: self.in_world(&case.event),
                 now: case.now_or(Now::DEFAULT),
                 logins: case.logins.clone(),
             };
@@ -224,9 +224,18 @@ impl Job<'_> {
             source: CaseSource::Generated,
             generated_index: Some(index),
             replay_target: None,
-            event: case.event,
+            event: self.in_world(&case.event),
             now: case.now,
             logins: case.logins,
+        }
+    }
+
+    /// A case's event in the world of the implementation: for a deployed custom Action, the world where the
+    /// reference's inputs come as the secrets it declares (both sides then see one world).
+    fn in_world(&self, event: &Value) -> Value {
+        match &self.context.settings.custom {
+            Some(custom) => custom.canonical(event),
+            None => event.clone(),
         }
     }
 
@@ -403,7 +412,8 @@ impl Job<'_> {
     fn failing_differences(&mut self, name: &str, case: &Generated) -> Result<Option<(usize, Judged)>, JobError> {
         let started = Instant::now();
         self.context.timing.shrink_runs.fetch_add(1, Ordering::Relaxed);
-        let played = self.play(&case.event, case.now, &case.logins);
+        let event = self.in_world(&case.event);
+        let played = self.play(&event, case.now, &case.logins);
         let implementation_time = played.as_ref().map_or(std::time::Duration::ZERO, |(_, time)| *time);
         self.context.timing.add(implementation_time, started.elapsed());
         Ok(judge::uncovered(name, played?.0, self.known()))

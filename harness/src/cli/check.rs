@@ -83,7 +83,8 @@ fn execute_one(
     settings.program = program_name();
     let runner_settings = RunnerSettings::with_case_timeout(settings.timeout)
         .with_sandbox(settings.sandbox.clone())
-        .with_runtime(settings.runtime);
+        .with_runtime(settings.runtime)
+        .with_artifact(settings.artifact.clone());
     // Install once (npm packages, action folder) before the jobs start; a broken folder is a usage error.
     implementation.runner(runner_settings.clone())?;
     let make_runner = || implementation.runner(runner_settings.clone());

@@ -172,6 +172,53 @@ pub struct CaseArgs {
     pub timeout: f64,
     #[command(flatten)]
     pub sandbox: harness::check::options::SandboxArgs,
+    #[command(flatten)]
+    pub artifact: ArtifactArgs,
+}
+
+/// Which action of a deployed artifact runs (`node:` a Deploy CLI export or a Terraform configuration),
+/// and the secret names it reads the reference's inputs under.
+#[derive(clap::Args, Default)]
+pub struct ArtifactArgs {
+    /// The action to run where a Deploy CLI export or a Terraform configuration holds several (its name, or
+    /// its Terraform label).
+    #[arg(long, value_name = "NAME")]
+    pub action: Option<String>,
+    /// The secret a deployed custom Action reads one of the reference's inputs under, as INPUT=NAME
+    /// (repeatable; each input's own name by default).
+    #[arg(long = "secret-name", value_name = "INPUT=NAME", value_parser = harness::check::options::parse_secret_name)]
+    pub secret_name: Vec<(String, String)>,
+}
+
+impl ArtifactArgs {
+    /// The choice, as runners take it.
+    pub fn choice(&self) -> harness::node::ArtifactChoice {
+        harness::node::ArtifactChoice {
+            action: self.action.clone(),
+            secret_names: self.secret_name.iter().cloned().collect(),
+        }
+    }
+}
+
+/// What a deployed artifact gives its action, when `implementation` is one; its drift is said on stderr
+/// (where these commands have no report to carry it).
+pub fn deployment_of(
+    implementation: &harness::runner::Implementation,
+    choice: &harness::node::ArtifactChoice,
+) -> anyhow::Result<Option<harness::node::custom::CustomInputs>> {
+    let harness::runner::Implementation::Node(path) = implementation else {
+        anyhow::ensure!(
+            *choice == harness::node::ArtifactChoice::default(),
+            "--action and --secret-name apply to a node: artifact, not to {implementation}"
+        );
+        return Ok(None);
+    };
+    let action = harness::node::ActionSource::load(path, choice)?;
+    for finding in action.drift()? {
+        let label = if finding.fails { "DRIFT" } else { "drift" };
+        eprintln!("tbjwt: {label} {}", finding.line());
+    }
+    Ok(action.deployed.map(|d| d.inputs))
 }
 
 /// The sandbox settings of `args` for `implementation`: refused under `--sandbox require` where something
@@ -212,9 +259,12 @@ impl CaseArgs {
         warn_of_session(&case, &self.event);
         let now = self.now.or(case.now).unwrap_or_else(harness::clock::Now::wall);
         let sandbox = sandbox_for(&self.implementation, &self.sandbox)?;
+        let choice = self.artifact.choice();
+        deployment_of(&self.implementation, &choice)?;
         let settings =
             harness::runner::RunnerSettings::with_case_timeout(std::time::Duration::from_secs_f64(self.timeout))
-                .with_sandbox(sandbox);
+                .with_sandbox(sandbox)
+                .with_artifact(choice);
         Ok((case, now, self.implementation.runner(settings)?))
     }
 }

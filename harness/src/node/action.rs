@@ -1,9 +1,12 @@
-//! Where an action's code and declared dependencies come from: a `.js` file, or a folder in the Auth0
-//! Marketplace layout (`integration.action.js` + `configuration.json`).
+//! Where an action's code and declared dependencies come from: a `.js` file, a folder in the Auth0
+//! Marketplace layout (`integration.action.js` + `configuration.json`), or a deployed artifact (a Deploy
+//! CLI export, Terraform's `auth0_action`), which also says what the action is given.
 
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::custom::CustomInputs;
 use super::NodeError;
 
 /// An npm package an action declares.
@@ -15,14 +18,53 @@ pub struct Dependency {
     pub version: String,
 }
 
+/// A trigger an action supports.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Trigger {
+    /// Its id (`post-login`).
+    pub id: String,
+    /// Its version (`v3`), when declared.
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// Which action of an artifact to run and how it is given the reference's inputs: `--action` and the
+/// `secret_names` mapping.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArtifactChoice {
+    /// The action's name (or Terraform label), where the artifact holds several.
+    pub action: Option<String>,
+    /// Reference input → the secret name the action reads it under, where it is not the input's own.
+    pub secret_names: BTreeMap<String, String>,
+}
+
+/// What a deployed artifact declares of the action besides its code and dependencies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployed {
+    /// Where it is declared (`tenant.yaml: actions[0]`, `main.tf: auth0_action.tb`).
+    pub origin: String,
+    /// The file declaring it.
+    pub file: PathBuf,
+    /// The action's name.
+    pub name: String,
+    /// The runtime it declares.
+    pub runtime: Option<String>,
+    /// The triggers it supports.
+    pub triggers: Vec<Trigger>,
+    /// What it is given: the declared secrets, and the names the reference's inputs come under.
+    pub inputs: CustomInputs,
+}
+
 /// An action ready to load.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionSource {
     /// The JavaScript file exporting `onExecutePostLogin`.
     pub file: PathBuf,
-    /// Declared dependencies, when the action came from a Marketplace folder; `None` for a bare file,
-    /// which gets the runtime's own `jsonwebtoken@9.0.1`.
+    /// Declared dependencies, when the action came from a Marketplace folder or an artifact; `None` for a
+    /// bare file, which gets the runtime's own `jsonwebtoken@9.0.1`.
     pub dependencies: Option<Vec<Dependency>>,
+    /// What a deployed artifact declares; `None` for a file or a Marketplace folder.
+    pub deployed: Option<Deployed>,
 }
 
 #[derive(Deserialize)]
@@ -43,17 +85,29 @@ enum DependencyList {
 }
 
 impl ActionSource {
-    /// Reads a `.js`/`.mjs`/`.cjs` file or a Marketplace folder.
-    pub fn load(path: &Path) -> Result<ActionSource, NodeError> {
+    /// Reads a `.js`/`.mjs`/`.cjs` file, a Marketplace folder, or the action `choice` names in a Deploy
+    /// CLI export or a Terraform configuration.
+    pub fn load(path: &Path, choice: &ArtifactChoice) -> Result<ActionSource, NodeError> {
         let err = |message: String| NodeError::Action { path: path.to_owned(), message };
         let meta = std::fs::metadata(path).map_err(|e| err(format!("cannot read: {e}")))?;
+        #[cfg(feature = "full")]
+        if let Some(actions) = super::artifact::read(path)? {
+            return Self::deployed(path, actions, choice);
+        }
+        if choice.action.is_some() || !choice.secret_names.is_empty() {
+            return Err(err(
+                "--action and secret names apply to a Deploy CLI export or a Terraform configuration, which this is not"
+                    .into(),
+            ));
+        }
         if meta.is_file() {
-            return Ok(ActionSource { file: path.to_owned(), dependencies: None });
+            return Ok(ActionSource { file: path.to_owned(), dependencies: None, deployed: None });
         }
         let file = path.join("integration.action.js");
         if !file.is_file() {
             return Err(err(
-                "a folder must be in the Marketplace layout, with integration.action.js (and configuration.json)"
+                "a folder must be an Auth0 Marketplace folder (integration.action.js and configuration.json), a \
+                 Deploy CLI export (tenant.yaml, or actions/*.json) or a Terraform configuration (*.tf)"
                     .into(),
             ));
         }
@@ -84,6 +138,42 @@ impl ActionSource {
                 }
             }
         };
-        Ok(ActionSource { file, dependencies: Some(dependencies) })
+        Ok(ActionSource { file, dependencies: Some(dependencies), deployed: None })
+    }
+
+    /// The action `choice` names among an artifact's `actions`.
+    #[cfg(feature = "full")]
+    fn deployed(
+        path: &Path,
+        actions: Vec<super::artifact::DeclaredAction>,
+        choice: &ArtifactChoice,
+    ) -> Result<ActionSource, NodeError> {
+        let action = super::artifact::select(path, actions, choice.action.as_deref())?;
+        let file = match action.code {
+            super::artifact::Code::File(file) => file,
+            super::artifact::Code::Inline(code) => super::artifact::materialize(&code)?,
+        };
+        let inputs =
+            CustomInputs::new(action.secrets.iter().cloned().collect(), &choice.secret_names).map_err(|message| {
+                NodeError::Action { path: path.to_owned(), message: format!("secret_names: {message}") }
+            })?;
+        let deployed = Deployed {
+            origin: action.origin,
+            file: action.file,
+            name: action.name,
+            runtime: action.runtime,
+            triggers: action.triggers,
+            inputs,
+        };
+        Ok(ActionSource { file, dependencies: Some(action.dependencies), deployed: Some(deployed) })
+    }
+
+    /// The drift between a deployed artifact and its code (none for a file or a Marketplace folder).
+    #[cfg(feature = "full")]
+    pub fn drift(&self) -> Result<Vec<super::artifact::drift::DriftFinding>, NodeError> {
+        let Some(deployed) = &self.deployed else { return Ok(Vec::new()) };
+        let code = crate::files::read_text_limited(&self.file, crate::files::MAX_TEXT_FILE_BYTES)
+            .map_err(|e| NodeError::Action { path: self.file.clone(), message: format!("cannot read: {e}") })?;
+        Ok(super::artifact::drift::findings(deployed, self.dependencies.as_deref().unwrap_or_default(), &code))
     }
 }

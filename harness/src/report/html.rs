@@ -260,6 +260,10 @@ impl<W: Write> Html<W> {
         for finding in &footer.integrity {
             let _ = write!(html, "<p class=\"verdict bad\">SECURITY: {}</p>", escape(finding));
         }
+        for finding in &footer.drift {
+            let class = if finding.fails { "bad" } else { "warn" };
+            let _ = write!(html, "<p class=\"verdict {class}\">drift: {}</p>", escape(&finding.line()));
+        }
         for problem in &footer.expectation_problems {
             let _ = write!(html, "<p class=\"verdict bad\">expectations: {}</p>", escape(&problem.message));
         }

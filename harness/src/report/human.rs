@@ -315,6 +315,10 @@ impl Reporter for Human {
         for finding in &footer.integrity {
             writeln!(out, "\n{} {}", style("SECURITY").red().bold(), visible(finding))?;
         }
+        for finding in &footer.drift {
+            let label = if finding.fails { style("DRIFT").red().bold() } else { style("drift").yellow() };
+            writeln!(out, "{label} {}", visible(&finding.line()))?;
+        }
         writeln!(out)?;
         if let Some(h) = &self.header {
             writeln!(

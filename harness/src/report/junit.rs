@@ -140,6 +140,22 @@ impl<W: Write + Send> Reporter for Junit<W> {
             s.set_message(visible(&problem.message).into_owned());
             suite.add_test_case(TestCase::new(format!("expectations[{}]", problem.entry), s));
         }
+        for (i, finding) in footer.drift.iter().enumerate() {
+            let mut s = if finding.fails {
+                TestCaseStatus::non_success(NonSuccessKind::Failure)
+            } else {
+                TestCaseStatus::success()
+            };
+            if finding.fails {
+                s.set_message(visible(&finding.line()).into_owned());
+            }
+            let mut test = TestCase::new(format!("drift[{i}] {}", finding.kind.name()), s);
+            test.set_classname("tbjwt.deployment");
+            if !finding.fails {
+                test.set_system_out(visible(&finding.line()).into_owned());
+            }
+            suite.add_test_case(test);
+        }
         for (i, finding) in footer.integrity.iter().enumerate() {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
             s.set_message(visible(finding).into_owned());

@@ -113,6 +113,9 @@ impl<W: Write + Send> Reporter for Markdown<W> {
         for finding in &footer.integrity {
             writeln!(out, "- ❌ security: {}", cell(finding))?;
         }
+        for finding in &footer.drift {
+            writeln!(out, "- {} drift: {}", if finding.fails { "❌" } else { "⚠️" }, cell(&finding.line()))?;
+        }
         if let Some(coverage) = &footer.class_coverage {
             let mark = if coverage.unreached.is_empty() { "" } else { "⚠️ " };
             writeln!(out, "{mark}{}\n", cell(&coverage.summary()))?;

@@ -409,6 +409,9 @@ pub struct RunFooter {
     /// Changes the implementation made to the harness's own files (repaired; each fails the run).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub integrity: Vec<String>,
+    /// Where a deployed artifact and its code part ways (docs/deployed.md); those that `fails` fail the run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<crate::node::artifact::drift::DriftFinding>,
     /// Where the jobs' time went.
     pub timing: RunTiming,
     /// Which equivalence classes of inputs the run reached (absent for `--replay`).

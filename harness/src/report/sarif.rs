@@ -134,6 +134,24 @@ impl<W: Write> Sarif<W> {
                 "partialFingerprints": {"tbjwtError/v1": message},
             }));
         }
+        for finding in &footer.drift {
+            let id = format!("drift/{}", finding.kind.name());
+            rules.entry(id.clone()).or_insert_with(|| {
+                json!({"id": id, "name": format!("Drift{}", finding.kind.name()),
+                    "shortDescription": {"text": "What a deployed artifact declares and what its code does part ways (docs/deployed.md)."}})
+            });
+            let declaring = std::fs::read_to_string(&finding.file).ok().map(|text| {
+                let (uri, relative) = artifact_uri(&finding.file);
+                (uri, relative, text)
+            });
+            results.push(json!({
+                "ruleId": id,
+                "level": if finding.fails { "error" } else { "warning" },
+                "message": {"text": finding.line()},
+                "locations": location(declaring.as_ref(), &finding.subject),
+                "partialFingerprints": {"tbjwtDrift/v1": format!("{} {}", finding.origin, finding.message)},
+            }));
+        }
         let (seed, level) = self.header.as_ref().map_or((0, ""), |h| (h.seed, h.level.name()));
         json!({
             "$schema": SCHEMA,

@@ -11,7 +11,8 @@ use crate::node::{ActionSource, NodeError};
 pub enum Implementation {
     /// `reference`: the built-in spec.
     Reference,
-    /// `node:PATH`: an Auth0 Action (`.js` file or Marketplace folder) in the Node.js runtime emulation.
+    /// `node:PATH`: an Auth0 Action (`.js` file, Marketplace folder, Deploy CLI export or Terraform
+    /// configuration) in the Node.js runtime emulation.
     Node(PathBuf),
     /// `cmd:COMMAND LINE`: a protocol program (the line split as a POSIX shell would, without expansion).
     Cmd(Vec<String>),
@@ -20,7 +21,8 @@ pub enum Implementation {
 }
 
 /// The accepted forms, for error messages and `--help`.
-pub const ACCEPTED_FORMS: &str = "reference | node:PATH (an Auth0 Action .js file or Marketplace folder) | \
+pub const ACCEPTED_FORMS: &str = "reference | node:PATH (an Auth0 Action: .js file, Marketplace folder, Deploy CLI \
+export or Terraform .tf) | \
 cmd:COMMAND LINE (a program speaking protocol v1 on stdin/stdout) | http://URL or https://URL (an endpoint taking protocol v1 run messages)";
 
 /// A name that is none of the accepted forms.
@@ -66,7 +68,8 @@ impl FromStr for Implementation {
         if name.starts_with("http://") || name.starts_with("https://") {
             return Ok(Implementation::Http(name.to_owned()));
         }
-        let hint = if name.ends_with(".js") || name.ends_with(".mjs") || std::path::Path::new(name).is_dir() {
+        let action_like = [".js", ".mjs", ".cjs", ".tf", ".yaml", ".yml"].iter().any(|e| name.ends_with(e));
+        let hint = if action_like || std::path::Path::new(name).is_dir() {
             format!(" (did you mean node:{name}?)")
         } else {
             String::new()
@@ -94,9 +97,10 @@ impl Implementation {
         Ok(match self {
             Implementation::Reference => Box::new(ReferenceRunner),
             Implementation::Node(path) => {
-                let action = ActionSource::load(path)?;
+                let action = ActionSource::load(path, &settings.artifact)?;
+                let runtime = action_runtime(&action).unwrap_or(settings.runtime);
                 Box::new(ProgramRunner::new(
-                    Launcher::node(self.to_string(), &action, &settings.sandbox, settings.runtime)?,
+                    Launcher::node(self.to_string(), &action, &settings.sandbox, runtime)?,
                     settings,
                 ))
             }
@@ -107,6 +111,11 @@ impl Implementation {
             Implementation::Http(_) => return Err(StartError::NotBuilt("http")),
         })
     }
+}
+
+/// The runtime an action's artifact declares, when it is one tbjwt emulates: that one runs it.
+pub fn action_runtime(action: &ActionSource) -> Option<super::ActionsRuntime> {
+    action.deployed.as_ref()?.runtime.as_deref().and_then(super::ActionsRuntime::named)
 }
 
 #[cfg(test)]

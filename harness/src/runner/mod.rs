@@ -27,7 +27,7 @@ pub(crate) mod reply_text;
 pub use func::{from_fn, FnRunner};
 #[cfg(feature = "full")]
 pub use http::HttpRunner;
-pub use implementation::{Implementation, ImplementationParseError, StartError};
+pub use implementation::{action_runtime, Implementation, ImplementationParseError, StartError};
 pub use program::{Launcher, ProgramRunner};
 pub use reference::ReferenceRunner;
 
@@ -75,6 +75,11 @@ impl ActionsRuntime {
             ActionsRuntime::Node22 => "node22",
         }
     }
+
+    /// The runtime Auth0 spells `name` (`node18`, `node22`), if it is one tbjwt emulates.
+    pub fn named(name: &str) -> Option<ActionsRuntime> {
+        [ActionsRuntime::Node18, ActionsRuntime::Node22].into_iter().find(|r| r.name() == name)
+    }
 }
 
 /// The implementation itself broke on a case (crashed, hung, broke the protocol, failed to load).
@@ -111,8 +116,11 @@ pub struct RunnerSettings {
     pub start_timeout: Duration,
     /// The sandbox programs start in.
     pub sandbox: SandboxSettings,
-    /// The Actions runtime a `node:` action runs with.
+    /// The Actions runtime a `node:` action runs with, unless its artifact declares one.
     pub runtime: ActionsRuntime,
+    /// Which action of a deployed artifact runs, and the secret names it reads the reference's inputs
+    /// under.
+    pub artifact: crate::node::ArtifactChoice,
 }
 
 /// Failed starts in a row after which a process-backed runner gives up (every later case is errored at
@@ -133,7 +141,13 @@ impl RunnerSettings {
             start_timeout: start,
             sandbox: SandboxSettings::default(),
             runtime: ActionsRuntime::default(),
+            artifact: crate::node::ArtifactChoice::default(),
         }
+    }
+
+    /// These settings with `artifact`.
+    pub fn with_artifact(self, artifact: crate::node::ArtifactChoice) -> RunnerSettings {
+        RunnerSettings { artifact, ..self }
     }
 
     /// These settings with `runtime`.

@@ -25,6 +25,8 @@ pub struct Launcher {
     env: Vec<(std::ffi::OsString, std::ffi::OsString)>,
     verify: Option<Verify>,
     files: ProgramFiles,
+    /// For a deployed custom Action: what it is given instead of the case's reference-shaped event.
+    custom: Option<crate::node::custom::CustomInputs>,
 }
 
 impl Launcher {
@@ -43,6 +45,7 @@ impl Launcher {
             env: Vec::new(),
             verify: None,
             files: ProgramFiles { program: argv.first().cloned().unwrap_or_default().into(), reads },
+            custom: None,
         }
     }
 
@@ -79,7 +82,25 @@ impl Launcher {
             modules_for(&source, &runtime).map(|_| ())
         });
         let files = ProgramFiles { program: "node".into(), reads };
-        Ok(Launcher { name, program: "node".into(), args, stream: ReplyStream::Fd3, env, verify: Some(verify), files })
+        let custom = action.deployed.as_ref().map(|d| d.inputs.clone());
+        Ok(Launcher {
+            name,
+            program: "node".into(),
+            args,
+            stream: ReplyStream::Fd3,
+            env,
+            verify: Some(verify),
+            files,
+            custom,
+        })
+    }
+
+    /// The event the program is given for a case's `event`.
+    fn given<'e>(&self, event: &'e serde_json::Value) -> std::borrow::Cow<'e, serde_json::Value> {
+        match &self.custom {
+            Some(custom) => std::borrow::Cow::Owned(custom.as_given(event)),
+            None => std::borrow::Cow::Borrowed(event),
+        }
     }
 
     /// Starts the program, in `sandbox` (reaching the mocks at `mock_ports`).
@@ -310,6 +331,8 @@ impl Runner for ProgramRunner {
         self.reach(requests.iter().filter_map(|r| r.mocks));
         let timeout = self.settings.case_timeout;
         let settings = self.settings.clone();
+        let given: Vec<std::borrow::Cow<'_, serde_json::Value>> =
+            requests.iter().map(|r| self.launcher.given(r.event)).collect();
         let mut results: Vec<RunResult> = Vec::with_capacity(requests.len());
         while results.len() < requests.len() {
             let pending = &requests[results.len()..];
@@ -323,8 +346,8 @@ impl Runner for ProgramRunner {
             };
             let first_seq = live.seq + 1;
             let mut sent = 0u64;
-            for r in pending {
-                let line = protocol::run_message(first_seq + sent, r.now, r.event, r.mocks, r.instance);
+            for (r, event) in pending.iter().zip(&given[results.len()..]) {
+                let line = protocol::run_message(first_seq + sent, r.now, event, r.mocks, r.instance);
                 if live.process.send(&line).is_err() {
                     break; // the process is gone; receiving tells why
                 }

@@ -1,0 +1,154 @@
+//! Auth0 Deploy CLI exports: `tenant.yaml` (or `.yml`) with an `actions` list whose `code` names a file,
+//! or the directory format, one `actions/NAME.json` per action (the layouts the Deploy CLI's YAML and
+//! directory handlers read and write).
+
+use std::path::{Component, Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::{read_text, Code, DeclaredAction};
+use crate::node::{Dependency, NodeError, Trigger};
+
+/// One action as the Deploy CLI writes it (other keys, such as `deployed` and `status`, are ignored).
+#[derive(Deserialize)]
+struct Entry {
+    name: String,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    runtime: Option<String>,
+    #[serde(default)]
+    dependencies: Vec<Dependency>,
+    #[serde(default)]
+    secrets: Vec<Secret>,
+    #[serde(default)]
+    supported_triggers: Vec<Trigger>,
+}
+
+/// A declared secret; its value, which exports leave out, is never read.
+#[derive(Deserialize)]
+struct Secret {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Tenant {
+    #[serde(default)]
+    actions: Option<Vec<Entry>>,
+}
+
+/// The actions of a Deploy CLI export at `path` (the export's folder or its YAML file), or `None` when
+/// `path` is neither.
+pub(super) fn read(path: &Path) -> Result<Option<Vec<DeclaredAction>>, NodeError> {
+    let yaml = |p: &Path| p.extension().is_some_and(|e| e == "yaml" || e == "yml");
+    if path.is_file() && yaml(path) {
+        return read_yaml(path).map(Some);
+    }
+    if !path.is_dir() {
+        return Ok(None);
+    }
+    for name in ["tenant.yaml", "tenant.yml"] {
+        if path.join(name).is_file() {
+            return read_yaml(&path.join(name)).map(Some);
+        }
+    }
+    let folder = path.join("actions");
+    if !folder.is_dir() {
+        return Ok(None);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+        .map_err(|source| NodeError::Io { path: folder.clone(), source })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json") && p.is_file())
+        .collect();
+    if files.is_empty() {
+        return Ok(None);
+    }
+    files.sort();
+    let mut actions = Vec::new();
+    for file in files {
+        let entry: Entry = serde_json::from_str(&read_text(&file)?)
+            .map_err(|e| NodeError::Action { path: file.clone(), message: format!("not a Deploy CLI action ({e})") })?;
+        let origin = format!("{}", file.strip_prefix(path).unwrap_or(&file).display());
+        actions.push(declared(entry, origin, None, path, &file)?);
+    }
+    Ok(Some(actions))
+}
+
+fn read_yaml(file: &Path) -> Result<Vec<DeclaredAction>, NodeError> {
+    let tenant: Tenant = serde_norway::from_str(&read_text(file)?).map_err(|e| NodeError::Action {
+        path: file.to_owned(),
+        message: format!("not a Deploy CLI tenant file ({e})"),
+    })?;
+    let Some(entries) = tenant.actions else {
+        return Err(NodeError::Action { path: file.to_owned(), message: "declares no `actions`".into() });
+    };
+    let base = file.parent().unwrap_or(Path::new("."));
+    let file_name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+    entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            declared(entry, format!("{file_name}: actions[{i}]"), Some(format!("actions[{i}]")), base, file)
+        })
+        .collect()
+}
+
+/// The action `entry` declares in `file` (at `place` within it, for a list), its code found under `base`.
+fn declared(
+    entry: Entry,
+    origin: String,
+    place: Option<String>,
+    base: &Path,
+    file: &Path,
+) -> Result<DeclaredAction, NodeError> {
+    let err = |message: String| NodeError::Action {
+        path: file.to_owned(),
+        message: place.as_ref().map_or_else(|| message.clone(), |p| format!("{p}: {message}")),
+    };
+    let Some(code) = entry.code.filter(|c| !c.is_empty()) else {
+        return Err(err(format!("action `{}` has no `code`", entry.name)));
+    };
+    let code_file = locate(base, &code).ok_or_else(|| {
+        err(format!("`code: {code}`: no such file under {} (the export's own folder)", base.display()))
+    })?;
+    Ok(DeclaredAction {
+        origin,
+        file: file.to_owned(),
+        name: entry.name,
+        aliases: Vec::new(),
+        code: Code::File(code_file),
+        runtime: entry.runtime,
+        dependencies: entry.dependencies,
+        secrets: entry.secrets.into_iter().map(|s| s.name).collect(),
+        triggers: entry.supported_triggers,
+    })
+}
+
+/// The file `code` names: the path as written, relative to the export's folder, or (as exports written
+/// from another working directory record it) its longest tail that exists under that folder.
+fn locate(base: &Path, code: &str) -> Option<PathBuf> {
+    let written = Path::new(code);
+    if written.is_absolute() && written.is_file() {
+        return Some(written.to_owned());
+    }
+    let parts: Vec<Component> =
+        written.components().filter(|c| matches!(c, Component::Normal(_) | Component::ParentDir)).collect();
+    (0..parts.len()).map(|skip| base.join(parts[skip..].iter().collect::<PathBuf>())).find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_paths_recorded_from_elsewhere_are_found_under_the_export() {
+        let dir = std::env::temp_dir().join(format!("tbjwt-deploy-cli-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("actions/a")).unwrap();
+        std::fs::write(dir.join("actions/a/code.js"), "x").unwrap();
+        assert_eq!(locate(&dir, "./actions/a/code.js"), Some(dir.join("actions/a/code.js")));
+        assert_eq!(locate(&dir, "./local/export/actions/a/code.js"), Some(dir.join("actions/a/code.js")));
+        assert_eq!(locate(&dir, "./actions/b/code.js"), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
