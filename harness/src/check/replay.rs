@@ -83,6 +83,18 @@ mod tests {
     }
 
     #[test]
+    fn the_replay_command_chooses_and_feeds_a_deployed_action_as_the_run_did() {
+        let mut settings = CheckSettings { implementation: "node:export".into(), ..CheckSettings::default() };
+        settings.artifact.action = Some("tinybird jwt".into());
+        settings.artifact.secret_names.insert("TINYBIRD_WORKSPACE_ID".into(), "TB_WS".into());
+        let line = replay_command(&settings, "case");
+        assert_eq!(
+            shlex::split(&line).unwrap()[7..],
+            ["--action", "tinybird jwt", "--secret-name", "TINYBIRD_WORKSPACE_ID=TB_WS", "--replay", "case"]
+        );
+    }
+
+    #[test]
     fn a_built_in_case_replays_by_name_and_a_typo_gets_a_suggestion() {
         assert_eq!(resolve(Path::new("pipes_trailing_comma")).unwrap().case.name, "pipes_trailing_comma");
         let e = resolve(Path::new("pipes_trailing_coma")).unwrap_err().to_string();

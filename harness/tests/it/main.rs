@@ -9,6 +9,7 @@ mod check_command;
 mod classes;
 mod common;
 mod compare;
+mod deployed;
 mod deviants;
 mod effect_level;
 mod flow;
