@@ -143,7 +143,7 @@ fn diff_names_what_each_deviant_has_that_the_other_lacks() {
 /// Validates `log` against the SARIF 2.1.0 schema Microsoft's jest-sarif ships (pinned in
 /// `fixtures/tools/sarif`), with the Python reference implementation of JSON Schema; a log the schema
 /// must refuse is checked too, so that the validation cannot pass by accident.
-fn assert_valid_sarif(log: &serde_json::Value) {
+pub(crate) fn assert_valid_sarif(log: &serde_json::Value) {
     let package = common::npm_project("sarif-schema", &repo_root().join("fixtures/tools/sarif"));
     let schema = package.join("node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json");
     let dir = TempDir::new("sarif-schema");

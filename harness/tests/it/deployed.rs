@@ -134,6 +134,7 @@ fn a_secret_declaration_removed_or_jsonwebtoken_at_8_5_1_is_reported_as_drift_an
     let location = &result["locations"][0]["physicalLocation"];
     assert!(location["artifactLocation"]["uri"].as_str().unwrap().ends_with("deploy-cli/tenant.yaml"), "{result}");
     assert!(location["region"]["startLine"].as_u64().is_some(), "{result}");
+    crate::adoption::assert_valid_sarif(&sarif);
 
     // jsonwebtoken declared at 8.5.1 (installed and run at that version): the drift names it, and the
     // cases where 8.x signs with a PEM key that 9.0.1 refuses fail.
