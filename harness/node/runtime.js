@@ -58,8 +58,7 @@ const KEPT_INSTANCES = 256;
 
 // Which Auth0 Actions runtime is emulated: `node22` runs the action's module-level code once per instance
 // and reuses it across executions (here: an instance per case, kept for the case's later logins);
-// `node18` runs it anew for every execution. (Node 22 also disables file writes; here the sandbox refuses
-// writes anywhere but the process's private folder, on both.)
+// `node18` runs it anew for every execution. Node 22 also disables file writes (see refusedOnNode22).
 let RUNTIME = 'node22';
 
 // ---- loading the action ---------------------------------------------------------------------------
@@ -268,28 +267,57 @@ function pathOf(target) {
   if (typeof target === 'number') return fdPaths.get(target) || `fd ${target}`;
   return String(target instanceof URL ? target.pathname : target);
 }
-function wrapWrite(object, name, dataIndex) {
+// Node 22 disables file writes. A write the sandbox would let through (into the process's private
+// folder, its TMPDIR and HOME) is refused here as Auth0's runtime refuses it; a write anywhere else goes on
+// to the sandbox, which refuses and reports it.
+const PRIVATE_ROOTS = [process.env.TMPDIR, process.env.HOME].filter(Boolean).map((p) => path.resolve(p));
+function refusedOnNode22(target) {
+  if (RUNTIME !== 'node22' || !current || typeof target === 'number') return null;
+  const resolved = path.resolve(pathOf(target));
+  if (!PRIVATE_ROOTS.some((root) => resolved === root || resolved.startsWith(root + path.sep))) return null;
+  const e = new Error(`EROFS: read-only file system, open '${resolved}'`);
+  Object.assign(e, { code: 'EROFS', errno: -30, syscall: 'open', path: resolved });
+  return e;
+}
+function writes(flags) {
+  return typeof flags === 'string' ? /[wa+]/.test(flags) : typeof flags === 'number' && (flags & 3) !== 0;
+}
+
+function wrapWrite(object, name, dataIndex, promises) {
   const original = object[name];
   if (typeof original !== 'function') return;
   object[name] = function wrapped(...args) {
     if (current && !(typeof args[0] === 'number' && args[0] === PROTOCOL_FD)) {
       effect('files', { path: pathOf(args[0]), data: cut(text(args[dataIndex])) });
+      const refused = refusedOnNode22(args[0]);
+      if (refused && promises) return Promise.reject(refused);
+      if (refused && typeof args[args.length - 1] === 'function') return process.nextTick(args[args.length - 1], refused);
+      if (refused) throw refused;
     }
     return original.apply(this, args);
   };
 }
-for (const name of ['writeFileSync', 'writeFile', 'appendFileSync', 'appendFile']) wrapWrite(fs, name, 1);
-for (const name of ['writeFile', 'appendFile']) wrapWrite(fs.promises, name, 1);
-wrapWrite(fs, 'writeSync', 1);
-wrapWrite(fs, 'write', 1);
+for (const name of ['writeFileSync', 'writeFile', 'appendFileSync', 'appendFile']) wrapWrite(fs, name, 1, false);
+for (const name of ['writeFile', 'appendFile']) wrapWrite(fs.promises, name, 1, true);
+wrapWrite(fs, 'writeSync', 1, false);
+wrapWrite(fs, 'write', 1, false);
 const realOpenSync = fs.openSync;
 fs.openSync = function openSync(file, ...rest) {
+  const refused = writes(rest[0]) ? refusedOnNode22(file) : null;
+  if (refused) throw refused;
   const fd = realOpenSync.call(this, file, ...rest);
   fdPaths.set(fd, pathOf(file));
   return fd;
 };
 const realCreateWriteStream = fs.createWriteStream;
 fs.createWriteStream = function createWriteStream(file, ...rest) {
+  const refused = refusedOnNode22(file);
+  if (refused) {
+    effect('files', { path: pathOf(file), data: '' });
+    const stream = new (require('stream').Writable)({ write: (_chunk, _encoding, done) => done(refused) });
+    process.nextTick(() => stream.destroy(refused));
+    return stream;
+  }
   const stream = realCreateWriteStream.call(this, file, ...rest);
   const entry = effect('files', { path: pathOf(file), data: '' });
   if (entry) {

@@ -63,3 +63,32 @@ fn state_kept_in_module_scope_is_caught_on_node22_with_the_logins_that_show_it_a
     assert_eq!(code(&out), 0, "on Node 18 the module-level code runs anew: {}", text(&out));
     assert!(text(&out).contains("runtime: Auth0 node18 (module-level code at every execution)"));
 }
+
+#[test]
+fn a_file_written_in_the_private_folder_works_on_node18_and_throws_on_node22_which_disables_writes() {
+    let dir = TempDir::new("runtimes-writes");
+    let action = format!("node:{}", repo_root().join("fixtures/implementations/runtimes/writes_a_file.js").display());
+    let run = |runtime: &str| {
+        let report = dir.path(&format!("{runtime}.jsonl"));
+        let out = common::run_tbjwt(&[
+            "check",
+            &action,
+            "--runtime",
+            runtime,
+            "--cases",
+            "0",
+            "--no-save",
+            "--report",
+            &format!("json={}", report.display()),
+        ]);
+        (out, failing(&report))
+    };
+    let (out, failures) = run("node18");
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(failures.is_empty());
+    let (out, failures) = run("node22");
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    // Every login that mints throws where it writes: the reference completes.
+    let minting = failures.iter().filter(|c| c["differences"][0]["implementation"] == "threw").count();
+    assert!(minting > 50, "{} failures, {minting} of them throwing", failures.len());
+}
