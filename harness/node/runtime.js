@@ -309,6 +309,40 @@ fs.openSync = function openSync(file, ...rest) {
   fdPaths.set(fd, pathOf(file));
   return fd;
 };
+// Every other way fs changes the file system, refused the same way on node22 where it touches the private
+// folder: each path argument is checked.
+function refuseChanges(object, name, pathArgs, promises) {
+  const original = object[name];
+  if (typeof original !== 'function') return;
+  object[name] = function refusing(...args) {
+    const refused = pathArgs.map((i) => (args[i] === undefined ? null : refusedOnNode22(args[i]))).find(Boolean);
+    if (refused && promises) return Promise.reject(refused);
+    if (refused && typeof args[args.length - 1] === 'function') return process.nextTick(args[args.length - 1], refused);
+    if (refused) throw refused;
+    return original.apply(this, args);
+  };
+}
+const CHANGES = {
+  mkdir: [0], rename: [0, 1], copyFile: [1], cp: [1], rm: [0], rmdir: [0], unlink: [0], symlink: [1], link: [1],
+  truncate: [0], chmod: [0], chown: [0], utimes: [0], mkdtemp: [0],
+};
+for (const [name, pathArgs] of Object.entries(CHANGES)) {
+  refuseChanges(fs, name, pathArgs, false);
+  refuseChanges(fs, `${name}Sync`, pathArgs, false);
+  refuseChanges(fs.promises, name, pathArgs, true);
+}
+const realOpen = fs.open;
+fs.open = function open(file, ...rest) {
+  const refused = writes(rest[0]) ? refusedOnNode22(file) : null;
+  if (refused && typeof rest[rest.length - 1] === 'function') return process.nextTick(rest[rest.length - 1], refused);
+  return realOpen.call(this, file, ...rest);
+};
+const realPromisesOpen = fs.promises.open;
+fs.promises.open = function open(file, ...rest) {
+  const refused = writes(rest[0]) ? refusedOnNode22(file) : null;
+  return refused ? Promise.reject(refused) : realPromisesOpen.call(this, file, ...rest);
+};
+
 const realCreateWriteStream = fs.createWriteStream;
 fs.createWriteStream = function createWriteStream(file, ...rest) {
   const refused = refusedOnNode22(file);

@@ -106,6 +106,25 @@ fn declared(
         path: file.to_owned(),
         message: place.as_ref().map_or_else(|| message.clone(), |p| format!("{p}: {message}")),
     };
+    let mut fields: Vec<(String, &str)> = vec![("name".into(), entry.name.as_str())];
+    fields.extend(entry.code.as_deref().map(|c| ("code".to_owned(), c)));
+    fields.extend(entry.runtime.as_deref().map(|r| ("runtime".to_owned(), r)));
+    for (i, d) in entry.dependencies.iter().enumerate() {
+        fields.push((format!("dependencies[{i}].name"), d.name.as_str()));
+        fields.push((format!("dependencies[{i}].version"), d.version.as_str()));
+    }
+    for (i, secret) in entry.secrets.iter().enumerate() {
+        fields.push((format!("secrets[{i}].name"), secret.name.as_str()));
+    }
+    for (i, t) in entry.supported_triggers.iter().enumerate() {
+        fields.push((format!("supported_triggers[{i}].id"), t.id.as_str()));
+    }
+    if let Some((field, value)) = fields.iter().find(|(_, v)| placeholder(v)) {
+        return Err(err(format!(
+            "{field}: `{value}` is a Deploy CLI keyword placeholder; tbjwt does not apply \
+             AUTH0_KEYWORD_REPLACE_MAPPINGS: give it an export with the values in place"
+        )));
+    }
     let Some(code) = entry.code.filter(|c| !c.is_empty()) else {
         return Err(err(format!("action `{}` has no `code`", entry.name)));
     };
@@ -125,6 +144,18 @@ fn declared(
     })
 }
 
+/// Whether `value` holds a Deploy CLI keyword (`@@NAME@@` or `##NAME##`), replaced at deploy time.
+fn placeholder(value: &str) -> bool {
+    ["@@", "##"].iter().any(|mark| {
+        value
+            .split(mark)
+            .skip(1)
+            .step_by(2)
+            .zip(value.split(mark).skip(2))
+            .any(|(name, _)| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    })
+}
+
 /// The file `code` names: the path as written, relative to the export's folder, or (as exports written
 /// from another working directory record it) its longest tail that exists under that folder.
 fn locate(base: &Path, code: &str) -> Option<PathBuf> {
@@ -140,6 +171,16 @@ fn locate(base: &Path, code: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keyword_placeholders_are_recognised() {
+        assert!(placeholder("##JWT_VERSION##"));
+        assert!(placeholder("@@SECRETS@@"));
+        assert!(placeholder("v##MAJOR##.0"));
+        assert!(!placeholder("9.0.1"));
+        assert!(!placeholder("a ## b"));
+        assert!(!placeholder("##"));
+    }
 
     #[test]
     fn code_paths_recorded_from_elsewhere_are_found_under_the_export() {

@@ -1,6 +1,7 @@
 //! Terraform configurations holding the Auth0 provider's `auth0_action` resources: `code` given as a
-//! string, a heredoc or `file(...)` (paths relative to the configuration's folder, `path.module` and
-//! `path.root` being that folder), with `dependencies`, `secrets` and `supported_triggers` blocks.
+//! string, a heredoc, `file(...)`, `templatefile(...)` or a `local_file` data source's `content` (paths
+//! relative to the configuration's folder, `path.module` and `path.root` being that folder), with
+//! `dependencies`, `secrets` and `supported_triggers` blocks.
 
 use std::path::{Path, PathBuf};
 
@@ -32,15 +33,22 @@ pub(super) fn read(path: &Path) -> Result<Option<Vec<DeclaredAction>>, NodeError
     if files.is_empty() {
         return Ok(None);
     }
-    let mut actions = Vec::new();
+    let mut bodies = Vec::new();
     for file in &files {
         let body: Body = hcl::parse(&read_text(file)?)
             .map_err(|e| NodeError::Action { path: file.clone(), message: format!("not HCL: {e}") })?;
+        bodies.push((file, body));
+    }
+    let folder = files[0].parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let folder = std::path::absolute(folder).unwrap_or_else(|_| folder.to_owned());
+    let context = context(&folder, &bodies)?;
+    let mut actions = Vec::new();
+    for (file, body) in &bodies {
         for block in body.blocks() {
             let labels: Vec<&str> = block.labels().iter().map(|l| l.as_str()).collect();
             if block.identifier() == "resource" && labels.first() == Some(&"auth0_action") {
                 let label = labels.get(1).copied().unwrap_or_default();
-                actions.push(resource(file, label, block.body())?);
+                actions.push(resource(file, &folder, &context, label, block.body())?);
             }
         }
     }
@@ -54,8 +62,9 @@ pub(super) fn read(path: &Path) -> Result<Option<Vec<DeclaredAction>>, NodeError
     Ok(Some(actions))
 }
 
-/// What evaluating the configuration knows: `path.module`, `path.root` and `path.cwd`, all the folder.
-fn context(folder: &Path) -> Context<'static> {
+/// What evaluating the configuration knows: `path.module`, `path.root` and `path.cwd`, all the folder,
+/// and the `content` and `filename` of its `local_file` data sources.
+fn context(folder: &Path, bodies: &[(&PathBuf, Body)]) -> Result<Context<'static>, NodeError> {
     let mut path = hcl::Map::new();
     let dir = hcl::Value::String(folder.display().to_string());
     for key in ["module", "root", "cwd"] {
@@ -63,27 +72,72 @@ fn context(folder: &Path) -> Context<'static> {
     }
     let mut context = Context::new();
     context.declare_var("path", hcl::Value::Object(path));
-    context
+    let mut local_files = hcl::Map::new();
+    for (file, body) in bodies {
+        for block in body.blocks() {
+            let labels: Vec<&str> = block.labels().iter().map(|l| l.as_str()).collect();
+            if block.identifier() != "data" || labels.first() != Some(&"local_file") {
+                continue;
+            }
+            let name = labels.get(1).copied().unwrap_or_default();
+            let err = |message: String| NodeError::Action {
+                path: (*file).clone(),
+                message: format!("data.local_file.{name}: {message}"),
+            };
+            let filename = match block.body().attributes().find(|a| a.key.as_str() == "filename") {
+                Some(a) => a.expr.evaluate(&context).map_err(|e| err(format!("`filename`: {e}")))?,
+                None => return Err(err("has no `filename`".into())),
+            };
+            let Some(filename) = filename.as_str() else { return Err(err("`filename` is not a string".into())) };
+            let content = read_text(&folder.join(filename))?;
+            let mut data = hcl::Map::new();
+            data.insert("content".to_owned(), hcl::Value::String(content));
+            data.insert("filename".to_owned(), hcl::Value::String(filename.to_owned()));
+            local_files.insert(name.to_owned(), hcl::Value::Object(data));
+        }
+    }
+    let mut data = hcl::Map::new();
+    data.insert("local_file".to_owned(), hcl::Value::Object(local_files));
+    context.declare_var("data", hcl::Value::Object(data));
+    Ok(context)
 }
 
-fn resource(file: &Path, label: &str, body: &Body) -> Result<DeclaredAction, NodeError> {
+/// `templatefile(PATH, VARS)`: the file at PATH, relative to `folder`, as a Terraform template with VARS.
+fn templatefile(folder: &Path, context: &Context, args: &[Expression]) -> Result<String, String> {
+    let [path, vars] = args else { return Err("templatefile takes a path and an object of variables".into()) };
+    let path = path.evaluate(context).map_err(|e| e.to_string())?;
+    let path = folder.join(path.as_str().ok_or("the path is not a string")?);
+    let text = read_text(&path).map_err(|e| e.to_string())?;
+    let template: hcl::Template = text.parse().map_err(|e| format!("{}: not a template: {e}", path.display()))?;
+    let mut variables = Context::new();
+    match vars.evaluate(context).map_err(|e| e.to_string())? {
+        hcl::Value::Object(map) => map.into_iter().for_each(|(k, v)| variables.declare_var(k, v)),
+        _ => return Err("the variables are not an object".into()),
+    }
+    template.evaluate(&variables).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn resource(
+    file: &Path,
+    folder: &Path,
+    context: &Context,
+    label: &str,
+    body: &Body,
+) -> Result<DeclaredAction, NodeError> {
     let file_name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
     let origin = format!("{file_name}: auth0_action.{label}");
-    let folder = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let folder = std::path::absolute(folder).unwrap_or_else(|_| folder.to_owned());
-    let folder = folder.as_path();
-    let context = context(folder);
     let err = |message: String| NodeError::Action {
         path: file.to_owned(),
         message: format!("auth0_action.{label}: {message}"),
     };
     let attribute = |key: &str| body.attributes().find(|a| a.key.as_str() == key).map(|a| &a.expr);
     let string = |key: &str, expr: &Expression| -> Result<String, NodeError> {
-        match expr.evaluate(&context) {
+        match expr.evaluate(context) {
             Ok(hcl::Value::String(s)) => Ok(s),
             Ok(other) => Err(err(format!("`{key}` is {other:?}, not a string"))),
             Err(e) => Err(err(format!(
-                "`{key}`: tbjwt cannot evaluate it ({e}); it reads strings, heredocs and file(...) with path.module"
+                "`{key}`: tbjwt cannot evaluate it ({e}); it reads strings, heredocs, file(...), templatefile(...) and \
+                 data.local_file.NAME.content, with path.module"
             ))),
         }
     };
@@ -97,6 +151,9 @@ fn resource(file: &Path, label: &str, body: &Body) -> Result<DeclaredAction, Nod
             }
             Code::File(path)
         }
+        Some(Expression::FuncCall(call)) if call.name.name.as_str() == "templatefile" => Code::Inline(
+            templatefile(folder, context, &call.args).map_err(|e| err(format!("`code = templatefile(...)`: {e}")))?,
+        ),
         Some(expr) => Code::Inline(string("code", expr)?),
     };
     let name = match attribute("name") {
@@ -192,9 +249,20 @@ mod tests {
             parse("resource \"auth0_action\" \"tb\" {\n  code = <<-EOT\n    const a = `$${1}`;\n  EOT\n}\n").unwrap();
         assert_eq!(heredoc.code, Code::Inline("const a = `${1}`;\n".into()));
         assert_eq!(heredoc.name, "tb");
-        let e = parse("resource \"auth0_action\" \"tb\" {\n  code = templatefile(\"a.js\", {})\n}\n").unwrap_err();
+        let e = parse("resource \"auth0_action\" \"tb\" {\n  code = var.code\n}\n").unwrap_err();
         assert!(e.to_string().contains("main.tf: auth0_action.tb: `code`: tbjwt cannot evaluate it"), "{e}");
         assert!(!e.to_string().contains("main.tf: main.tf"), "{e}");
+        // A template file with its variables, and a local_file data source.
+        let templated = parse(
+            "resource \"auth0_action\" \"tb\" {\n  code = templatefile(\"${path.module}/actions/a.js\", { x = 1 })\n}\n",
+        )
+        .unwrap();
+        assert_eq!(templated.code, Code::Inline("exports.onExecutePostLogin = async () => {};".into()));
+        let data = parse(
+            "data \"local_file\" \"code\" {\n  filename = \"actions/a.js\"\n}\nresource \"auth0_action\" \"tb\" {\n  code = data.local_file.code.content\n}\n",
+        )
+        .unwrap();
+        assert_eq!(data.code, Code::Inline("exports.onExecutePostLogin = async () => {};".into()));
         let e = parse("resource \"auth0_action\" \"tb\" {\n  code = file(\"b.js\")\n}\n").unwrap_err();
         assert!(e.to_string().contains("`code = file(\"b.js\")`: no such file"), "{e}");
     }
