@@ -88,8 +88,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     settings.fixture_dirs.clear();
     settings.regressions = None;
     settings.time_budget = Some(Duration::from_secs(args.seconds));
-    let whole_flow_needed =
-        settings.expectations.is_some() || !settings.ignore.is_empty() || settings.domain != Domain::PipeNames;
+    // libFuzzer's target runs the implementation by its name alone: an artifact's chosen action and secret
+    // names need the whole flow.
+    let whole_flow_needed = settings.expectations.is_some()
+        || !settings.ignore.is_empty()
+        || settings.domain != Domain::PipeNames
+        || settings.artifact != harness::node::ArtifactChoice::default();
     let engine = match args.engine {
         Engine::Auto if !whole_flow_needed && fuzz_dir().is_some() && nightly_fuzz_available() => Engine::Libfuzzer,
         Engine::Auto => Engine::Proptest,
@@ -100,7 +104,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     if whole_flow_needed {
         bail!(
-            "--engine libfuzzer compares outcomes only: --expectations, --ignore and --domain need --engine proptest"
+            "--engine libfuzzer compares outcomes only: --expectations, --ignore, --domain, --action and --secret-name \
+             need --engine proptest"
         );
     }
     let save = settings.save_failures.clone().unwrap_or_else(std::env::temp_dir);
