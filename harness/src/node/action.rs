@@ -51,6 +51,8 @@ pub struct Deployed {
     pub runtime: Option<String>,
     /// The triggers it supports.
     pub triggers: Vec<Trigger>,
+    /// The declared secrets whose value is written in the artifact itself.
+    pub written_secrets: Vec<String>,
     /// What it is given: the declared secrets, and the names the reference's inputs come under.
     pub inputs: CustomInputs,
 }
@@ -163,6 +165,7 @@ impl ActionSource {
             name: action.name,
             runtime: action.runtime,
             triggers: action.triggers,
+            written_secrets: action.written_secrets,
             inputs,
         };
         Ok(ActionSource { file, dependencies: Some(action.dependencies), deployed: Some(deployed) })

@@ -156,6 +156,23 @@ fn a_secret_declaration_removed_or_jsonwebtoken_at_8_5_1_is_reported_as_drift_an
 }
 
 #[test]
+fn an_admin_token_written_into_the_artifact_fails_the_gate_and_is_never_shown() {
+    let dir = TempDir::new("deployed-written");
+    let copy = copy_fixtures(&dir);
+    let value = "p.made-up-admin-token-written-in-terraform";
+    edit(&copy.join("terraform/main.tf"), "value = var.tinybird_admin_token", &format!("value = \"{value}\""));
+    let (out, records) = check(&copy.join("terraform"), &["--action", "tinybird_jwt"], &dir, "written");
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let drift = failing_drift(&records);
+    assert_eq!(drift.len(), 1, "{drift:?}");
+    assert!(drift[0].contains("`TINYBIRD_ADMIN_TOKEN` (the Tinybird admin token) has its value written"), "{drift:?}");
+    for file in ["written.jsonl", "written.sarif"] {
+        assert!(!std::fs::read_to_string(dir.path(file)).unwrap().contains(value), "{file} shows the value");
+    }
+    assert!(!text(&out).contains(value));
+}
+
+#[test]
 fn secrets_under_other_names_conform_once_mapped_in_the_config_file_or_on_the_command_line() {
     let dir = TempDir::new("deployed-names");
     let copy = copy_fixtures(&dir);

@@ -25,10 +25,19 @@ struct Entry {
     supported_triggers: Vec<Trigger>,
 }
 
-/// A declared secret; its value, which exports leave out, is never read.
+/// A declared secret. Exports leave its value out; where one is written, only whether it is a literal is
+/// kept (the value itself is dropped at once).
 #[derive(Deserialize)]
 struct Secret {
     name: String,
+    #[serde(default, deserialize_with = "literal")]
+    value: bool,
+}
+
+/// Whether a secret's `value` is written out: a non-empty string that is not a keyword placeholder.
+fn literal<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    let value = Option::<serde_json::Value>::deserialize(deserializer)?;
+    Ok(matches!(value, Some(serde_json::Value::String(text)) if !text.trim().is_empty() && !placeholder(&text)))
 }
 
 #[derive(Deserialize)]
@@ -139,6 +148,7 @@ fn declared(
         code: Code::File(code_file),
         runtime: entry.runtime,
         dependencies: entry.dependencies,
+        written_secrets: entry.secrets.iter().filter(|s| s.value).map(|s| s.name.clone()).collect(),
         secrets: entry.secrets.into_iter().map(|s| s.name).collect(),
         triggers: entry.supported_triggers,
     })

@@ -181,6 +181,19 @@ fn secrets(deployed: &Deployed, reads: &Reads, finding: &mut impl FnMut(DriftKin
             );
         }
     }
+    // The admin token written into the artifact is a secret committed with the configuration.
+    let admin = &deployed.inputs.names[0];
+    if deployed.written_secrets.contains(admin) {
+        finding(
+            DriftKind::Secret,
+            true,
+            admin,
+            format!(
+                "the secret `{admin}` (the Tinybird admin token) has its value written in the artifact: the admin token \
+                 is committed with it; give it from a variable or a secret store (tbjwt never shows the value)"
+            ),
+        );
+    }
     if reads.configuration {
         finding(
             DriftKind::Secret,
@@ -222,6 +235,7 @@ exports.onExecutePostLogin = async (event, api) => {
             name: "tb".into(),
             runtime: Some("node22".into()),
             triggers: vec![Trigger { id: "post-login".into(), version: Some("v3".into()) }],
+            written_secrets: vec!["TINYBIRD_WORKSPACE_ID".into()],
             inputs: CustomInputs::new(declared, &Default::default()).unwrap(),
         }
     }
@@ -247,6 +261,16 @@ exports.onExecutePostLogin = async (event, api) => {
         assert!(failing[1].1.starts_with("`jsonwebtoken@8.5.1` behaves differently"), "{found:#?}");
         let missing = findings(&two, &[], CODE);
         assert!(missing.iter().any(|f| f.fails && f.message.contains("requires `jsonwebtoken`")), "{missing:#?}");
+    }
+
+    #[test]
+    fn an_admin_token_written_in_the_artifact_fails_and_other_written_values_do_not() {
+        let mut all = deployed(&["TINYBIRD_ADMIN_TOKEN", "TINYBIRD_WORKSPACE_ID", "TINYBIRD_PIPE_NAMES"]);
+        assert_eq!(findings(&all, &jwt("9.0.1"), CODE), []);
+        all.written_secrets.push("TINYBIRD_ADMIN_TOKEN".into());
+        let found = findings(&all, &jwt("9.0.1"), CODE);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].fails && found[0].message.contains("has its value written in the artifact"), "{found:#?}");
     }
 
     #[test]

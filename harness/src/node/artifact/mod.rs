@@ -30,6 +30,9 @@ pub struct DeclaredAction {
     pub dependencies: Vec<Dependency>,
     /// The names of the secrets it declares.
     pub secrets: Vec<String>,
+    /// The names of the declared secrets whose value is written in the artifact itself (a literal, not a
+    /// variable or a placeholder). The values are never kept.
+    pub written_secrets: Vec<String>,
     /// The triggers it supports.
     pub triggers: Vec<Trigger>,
 }
@@ -113,6 +116,7 @@ mod tests {
             runtime: None,
             dependencies: Vec::new(),
             secrets: Vec::new(),
+            written_secrets: Vec::new(),
             triggers: vec![Trigger { id: trigger.into(), version: Some("v3".into()) }],
         }
     }

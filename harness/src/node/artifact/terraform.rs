@@ -179,8 +179,15 @@ fn resource(
         dependencies.push(Dependency { name, version });
     }
     let mut secrets = Vec::new();
+    let mut written_secrets = Vec::new();
     for block in blocks("secrets") {
-        secrets.push(required(block.body(), "secrets", "name")?);
+        let name = required(block.body(), "secrets", "name")?;
+        // A literal value (a string with no interpolation) is a secret written into the configuration.
+        let value = block.body().attributes().find(|a| a.key.as_str() == "value").map(|a| &a.expr);
+        if matches!(value, Some(Expression::String(text)) if !text.trim().is_empty()) {
+            written_secrets.push(name.clone());
+        }
+        secrets.push(name);
     }
     let mut triggers = Vec::new();
     for block in blocks("supported_triggers") {
@@ -196,6 +203,7 @@ fn resource(
         runtime,
         dependencies,
         secrets,
+        written_secrets,
         triggers,
     })
 }
