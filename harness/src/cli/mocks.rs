@@ -45,6 +45,14 @@ pub struct Args {
     /// The sandbox `--action` runs in.
     #[command(flatten)]
     sandbox: harness::check::options::SandboxArgs,
+    /// Where `--action` is a Deploy CLI export or a Terraform configuration holding several actions: the
+    /// one to run (its name, or its Terraform label).
+    #[arg(long = "artifact-action", value_name = "NAME")]
+    artifact_action: Option<String>,
+    /// The secret a deployed custom Action reads one of the reference's inputs under, as INPUT=NAME
+    /// (repeatable).
+    #[arg(long = "secret-name", value_name = "INPUT=NAME", value_parser = harness::check::options::parse_secret_name)]
+    secret_name: Vec<(String, String)>,
 }
 
 /// The audience a front end may ask for (accepted; the access tokens stay opaque).
@@ -121,8 +129,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let runner = match &args.action {
         Some(implementation) => {
             let sandbox = super::sandbox_for(implementation, &args.sandbox)?;
+            let choice = harness::node::ArtifactChoice {
+                action: args.artifact_action.clone(),
+                secret_names: args.secret_name.iter().cloned().collect(),
+            };
+            super::deployment_of(implementation, &choice)?;
             let mut runner = implementation
-                .runner(RunnerSettings::default().with_sandbox(sandbox))
+                .runner(RunnerSettings::default().with_sandbox(sandbox).with_artifact(choice))
                 .with_context(|| format!("--action {implementation}: cannot start it"))?;
             runner.allow_mocks(&mocks.urls(harness::mocks::ScopeId::DEFAULT));
             runner.prepare().map_err(|e| anyhow::anyhow!("--action {implementation}: {}", e.message))?;
