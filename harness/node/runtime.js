@@ -279,6 +279,12 @@ function refusedOnNode22(target) {
   Object.assign(e, { code: 'EROFS', errno: -30, syscall: 'open', path: resolved });
   return e;
 }
+// Ends a refused call the way its form fails: a rejected promise, an error to its callback, or a throw.
+function failAs(error, args, promises) {
+  if (promises) return Promise.reject(error);
+  if (typeof args[args.length - 1] === 'function') return process.nextTick(args[args.length - 1], error);
+  throw error;
+}
 function writes(flags) {
   return typeof flags === 'string' ? /[wa+]/.test(flags) : typeof flags === 'number' && (flags & 3) !== 0;
 }
@@ -290,9 +296,7 @@ function wrapWrite(object, name, dataIndex, promises) {
     if (current && !(typeof args[0] === 'number' && args[0] === PROTOCOL_FD)) {
       effect('files', { path: pathOf(args[0]), data: cut(text(args[dataIndex])) });
       const refused = refusedOnNode22(args[0]);
-      if (refused && promises) return Promise.reject(refused);
-      if (refused && typeof args[args.length - 1] === 'function') return process.nextTick(args[args.length - 1], refused);
-      if (refused) throw refused;
+      if (refused) return failAs(refused, args, promises);
     }
     return original.apply(this, args);
   };
@@ -303,22 +307,20 @@ wrapWrite(fs, 'writeSync', 1, false);
 wrapWrite(fs, 'write', 1, false);
 const realOpenSync = fs.openSync;
 fs.openSync = function openSync(file, ...rest) {
-  const refused = writes(rest[0]) ? refusedOnNode22(file) : null;
-  if (refused) throw refused;
   const fd = realOpenSync.call(this, file, ...rest);
   fdPaths.set(fd, pathOf(file));
   return fd;
 };
 // Every other way fs changes the file system, refused the same way on node22 where it touches the private
-// folder: each path argument is checked.
-function refuseChanges(object, name, pathArgs, promises) {
+// folder: each path argument is checked (for a call `when` says changes something).
+function refuseChanges(object, name, pathArgs, promises, when = () => true) {
   const original = object[name];
   if (typeof original !== 'function') return;
   object[name] = function refusing(...args) {
-    const refused = pathArgs.map((i) => (args[i] === undefined ? null : refusedOnNode22(args[i]))).find(Boolean);
-    if (refused && promises) return Promise.reject(refused);
-    if (refused && typeof args[args.length - 1] === 'function') return process.nextTick(args[args.length - 1], refused);
-    if (refused) throw refused;
+    const refused = when(args)
+      ? pathArgs.map((i) => (args[i] === undefined ? null : refusedOnNode22(args[i]))).find(Boolean)
+      : null;
+    if (refused) return failAs(refused, args, promises);
     return original.apply(this, args);
   };
 }
@@ -331,17 +333,11 @@ for (const [name, pathArgs] of Object.entries(CHANGES)) {
   refuseChanges(fs, `${name}Sync`, pathArgs, false);
   refuseChanges(fs.promises, name, pathArgs, true);
 }
-const realOpen = fs.open;
-fs.open = function open(file, ...rest) {
-  const refused = writes(rest[0]) ? refusedOnNode22(file) : null;
-  if (refused && typeof rest[rest.length - 1] === 'function') return process.nextTick(rest[rest.length - 1], refused);
-  return realOpen.call(this, file, ...rest);
-};
-const realPromisesOpen = fs.promises.open;
-fs.promises.open = function open(file, ...rest) {
-  const refused = writes(rest[0]) ? refusedOnNode22(file) : null;
-  return refused ? Promise.reject(refused) : realPromisesOpen.call(this, file, ...rest);
-};
+// Opening for writing: the sync form throws; the callback form fails only with its callback (without one,
+// Node's own argument check answers).
+refuseChanges(fs, 'openSync', [0], false, (args) => writes(args[1]));
+refuseChanges(fs, 'open', [0], false, (args) => writes(args[1]) && typeof args[args.length - 1] === 'function');
+refuseChanges(fs.promises, 'open', [0], true, (args) => writes(args[1]));
 
 const realCreateWriteStream = fs.createWriteStream;
 fs.createWriteStream = function createWriteStream(file, ...rest) {

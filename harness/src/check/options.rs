@@ -499,16 +499,9 @@ fn deployment(
     artifact: &crate::node::ArtifactChoice,
     runtime: Option<&(ActionsRuntime, Origin)>,
 ) -> Result<Option<Deployment>, OptionsError> {
-    let Implementation::Node(path) = implementation else {
-        if *artifact != crate::node::ArtifactChoice::default() {
-            return Err(OptionsError(format!(
-                "--action and --secret-name apply to a node: artifact, not to {implementation}"
-            )));
-        }
+    let Some(action) = implementation.deployed_action(artifact).map_err(|e| OptionsError(e.to_string()))? else {
         return Ok(None);
     };
-    let fail = |e: crate::node::NodeError| OptionsError(e.to_string());
-    let action = crate::node::ActionSource::load(path, artifact).map_err(fail)?;
     let Some(deployed) = &action.deployed else { return Ok(None) };
     let declared = crate::runner::action_runtime(&action);
     if let (Some(declared), Some((asked, origin))) = (declared, runtime) {
@@ -526,7 +519,7 @@ fn deployment(
         origin: deployed.origin.clone(),
         runtime: declared,
         inputs: deployed.inputs.clone(),
-        drift: action.drift().map_err(fail)?,
+        drift: action.drift().map_err(|e| OptionsError(e.to_string()))?,
     }))
 }
 

@@ -210,7 +210,7 @@ impl Job<'_> {
                 source: if fixture.generated { CaseSource::Generated } else { CaseSource::Fixture },
                 generated_index: None,
                 replay_target: (!fixture.generated).then_some(replay_target),
-                event: self.in_world(&case.event),
+                event: self.in_world(Cow::Borrowed(&case.event)).into_owned(),
                 now: case.now_or(Now::DEFAULT),
                 logins: case.logins.clone(),
             };
@@ -224,7 +224,7 @@ impl Job<'_> {
             source: CaseSource::Generated,
             generated_index: Some(index),
             replay_target: None,
-            event: self.in_world(&case.event),
+            event: self.in_world(Cow::Owned(case.event)).into_owned(),
             now: case.now,
             logins: case.logins,
         }
@@ -232,10 +232,10 @@ impl Job<'_> {
 
     /// A case's event in the world of the implementation: for a deployed custom Action, the world where the
     /// reference's inputs come as the secrets it declares (both sides then see one world).
-    fn in_world(&self, event: &Value) -> Value {
+    fn in_world<'e>(&self, event: Cow<'e, Value>) -> Cow<'e, Value> {
         match &self.context.settings.custom {
-            Some(custom) => custom.canonical(event),
-            None => event.clone(),
+            Some(custom) => Cow::Owned(custom.canonical(&event)),
+            None => event,
         }
     }
 
@@ -412,7 +412,7 @@ impl Job<'_> {
     fn failing_differences(&mut self, name: &str, case: &Generated) -> Result<Option<(usize, Judged)>, JobError> {
         let started = Instant::now();
         self.context.timing.shrink_runs.fetch_add(1, Ordering::Relaxed);
-        let event = self.in_world(&case.event);
+        let event = self.in_world(Cow::Borrowed(&case.event));
         let played = self.play(&event, case.now, &case.logins);
         let implementation_time = played.as_ref().map_or(std::time::Duration::ZERO, |(_, time)| *time);
         self.context.timing.add(implementation_time, started.elapsed());

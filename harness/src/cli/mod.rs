@@ -206,14 +206,7 @@ pub fn deployment_of(
     implementation: &harness::runner::Implementation,
     choice: &harness::node::ArtifactChoice,
 ) -> anyhow::Result<Option<harness::node::custom::CustomInputs>> {
-    let harness::runner::Implementation::Node(path) = implementation else {
-        anyhow::ensure!(
-            *choice == harness::node::ArtifactChoice::default(),
-            "--action and --secret-name apply to a node: artifact, not to {implementation}"
-        );
-        return Ok(None);
-    };
-    let action = harness::node::ActionSource::load(path, choice)?;
+    let Some(action) = implementation.deployed_action(choice)? else { return Ok(None) };
     for finding in action.drift()? {
         let label = if finding.fails { "DRIFT" } else { "drift" };
         eprintln!("tbjwt: {label} {}", finding.line());

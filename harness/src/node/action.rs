@@ -45,8 +45,6 @@ pub struct Deployed {
     pub origin: String,
     /// The file declaring it.
     pub file: PathBuf,
-    /// The action's name.
-    pub name: String,
     /// The runtime it declares.
     pub runtime: Option<String>,
     /// The triggers it supports.
@@ -96,7 +94,7 @@ impl ActionSource {
         if let Some(actions) = super::artifact::read(path)? {
             return Self::deployed(path, actions, choice);
         }
-        if choice.action.is_some() || !choice.secret_names.is_empty() {
+        if *choice != ArtifactChoice::default() {
             return Err(err(
                 "--action and secret names apply to a Deploy CLI export or a Terraform configuration, which this is not"
                     .into(),
@@ -162,7 +160,6 @@ impl ActionSource {
         let deployed = Deployed {
             origin: action.origin,
             file: action.file,
-            name: action.name,
             runtime: action.runtime,
             triggers: action.triggers,
             written_secrets: action.written_secrets,
@@ -175,8 +172,7 @@ impl ActionSource {
     #[cfg(feature = "full")]
     pub fn drift(&self) -> Result<Vec<super::artifact::drift::DriftFinding>, NodeError> {
         let Some(deployed) = &self.deployed else { return Ok(Vec::new()) };
-        let code = crate::files::read_text_limited(&self.file, crate::files::MAX_TEXT_FILE_BYTES)
-            .map_err(|e| NodeError::Action { path: self.file.clone(), message: format!("cannot read: {e}") })?;
+        let code = super::artifact::read_text(&self.file)?;
         Ok(super::artifact::drift::findings(deployed, self.dependencies.as_deref().unwrap_or_default(), &code))
     }
 }

@@ -62,7 +62,12 @@ impl CustomInputs {
     /// The event Auth0 would give the custom Action for `event` (a reference-shaped event): `secrets`
     /// holds the declared secrets only, `configuration` is gone.
     pub fn as_given(&self, event: &Value) -> Value {
-        self.reshape(event, true)
+        let Some(object) = event.as_object() else { return event.clone() };
+        let secrets = self.secrets_of(object, true);
+        let mut out = object.clone();
+        out.remove("configuration");
+        out.insert("secrets".into(), Value::Object(secrets));
+        Value::Object(out)
     }
 
     /// The reference-shaped event of the world the custom Action lives in: the reference's inputs are
@@ -89,15 +94,6 @@ impl CustomInputs {
         let mut out = object.clone();
         out.insert("secrets".into(), Value::Object(secrets));
         out.insert("configuration".into(), Value::Object(configuration));
-        Value::Object(out)
-    }
-
-    fn reshape(&self, event: &Value, declared_only: bool) -> Value {
-        let Some(object) = event.as_object() else { return event.clone() };
-        let secrets = self.secrets_of(object, declared_only);
-        let mut out = object.clone();
-        out.remove("configuration");
-        out.insert("secrets".into(), Value::Object(secrets));
         Value::Object(out)
     }
 

@@ -42,6 +42,9 @@ pub enum StartError {
     /// This build leaves the runner out (the library without its `full` feature has no HTTP client).
     #[error("{0} runners need the harness's `full` feature")]
     NotBuilt(&'static str),
+    /// `--action` or secret names given for an implementation that is no `node:` artifact.
+    #[error("--action and --secret-name apply to a node: artifact, not to {0}")]
+    NotAnArtifact(String),
 }
 
 impl FromStr for Implementation {
@@ -110,6 +113,22 @@ impl Implementation {
             #[cfg(not(feature = "full"))]
             Implementation::Http(_) => return Err(StartError::NotBuilt("http")),
         })
+    }
+}
+
+impl Implementation {
+    /// The deployed artifact (a Deploy CLI export, a Terraform configuration) a `node:` name holds, with
+    /// the action `choice` names; `None` for any other implementation, or a `node:` file or Marketplace
+    /// folder. A choice for an implementation that is no `node:` is refused.
+    pub fn deployed_action(&self, choice: &crate::node::ArtifactChoice) -> Result<Option<ActionSource>, StartError> {
+        let Implementation::Node(path) = self else {
+            if *choice != crate::node::ArtifactChoice::default() {
+                return Err(StartError::NotAnArtifact(self.to_string()));
+            }
+            return Ok(None);
+        };
+        let action = ActionSource::load(path, choice)?;
+        Ok(action.deployed.is_some().then_some(action))
     }
 }
 

@@ -232,7 +232,6 @@ exports.onExecutePostLogin = async (event, api) => {
         Deployed {
             origin: "tenant.yaml: actions[0]".into(),
             file: "tenant.yaml".into(),
-            name: "tb".into(),
             runtime: Some("node22".into()),
             triggers: vec![Trigger { id: "post-login".into(), version: Some("v3".into()) }],
             written_secrets: vec!["TINYBIRD_WORKSPACE_ID".into()],

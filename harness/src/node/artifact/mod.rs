@@ -82,7 +82,7 @@ pub fn select(path: &Path, actions: Vec<DeclaredAction>, choice: Option<&str>) -
 }
 
 /// A readable text file of an artifact, named in the error.
-fn read_text(path: &Path) -> Result<String, NodeError> {
+pub(super) fn read_text(path: &Path) -> Result<String, NodeError> {
     crate::files::read_text_limited(path, crate::files::MAX_TEXT_FILE_BYTES)
         .map_err(|e| NodeError::Action { path: path.to_owned(), message: format!("cannot read: {e}") })
 }

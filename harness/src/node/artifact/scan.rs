@@ -157,12 +157,18 @@ fn bracketed(code: &str, strings: &std::collections::BTreeMap<usize, String>, op
     reads.computed = true;
 }
 
-/// `NAME` in `const NAME = event.secrets` (the holder starting at `at`).
-fn assigned_name(code: &str, at: usize) -> Option<String> {
+/// The code before `= secrets` or `= event.secrets` (the holder starting at `at`), when the holder is
+/// assigned.
+fn assigned_from(code: &str, at: usize) -> Option<&str> {
     let before = code[..at].trim_end();
     let before =
         before.strip_suffix('.').map_or(before, |b| b.trim_end().strip_suffix("event").unwrap_or(b)).trim_end();
-    let before = before.strip_suffix('=')?.trim_end();
+    Some(before.strip_suffix('=')?.trim_end())
+}
+
+/// `NAME` in `const NAME = event.secrets` (the holder starting at `at`).
+fn assigned_name(code: &str, at: usize) -> Option<String> {
+    let before = assigned_from(code, at)?;
     if before.ends_with(['=', '!', '<', '>']) {
         return None;
     }
@@ -172,10 +178,7 @@ fn assigned_name(code: &str, at: usize) -> Option<String> {
 
 /// The keys of `{ A, B: b, C = 1 } = event.secrets` (the holder starting at `at`).
 fn destructured_before(code: &str, at: usize) -> Option<Vec<String>> {
-    let before = code[..at].trim_end();
-    let before =
-        before.strip_suffix('.').map_or(before, |b| b.trim_end().strip_suffix("event").unwrap_or(b)).trim_end();
-    let before = before.strip_suffix('=')?.trim_end();
+    let before = assigned_from(code, at)?;
     let body_end = before.strip_suffix('}')?.len();
     let open = before[..body_end].rfind('{')?;
     let names = before[open + 1..body_end]
